@@ -1,0 +1,3 @@
+from klezguard.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""The command line: `klezguard check` judges local mail files, for scripts and for support."""
+
+import argparse
+import sys
+
+from klezguard import __version__
+from klezguard.core.context import Context, SentIndex
+from klezguard.core.parse import from_bytes
+from klezguard.core.sources import SourceError, read_mail
+from klezguard.i18n import _
+from klezguard.report import as_json, as_text, summary
+from klezguard.rules.engine import evaluate
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="klezguard",
+        description=_("Spots spoofed senders, disguised attachments and backscatter in your mail."),
+    )
+    parser.add_argument("--version", action="version", version=f"klezguard {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    check = sub.add_parser(
+        "check",
+        help=_("check mail files (.eml, folders, mbox, Maildir)"),
+        description=_(
+            "Checks local mail. Exit status: 0 all clean, 1 something was flagged, 2 a path could not be read."
+        ),
+    )
+    check.add_argument("paths", nargs="+", metavar="PATH", help=_(".eml file, folder, mbox file or Maildir"))
+    check.add_argument("--json", action="store_true", help=_("print one JSON object per message"))
+    check.add_argument(
+        "--sent", action="append", default=[], metavar="PATH", help=_("mail you sent (to tell real bounces apart)")
+    )
+    check.add_argument(
+        "--own-domain", action="append", default=[], metavar="DOMAIN", help=_("a domain that is yours")
+    )
+    check.add_argument(
+        "--trusted-authserv",
+        action="append",
+        default=[],
+        metavar="ID",
+        help=_("authserv-id of your provider's Authentication-Results headers"),
+    )
+    return parser
+
+
+def _load_sent(paths: list[str], errors: list[SourceError]) -> SentIndex | None:
+    if not paths:
+        return None
+    index = SentIndex()
+    for item in read_mail(paths):
+        if isinstance(item, SourceError):
+            errors.append(item)
+        else:
+            index.add(item[1])
+    return index
+
+
+def run_check(args: argparse.Namespace) -> int:
+    errors: list[SourceError] = []
+    sent = _load_sent(args.sent, errors)
+    ctx = Context.build(own_domains=args.own_domain, trusted_authserv=args.trusted_authserv, sent=sent)
+    counts = {"clean": 0, "suspicious": 0, "threat": 0}
+    out = sys.stdout
+    for error in errors:
+        print(_("klezguard: cannot read {path}: {reason}").format(path=error.path, reason=error.reason), file=sys.stderr)
+    for item in read_mail(args.paths):
+        if isinstance(item, SourceError):
+            errors.append(item)
+            print(_("klezguard: cannot read {path}: {reason}").format(path=item.path, reason=item.reason),
+                  file=sys.stderr)
+            continue
+        source, raw = item
+        msg = from_bytes(raw)
+        result = evaluate(msg, ctx)
+        counts[result.verdict] += 1
+        if args.json:
+            out.write(as_json(source, msg, result) + "\n")
+        else:
+            out.write(as_text(source, msg, result) + "\n\n")
+    if not args.json:
+        out.write(summary(counts, len(errors)) + "\n")
+    if errors:
+        return 2
+    return 1 if counts["suspicious"] or counts["threat"] else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        try:
+            return run_check(args)
+        except BrokenPipeError:
+            return 0
+    parser.print_help()
+    return 0

@@ -1,0 +1,113 @@
+"""Lenient decoding of header values: encoded words, raw 8-bit bytes and address lists.
+
+Mail in the wild is full of broken encodings; none of these functions raises on bad input.
+"""
+
+import email.header
+import email.utils
+import re
+from dataclasses import dataclass
+
+_WS = re.compile(r"\s+")
+
+
+def to_text(value: object) -> str:
+    """A header value as text: undoes the parser's surrogate escapes of raw 8-bit bytes (UTF-8 first)."""
+    if value is None:
+        return ""
+    if isinstance(value, email.header.Header):
+        value = str(value)
+    text = str(value)
+    if any("\udc80" <= ch <= "\udcff" for ch in text):
+        raw = text.encode("utf-8", "surrogateescape")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
+    return text
+
+
+def unfold(value: str) -> str:
+    return _WS.sub(" ", value).strip()
+
+
+def decode_words(value: object, keep_space: bool = False) -> str:
+    """Decodes RFC 2047 encoded words; leaves anything it cannot decode as it was.
+
+    `keep_space` keeps white space as it is (file names: padding is a trick worth seeing).
+    """
+    text = to_text(value)
+    tidy = (lambda t: t.replace("\r", "").replace("\n", "")) if keep_space else unfold
+    if "=?" not in text:
+        return tidy(text)
+    try:
+        parts = email.header.decode_header(text)
+    except Exception:  # noqa: BLE001 - the email package raises many types on garbage
+        return tidy(text)
+    out = []
+    for chunk, charset in parts:
+        if isinstance(chunk, bytes):
+            try:
+                out.append(chunk.decode(charset or "ascii", "replace"))
+            except LookupError:
+                out.append(chunk.decode("latin-1"))
+        else:
+            out.append(chunk)
+    return tidy("".join(out))
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """One mailbox: what the name says and where the mail really comes from or goes to."""
+
+    name: str
+    addr: str
+
+    @property
+    def local(self) -> str:
+        return self.addr.rpartition("@")[0] if "@" in self.addr else self.addr
+
+    @property
+    def domain(self) -> str:
+        return self.addr.rpartition("@")[2].lower().rstrip(".") if "@" in self.addr else ""
+
+    def __str__(self) -> str:
+        if self.name and self.name != self.addr:
+            return f"{self.name} <{self.addr}>"
+        return self.addr
+
+
+def parse_addresses(value: object) -> list[Address]:
+    """All addresses of an address header, decoding names; junk yields what can be recognised."""
+    text = to_text(value)
+    if not text.strip():
+        return []
+    try:
+        pairs = email.utils.getaddresses([text])
+    except Exception:  # noqa: BLE001
+        pairs = []
+    result = []
+    for name, addr in pairs:
+        addr = addr.strip().strip("<>")
+        name = decode_words(name).strip().strip('"').strip()
+        if not addr and not name:
+            continue
+        result.append(Address(name, addr))
+    return result
+
+
+def first_address(value: object) -> Address | None:
+    found = [a for a in parse_addresses(value) if "@" in a.addr]
+    return found[0] if found else None
+
+
+_ANGLE_ID = re.compile(r"<([^<>\s]+)>")
+
+
+def message_ids(value: object) -> list[str]:
+    """Message-IDs in a header (Message-ID, References, In-Reply-To), without angle brackets."""
+    text = to_text(value)
+    ids = _ANGLE_ID.findall(text)
+    if not ids and text.strip() and " " not in text.strip():
+        ids = [text.strip()]
+    return [i.strip().lower() for i in ids]

@@ -1,0 +1,304 @@
+"""Builds a Message from raw bytes or from a partial view, never raising on malformed mail.
+
+The stdlib parser with the compat32 policy is used: it is several times faster than policy.default
+and its defects list is kept as evidence.
+"""
+
+import binascii
+import email
+import email.message
+import email.parser
+import email.utils
+import quopri
+import re
+from dataclasses import dataclass, field
+
+from klezguard.core.fetchplan import decoded_bytes_needed
+from klezguard.core.headers import decode_words, to_text
+from klezguard.core.message import Message, Part
+
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
+_MAX_PART_BYTES = 64 * 1024 * 1024  # a bound on memory for absurd parts of local files
+
+
+@dataclass(slots=True)
+class PartInfo:
+    """One leaf of the MIME structure as an IMAP BODYSTRUCTURE describes it."""
+
+    part_id: str
+    content_type: str
+    params: dict[str, str] = field(default_factory=dict)
+    disposition: str = ""
+    disposition_params: dict[str, str] = field(default_factory=dict)
+    encoding: str = "7bit"
+    size: int = 0
+    description: str = ""
+
+
+def decode_transfer(encoded: bytes, encoding: str, truncated: bool = False) -> bytes:
+    """Undoes a Content-Transfer-Encoding; a cut-off base64 or QP prefix decodes to its first bytes."""
+    encoding = (encoding or "").strip().lower()
+    if encoding == "base64":
+        if not truncated:
+            try:
+                return binascii.a2b_base64(encoded)
+            except (binascii.Error, ValueError):
+                pass
+        clean = _NOT_BASE64.sub(b"", encoded)
+        if truncated:
+            clean = clean[: len(clean) - len(clean) % 4]
+        else:
+            clean += b"=" * (-len(clean) % 4)
+        try:
+            return binascii.a2b_base64(clean)
+        except (binascii.Error, ValueError):
+            return b""
+    if encoding == "quoted-printable":
+        if truncated:
+            cut = encoded.rfind(b"=", max(0, len(encoded) - 2))
+            if cut >= 0:
+                encoded = encoded[:cut]
+        try:
+            return quopri.decodestring(encoded)
+        except (ValueError, binascii.Error):
+            return encoded
+    return encoded
+
+
+def _payload_bytes(part: email.message.Message) -> bytes:
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        # message/rfc822: keep the enclosed message as bytes, the way IMAP would hand it over.
+        try:
+            inner = payload[0]
+            return inner.as_bytes() if isinstance(inner, email.message.Message) else b""
+        except Exception:  # noqa: BLE001 - re-serialising broken mail can fail in many ways
+            return b""
+    if payload is None:
+        return b""
+    text = str(payload)
+    try:
+        return text.encode("ascii", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape")
+
+
+def _params(m: email.message.Message, header: str) -> dict[str, str]:
+    try:
+        pairs = m.get_params(header=header) or []
+    except Exception:  # noqa: BLE001
+        return {}
+    out = {}
+    for key, value in pairs[1:]:
+        if isinstance(value, tuple):
+            value = email.utils.collapse_rfc2231_value(value)
+        out[str(key).lower()] = to_text(value)
+    return out
+
+
+def _filename(m: email.message.Message) -> str:
+    for param, header in (("filename", "content-disposition"), ("name", "content-type")):
+        try:
+            value = m.get_param(param, header=header)
+        except Exception:  # noqa: BLE001
+            value = None
+        if value:
+            if isinstance(value, tuple):
+                value = email.utils.collapse_rfc2231_value(value)
+            return decode_words(value, keep_space=True)
+    return ""
+
+
+def _disposition(m: email.message.Message) -> str:
+    value = to_text(m.get("content-disposition", ""))
+    return value.split(";", 1)[0].strip().lower()
+
+
+def _leaves(m: email.message.Message, part_id: str):
+    payload = m.get_payload()
+    if m.get_content_maintype() == "multipart" and isinstance(payload, list):
+        for i, sub in enumerate(payload, 1):
+            if isinstance(sub, email.message.Message):
+                yield from _leaves(sub, f"{part_id}.{i}" if part_id else str(i))
+        return
+    yield part_id or "1", m
+
+
+def _defect_names(defects) -> list[str]:
+    return [type(d).__name__ for d in defects]
+
+
+def from_bytes(raw: bytes) -> Message:
+    """Parses a whole message; every part's content is available to the rules."""
+    try:
+        root = email.message_from_bytes(raw)
+    except Exception as exc:  # noqa: BLE001 - the contract is: malformed mail never raises
+        return Message([], [], "text/plain", {}, [f"Unparseable: {type(exc).__name__}"], False, len(raw))
+    defects = _defect_names(root.defects)
+    parts = []
+    for part_id, m in _leaves(root, ""):
+        encoded = _payload_bytes(m)
+        if len(encoded) > _MAX_PART_BYTES:
+            encoded = encoded[:_MAX_PART_BYTES]
+        encoding = to_text(m.get("content-transfer-encoding", "")).strip().lower()
+        part_defects = _defect_names(m.defects) if m is not root else []
+        defects.extend(part_defects)
+        content_type = m.get_content_type()
+        parts.append(
+            Part(
+                part_id=part_id,
+                content_type=content_type,
+                params=_params(m, "content-type"),
+                disposition=_disposition(m),
+                filename=_filename(m),
+                encoding=encoding if content_type != "message/rfc822" else "7bit",
+                size=len(encoded),
+                data=decode_transfer(encoded, encoding) if content_type != "message/rfc822" else encoded,
+                complete=True,
+                description=decode_words(m.get("content-description", "")),
+                defects=part_defects,
+            )
+        )
+    return Message(
+        headers=[(k, v) for k, v in root._headers],  # noqa: SLF001 - raw, ordered, unfolded later
+        parts=parts,
+        content_type=root.get_content_type(),
+        content_params=_params(root, "content-type"),
+        defects=defects,
+        partial=False,
+        size=len(raw),
+    )
+
+
+def _synthetic_headers(info: PartInfo) -> email.message.Message:
+    """A header-only message carrying a BODYSTRUCTURE leaf's parameters, decoded like a real part."""
+    m = email.message.Message()
+
+    def params(pairs: dict[str, str]) -> str:
+        return "".join(f'; {k}="{str(v).replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
+                       for k, v in pairs.items())
+
+    m["Content-Type"] = info.content_type + params(info.params)
+    if info.disposition or info.disposition_params:
+        m["Content-Disposition"] = (info.disposition or "attachment") + params(info.disposition_params)
+    return m
+
+
+def from_partial(
+    header_block: bytes, structure: list[PartInfo], fetched: dict[str, bytes], size: int = 0
+) -> Message:
+    """Builds a Message from what the scanner fetched: headers, structure and each part's first bytes.
+
+    `fetched` maps part ids to the transfer-encoded bytes fetched from the start of each part
+    (as many as `fetchplan` asks for; a part missing here has no content to look at).
+    """
+    try:
+        root = email.parser.BytesHeaderParser().parsebytes(header_block)
+    except Exception as exc:  # noqa: BLE001
+        return Message([], [], "text/plain", {}, [f"Unparseable: {type(exc).__name__}"], True, size)
+    parts = []
+    for info in structure:
+        shim = _synthetic_headers(info)
+        content_type = info.content_type.lower()
+        encoded = fetched.get(info.part_id, b"")
+        complete = len(encoded) >= info.size
+        encoding = (info.encoding or "").lower() if content_type != "message/rfc822" else "7bit"
+        data = decode_transfer(encoded, encoding, truncated=not complete)
+        filename = _filename(shim)
+        limit = decoded_bytes_needed(content_type, filename)
+        parts.append(
+            Part(
+                part_id=info.part_id,
+                content_type=content_type,
+                params={k.lower(): v for k, v in info.params.items()},
+                disposition=(info.disposition or "").lower(),
+                filename=filename,
+                encoding=encoding,
+                size=info.size,
+                data=data[:limit] if not complete else data,
+                complete=complete,
+                description=decode_words(info.description),
+            )
+        )
+    return Message(
+        headers=[(k, v) for k, v in root._headers],  # noqa: SLF001
+        parts=parts,
+        content_type=root.get_content_type(),
+        content_params=_params(root, "content-type"),
+        defects=_defect_names(root.defects),
+        partial=True,
+        size=size,
+    )
+
+
+def partial_view(raw: bytes) -> tuple[bytes, list[PartInfo], dict[str, bytes]]:
+    """What an IMAP scanner would fetch of `raw` under the fetch plan (used by tests and benchmarks).
+
+    The structure comes from the stdlib parser (as the server's BODYSTRUCTURE would), the header block
+    and the part prefixes are sliced from the raw bytes.
+    """
+    from klezguard.core.fetchplan import encoded_bytes_needed
+
+    head_end = _header_end(raw)
+    header_block = raw[:head_end]
+    full = from_bytes(raw)
+    root = email.message_from_bytes(raw)
+    structure, fetched = [], {}
+    leaves = dict(_leaves(root, ""))
+    for part in full.parts:
+        m = leaves.get(part.part_id)
+        info = PartInfo(
+            part_id=part.part_id,
+            content_type=part.content_type,
+            params=_raw_params(m, "content-type") if m is not None else {},
+            disposition=part.disposition,
+            disposition_params=_raw_params(m, "content-disposition") if m is not None else {},
+            encoding=part.encoding,
+            size=part.size,
+            description=to_text(m.get("content-description", "")) if m is not None else "",
+        )
+        structure.append(info)
+        encoded = _payload_bytes(m) if m is not None else b""
+        need = encoded_bytes_needed(decoded_bytes_needed(part.content_type, part.filename), part.encoding)
+        fetched[part.part_id] = encoded[:need]
+    return header_block, structure, fetched
+
+
+def _raw_params(m: email.message.Message, header: str) -> dict[str, str]:
+    """Parameters as a server reports them: names and values as written, RFC 2231 pieces unjoined."""
+    value = to_text(m.get(header, ""))
+    out = {}
+    for piece in _split_params(value)[1:]:
+        key, _, val = piece.partition("=")
+        val = val.strip()
+        if len(val) >= 2 and val[0] == val[-1] == '"':
+            val = val[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        if key.strip():
+            out[key.strip().lower()] = val
+    return out
+
+
+def _split_params(value: str) -> list[str]:
+    pieces, current, quoted, escaped = [], [], False, False
+    for ch in value:
+        if escaped:
+            current.append(ch)
+            escaped = False
+        elif ch == "\\" and quoted:
+            current.append(ch)
+            escaped = True
+        elif ch == '"':
+            current.append(ch)
+            quoted = not quoted
+        elif ch == ";" and not quoted:
+            pieces.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+    pieces.append("".join(current).strip())
+    return pieces
+
+
+def _header_end(raw: bytes) -> int:
+    ends = [i + len(sep) for sep in (b"\r\n\r\n", b"\n\n") if (i := raw.find(sep)) >= 0]
+    return min(ends) if ends else len(raw)

@@ -1,0 +1,82 @@
+"""Makes hidden characters visible, so evidence shows a file name or address as it really is."""
+
+import unicodedata
+
+# Characters that change how text is shown without being seen themselves.
+INVISIBLE = {
+    0x00AD: "SOFT HYPHEN",
+    0x034F: "COMBINING GRAPHEME JOINER",
+    0x061C: "ARABIC LETTER MARK",
+    0x115F: "HANGUL CHOSEONG FILLER",
+    0x1160: "HANGUL JUNGSEONG FILLER",
+    0x17B4: "KHMER VOWEL INHERENT AQ",
+    0x17B5: "KHMER VOWEL INHERENT AA",
+    0x180E: "MONGOLIAN VOWEL SEPARATOR",
+    0x200B: "ZERO WIDTH SPACE",
+    0x200C: "ZERO WIDTH NON-JOINER",
+    0x200D: "ZERO WIDTH JOINER",
+    0x200E: "LEFT-TO-RIGHT MARK",
+    0x200F: "RIGHT-TO-LEFT MARK",
+    0x2028: "LINE SEPARATOR",
+    0x2029: "PARAGRAPH SEPARATOR",
+    0x202A: "LEFT-TO-RIGHT EMBEDDING",
+    0x202B: "RIGHT-TO-LEFT EMBEDDING",
+    0x202C: "POP DIRECTIONAL FORMATTING",
+    0x202D: "LEFT-TO-RIGHT OVERRIDE",
+    0x202E: "RIGHT-TO-LEFT OVERRIDE",
+    0x2060: "WORD JOINER",
+    0x2061: "FUNCTION APPLICATION",
+    0x2062: "INVISIBLE TIMES",
+    0x2063: "INVISIBLE SEPARATOR",
+    0x2064: "INVISIBLE PLUS",
+    0x2066: "LEFT-TO-RIGHT ISOLATE",
+    0x2067: "RIGHT-TO-LEFT ISOLATE",
+    0x2068: "FIRST STRONG ISOLATE",
+    0x2069: "POP DIRECTIONAL ISOLATE",
+    0x206A: "INHIBIT SYMMETRIC SWAPPING",
+    0x206F: "NOMINAL DIGIT SHAPES",
+    0x3164: "HANGUL FILLER",
+    0xFEFF: "ZERO WIDTH NO-BREAK SPACE",
+    0xFFA0: "HALFWIDTH HANGUL FILLER",
+}
+BIDI_CONTROLS = frozenset({0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069})
+ODD_SPACES = frozenset({0x00A0, 0x1680, 0x3000} | set(range(0x2000, 0x200B)) | {0x202F, 0x205F})
+
+
+def hidden_characters(text: str) -> list[str]:
+    """Names of the invisible or direction-changing characters in `text`, in order."""
+    found = []
+    for ch in text:
+        cp = ord(ch)
+        if cp in INVISIBLE:
+            found.append(f"U+{cp:04X} {INVISIBLE[cp]}")
+        elif unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t":
+            found.append(f"U+{cp:04X} {unicodedata.name(ch, 'CONTROL CHARACTER')}")
+    return found
+
+
+def visible(text: str) -> str:
+    """`text` with each hidden character replaced by a marker such as [U+202E RIGHT-TO-LEFT OVERRIDE]
+    and runs of white space shown with their length."""
+    out: list[str] = []
+    run = 0
+
+    def flush() -> None:
+        if run:
+            out.append(" " * run if run < 4 else f" [{run} spaces] ")
+
+    for ch in text:
+        cp = ord(ch)
+        if ch == " " or cp in ODD_SPACES:
+            run += 1
+            continue
+        flush()
+        run = 0
+        if cp in INVISIBLE:
+            out.append(f"[U+{cp:04X} {INVISIBLE[cp]}]")
+        elif unicodedata.category(ch) in ("Cc", "Cf"):
+            out.append(f"[U+{cp:04X}]")
+        else:
+            out.append(ch)
+    flush()
+    return "".join(out)

@@ -1,0 +1,1 @@
+"""Bundled data files: free-mail providers, brands, dangerous file types."""

@@ -1,0 +1,70 @@
+"""Turns results into what people and scripts read: a plain report, or JSON Lines."""
+
+import json
+import textwrap
+
+from klezguard.core.message import Message
+from klezguard.i18n import _
+from klezguard.rules.engine import Result
+
+VERDICT_WORDS = {"clean": "OK", "suspicious": "SUSPICIOUS", "threat": "DANGEROUS"}
+
+
+def as_json(source: str, msg: Message, result: Result) -> str:
+    return json.dumps(
+        {
+            "source": source,
+            "message_id": msg.message_id,
+            "from": msg.from_display,
+            "subject": msg.subject,
+            "verdict": result.verdict,
+            "score": result.score,
+            "findings": [f.to_dict() for f in result.findings],
+        },
+        ensure_ascii=False,
+        default=str,
+    )
+
+
+def _evidence_lines(evidence: dict[str, object]) -> list[str]:
+    lines = []
+    for key, value in evidence.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        for v in values:
+            lines.append(f"{key}: {v}")
+    return lines
+
+
+def as_text(source: str, msg: Message, result: Result, width: int = 100) -> str:
+    """A readable block for one message: verdict first, then each finding with advice and evidence."""
+    head = f"[{_(VERDICT_WORDS[result.verdict])}] {msg.subject or _('(no subject)')}"
+    lines = [head, f"  {_('From')}: {msg.from_display or '?'}", f"  {_('File')}: {source}"]
+    if not result.findings:
+        lines.append("  " + _("Nothing suspicious found."))
+    wrap = textwrap.TextWrapper(width=width, initial_indent="      ", subsequent_indent="      ")
+    for f in result.findings:
+        if f.score <= 0:
+            continue
+        lines.append(f"  * {f.title}")
+        lines.extend(wrap.wrap(f.explanation))
+        lines.extend(wrap.wrap(_("What to do:") + " " + f.advice))
+        for ev in _evidence_lines(f.evidence):
+            lines.append("        | " + ev)
+    notes = [f for f in result.findings if f.score <= 0]
+    for f in notes:
+        lines.append(f"  - {_('Note')}: {f.title}")
+    return "\n".join(lines)
+
+
+def summary(counts: dict[str, int], errors: int) -> str:
+    total = sum(counts.values())
+    parts = [
+        _("{n} messages checked").format(n=total),
+        _("{n} dangerous").format(n=counts.get("threat", 0)),
+        _("{n} suspicious").format(n=counts.get("suspicious", 0)),
+        _("{n} OK").format(n=counts.get("clean", 0)),
+    ]
+    text = ", ".join(parts) + "."
+    if errors:
+        text += " " + _("{n} could not be read (see above).").format(n=errors)
+    return text

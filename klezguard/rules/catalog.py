@@ -1,0 +1,3 @@
+"""Imports every rule module, which registers its rules. Add new rule modules here."""
+
+from klezguard.rules import attachments, backscatter, links, lookalike, sender  # noqa: F401

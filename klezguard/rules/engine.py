@@ -1,0 +1,116 @@
+"""Runs every rule on a message and adds the findings up into a verdict."""
+
+import logging
+import string
+from dataclasses import dataclass, field
+
+from klezguard.core.context import Context
+from klezguard.core.message import Message
+from klezguard.i18n import _
+from klezguard.rules import weights
+from klezguard.rules.registry import Hit, Rule, all_rules
+
+log = logging.getLogger(__name__)
+
+VERDICTS = ("clean", "suspicious", "threat")
+
+
+@dataclass
+class Finding:
+    rule: str
+    category: str
+    severity: str
+    score: float
+    title: str
+    explanation: str
+    advice: str
+    evidence: dict[str, object]
+
+    def to_dict(self) -> dict:
+        return {
+            "rule": self.rule,
+            "category": self.category,
+            "severity": self.severity,
+            "score": self.score,
+            "title": self.title,
+            "explanation": self.explanation,
+            "advice": self.advice,
+            "evidence": self.evidence,
+        }
+
+
+@dataclass
+class Result:
+    verdict: str
+    score: float
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> bool:
+        return self.verdict != "clean"
+
+
+class _Facts(dict):
+    """Template values; a missing one shows as '?' instead of raising."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+_formatter = string.Formatter()
+
+
+def fill(template: str, facts: dict[str, str]) -> str:
+    return _formatter.vformat(_(template), (), _Facts(facts))
+
+
+def finding_from(rule: Rule, hit: Hit) -> Finding:
+    severity = hit.severity or rule.severity
+    explanation = fill(rule.explanation, hit.facts)
+    extra = [fill(rule.notes[n], hit.facts) for n in hit.notes if n in rule.notes]
+    if extra:
+        explanation = " ".join([explanation, *extra])
+    return Finding(
+        rule=rule.id,
+        category=rule.category,
+        severity=severity,
+        score=weights.points(rule.id, severity),
+        title=fill(rule.title, hit.facts),
+        explanation=explanation,
+        advice=fill(rule.advice, hit.facts),
+        evidence=hit.evidence,
+    )
+
+
+def total_score(findings: list[Finding]) -> float:
+    total = 0.0
+    for category in {f.category for f in findings}:
+        in_cat = [f for f in findings if f.category == category]
+        low = min(weights.LOW_CAP, sum(f.score for f in in_cat if f.severity == "low"))
+        rest = sum(f.score for f in in_cat if f.severity != "low")
+        total += min(weights.CATEGORY_CAP.get(category, 10.0), low + rest)
+    return round(total, 1)
+
+
+def verdict_for(score: float) -> str:
+    if score >= weights.THREAT_AT:
+        return "threat"
+    if score >= weights.SUSPICIOUS_AT:
+        return "suspicious"
+    return "clean"
+
+
+def evaluate(msg: Message, ctx: Context, rules: dict[str, Rule] | None = None, strict: bool = False) -> Result:
+    """Judges one message. A rule that crashes is logged and skipped, unless `strict` (tests)."""
+    findings: list[Finding] = []
+    for rule in (rules or all_rules()).values():
+        try:
+            findings.extend(finding_from(rule, hit) for hit in rule.check(msg, ctx))
+        except Exception:  # noqa: BLE001 - one broken rule must not hide the others' findings
+            if strict:
+                raise
+            log.exception("rule %s failed", rule.id)
+    order = {c: i for i, c in enumerate(("attachment", "sender", "link", "backscatter"))}
+    findings.sort(key=lambda f: (-f.score, order.get(f.category, 9), f.rule))
+    score = total_score(findings)
+    return Result(verdict_for(score), score, findings)

@@ -1,0 +1,73 @@
+"""Rules are small registered units: an id, a category, a default severity, plain-language text and a
+check. Weights live in `weights.py`, apart from detection.
+
+A check yields `Hit`s holding the concrete values; the rule's text templates are filled with them,
+so every finding names what was actually seen.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+from klezguard.core.context import Context
+from klezguard.core.message import Message
+
+Severity = Literal["low", "medium", "high"]
+CATEGORIES = ("sender", "attachment", "link", "backscatter")
+SEVERITIES: tuple[Severity, ...] = ("low", "medium", "high")
+
+
+@dataclass
+class Hit:
+    """One thing a rule found.
+
+    facts: values for the rule's text templates. evidence: what a helper would want to check (header
+    values, file names with hidden characters made visible). notes: keys of the rule's extra sentences
+    that apply (an innocent reading, or why it is more serious here). severity: None = the rule's default.
+    """
+
+    facts: dict[str, str] = field(default_factory=dict)
+    evidence: dict[str, object] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    severity: Severity | None = None
+
+
+class Rule:
+    """Base class of every rule. Subclasses set the class attributes and implement `check`."""
+
+    id: ClassVar[str]
+    category: ClassVar[str]
+    severity: ClassVar[Severity]
+    title: ClassVar[str]
+    explanation: ClassVar[str]
+    advice: ClassVar[str]
+    notes: ClassVar[dict[str, str]] = {}
+
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    """Class decorator: adds one instance of the rule to the registry; ids are unique forever."""
+    rule = cls()
+    if rule.id in REGISTRY:
+        raise ValueError(f"duplicate rule id {rule.id}")
+    if rule.category not in CATEGORIES:
+        raise ValueError(f"{rule.id}: unknown category {rule.category}")
+    if rule.severity not in SEVERITIES:
+        raise ValueError(f"{rule.id}: unknown severity {rule.severity}")
+    prefix = rule.id.split(".", 1)[0]
+    if prefix != rule.category:
+        raise ValueError(f"{rule.id}: id must start with its category '{rule.category}.'")
+    REGISTRY[rule.id] = rule
+    return cls
+
+
+def all_rules() -> dict[str, Rule]:
+    """Every registered rule (importing the rule modules registers them)."""
+    import klezguard.rules.catalog  # noqa: F401 - importing the rule modules registers them
+
+    return REGISTRY
