@@ -56,6 +56,11 @@ def _load_sent(paths: list[str], errors: list[SourceError]) -> SentIndex | None:
     return index
 
 
+def _report_error(error: SourceError) -> None:
+    message = _("klezguard: cannot read {path}: {reason}").format(path=error.path, reason=error.reason)
+    print(message, file=sys.stderr)
+
+
 def run_check(args: argparse.Namespace) -> int:
     errors: list[SourceError] = []
     sent = _load_sent(args.sent, errors)
@@ -63,12 +68,11 @@ def run_check(args: argparse.Namespace) -> int:
     counts = {"clean": 0, "suspicious": 0, "threat": 0}
     out = sys.stdout
     for error in errors:
-        print(_("klezguard: cannot read {path}: {reason}").format(path=error.path, reason=error.reason), file=sys.stderr)
+        _report_error(error)
     for item in read_mail(args.paths):
         if isinstance(item, SourceError):
             errors.append(item)
-            print(_("klezguard: cannot read {path}: {reason}").format(path=item.path, reason=item.reason),
-                  file=sys.stderr)
+            _report_error(item)
             continue
         source, raw = item
         msg = from_bytes(raw)
