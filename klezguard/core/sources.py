@@ -4,7 +4,6 @@ Each message comes out as (source, raw bytes); a path that cannot be read comes 
 with its reason, and the other paths are still read.
 """
 
-import mailbox
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -58,17 +57,33 @@ def _read_file(path: Path, shown: str) -> Iterator[tuple[str, bytes] | SourceErr
 
 
 def _read_mbox(path: Path, shown: str) -> Iterator[tuple[str, bytes] | SourceError]:
+    """Reads an mbox file strictly read-only (the stdlib's mailbox.mbox opens it for writing), one
+    message at a time, so a large archive never sits in memory whole."""
     try:
-        box = mailbox.mbox(path, create=False)
-        keys = box.keys()
-    except (OSError, mailbox.Error) as exc:
-        yield SourceError(shown, getattr(exc, "strerror", None) or str(exc) or type(exc).__name__)
+        f = path.open("rb")
+    except OSError as exc:
+        yield SourceError(shown, _reason(exc))
         return
-    for n, key in enumerate(keys, 1):
+    with f:
+        n = 0
+        lines: list[bytes] = []
+        previous_blank = True
         try:
-            yield f"{shown}#{n}", box.get_bytes(key)
-        except (OSError, mailbox.Error, KeyError) as exc:
-            yield SourceError(f"{shown}#{n}", str(exc) or type(exc).__name__)
+            for line in f:
+                if line.startswith(b"From ") and previous_blank:
+                    if n:
+                        yield f"{shown}#{n}", b"".join(lines)
+                    n += 1
+                    lines = []
+                    previous_blank = False
+                    continue
+                previous_blank = line in (b"\n", b"\r\n")
+                lines.append(line)
+        except OSError as exc:
+            yield SourceError(f"{shown}#{n}", _reason(exc))
+            return
+        if n:
+            yield f"{shown}#{n}", b"".join(lines)
 
 
 def _read_maildir(path: Path, shown: str) -> Iterator[tuple[str, bytes] | SourceError]:
