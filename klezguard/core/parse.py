@@ -140,7 +140,7 @@ def from_bytes(raw: bytes) -> Message:
         encoded = _payload_bytes(m)
         if len(encoded) > _MAX_PART_BYTES:
             encoded = encoded[:_MAX_PART_BYTES]
-        encoding = to_text(m.get("content-transfer-encoding", "")).strip().lower()
+        encoding = to_text(m.get("content-transfer-encoding", "")).strip().lower() or "7bit"
         part_defects = _defect_names(m.defects) if m is not root else []
         defects.extend(part_defects)
         content_type = m.get_content_type()

@@ -1,0 +1,1 @@
+"""Qt-free IMAP access: accounts, connections, scanning, quarantine and watching."""
