@@ -1,0 +1,61 @@
+"""Expected failures carry a plain-language message and what to do; anything else is a bug.
+
+The command line prints `text()`; the desktop app shows it in a message instead of a stack trace.
+"""
+
+
+class KlezGuardError(Exception):
+    """Base of every error KlezGuard raises on purpose."""
+
+
+class KnownError(KlezGuardError):
+    """A failure we expect and can explain: what happened, and what the user can do about it."""
+
+    def __init__(self, what: str, todo: str = "", detail: str = ""):
+        super().__init__(what)
+        self.what = what
+        self.todo = todo
+        self.detail = detail  # technical detail for a helper (never a password)
+
+    def text(self) -> str:
+        return f"{self.what} {self.todo}".strip()
+
+
+class LoginFailed(KnownError):
+    pass
+
+
+class ServerNotFound(KnownError):
+    pass
+
+
+class ConnectionRefused(KnownError):
+    pass
+
+
+class ConnectionTimedOut(KnownError):
+    pass
+
+
+class CertificateProblem(KnownError):
+    pass
+
+
+class ConnectionDropped(KnownError):
+    pass
+
+
+class InsecureConnection(KnownError):
+    """The server would not encrypt, and the user has not allowed plain text for this account."""
+
+
+class KeyringUnavailable(KnownError):
+    pass
+
+
+class AccountNotFound(KnownError):
+    pass
+
+
+class StoreError(KnownError):
+    pass

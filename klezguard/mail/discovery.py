@@ -1,0 +1,132 @@
+"""Finds IMAP server settings from an e-mail address.
+
+In order: a bundled table of common providers, the provider's published autoconfig file (the format
+Thunderbird uses), DNS SRV records (RFC 6186), then a guess (imap.<domain>). Each network step has a
+short timeout; the user can always type the settings by hand.
+"""
+
+import functools
+import json
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+
+import defusedxml.ElementTree as SafeET
+import dns.exception
+import dns.resolver
+
+from klezguard.mail.accounts import ServerSettings
+
+log = logging.getLogger(__name__)
+
+STEP_TIMEOUT = 4.0
+MAX_AUTOCONFIG_BYTES = 256 * 1024
+AUTOCONFIG_URLS = (
+    "https://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={email}",
+    "https://{domain}/.well-known/autoconfig/mail/config-v1.1.xml",
+)
+SOCKET_TYPES = {"SSL": "ssl", "STARTTLS": "starttls", "PLAIN": "plain"}
+
+
+@dataclass
+class Discovery:
+    settings: ServerSettings
+    source: str  # "provider table", "autoconfig", "DNS SRV", "guess"
+    provider: str = ""
+    note: str = ""
+
+
+@functools.cache
+def _providers() -> list[dict]:
+    text = resources.files("klezguard.data").joinpath("providers.json").read_text("utf-8")
+    return json.loads(text)["providers"]
+
+
+def from_table(email: str) -> Discovery | None:
+    domain = email.rpartition("@")[2].lower()
+    for entry in _providers():
+        if domain in entry["domains"]:
+            settings = ServerSettings(entry["host"], entry["port"], entry["security"], user=email)
+            return Discovery(settings, "provider table", entry["name"], entry.get("note", ""))
+    return None
+
+
+def parse_autoconfig(xml: bytes, email: str) -> ServerSettings | None:
+    """The best IMAP server of an autoconfig file (TLS first, then STARTTLS; plain is never chosen)."""
+    try:
+        root = SafeET.fromstring(xml)
+    except Exception:  # noqa: BLE001 - defusedxml and expat raise many types on hostile or broken XML
+        return None
+    local, _, domain = email.partition("@")
+    candidates = []
+    for server in root.iter("incomingServer"):
+        if server.get("type") != "imap":
+            continue
+        host = (server.findtext("hostname") or "").strip()
+        socket_type = SOCKET_TYPES.get((server.findtext("socketType") or "").strip().upper())
+        try:
+            port = int((server.findtext("port") or "").strip())
+        except ValueError:
+            continue
+        user = (server.findtext("username") or "%EMAILADDRESS%").strip()
+        user = user.replace("%EMAILADDRESS%", email).replace("%EMAILLOCALPART%", local)
+        user = user.replace("%EMAILDOMAIN%", domain)
+        host = host.replace("%EMAILDOMAIN%", domain)
+        if host and socket_type in ("ssl", "starttls"):
+            candidates.append(ServerSettings(host, port, socket_type, user=user))
+    candidates.sort(key=lambda s: 0 if s.security == "ssl" else 1)
+    return candidates[0] if candidates else None
+
+
+def from_autoconfig(email: str, urls=AUTOCONFIG_URLS, timeout: float = STEP_TIMEOUT) -> Discovery | None:
+    domain = email.rpartition("@")[2].lower()
+    for template in urls:
+        url = template.format(domain=domain, email=email)
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - https templates
+                body = response.read(MAX_AUTOCONFIG_BYTES + 1)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            log.debug("autoconfig %s: %s", url, exc)
+            continue
+        if len(body) > MAX_AUTOCONFIG_BYTES:
+            continue
+        settings = parse_autoconfig(body, email)
+        if settings:
+            return Discovery(settings, "autoconfig")
+    return None
+
+
+def from_srv(email: str, resolver: dns.resolver.Resolver | None = None,
+             timeout: float = STEP_TIMEOUT) -> Discovery | None:
+    domain = email.rpartition("@")[2].lower()
+    resolver = resolver or dns.resolver.Resolver()
+    resolver.lifetime = timeout
+    for service, security in (("_imaps._tcp", "ssl"), ("_imap._tcp", "starttls")):
+        try:
+            answers = resolver.resolve(f"{service}.{domain}", "SRV")
+        except (dns.exception.DNSException, OSError) as exc:
+            log.debug("SRV %s.%s: %s", service, domain, exc)
+            continue
+        records = sorted(answers, key=lambda r: (r.priority, -r.weight))
+        for record in records:
+            host = str(record.target).rstrip(".")
+            if host and host != ".":  # "." means: no such service here (RFC 6186)
+                return Discovery(ServerSettings(host, record.port, security, user=email), "DNS SRV")
+    return None
+
+
+def guess(email: str) -> Discovery:
+    domain = email.rpartition("@")[2].lower()
+    return Discovery(ServerSettings(f"imap.{domain}", 993, "ssl", user=email), "guess")
+
+
+def discover(email: str, steps: list[Callable[[str], Discovery | None]] | None = None) -> Discovery:
+    """Server settings for `email`; always returns something (the last resort is a guess)."""
+    for step in steps or (from_table, from_autoconfig, from_srv):
+        found = step(email)
+        if found:
+            return found
+    return guess(email)
