@@ -20,6 +20,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 test: lint
+	@scripts/system-deps.sh
 	$(VENV)/bin/pytest
 
 eval: $(STAMP)

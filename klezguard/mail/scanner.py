@@ -1,0 +1,262 @@
+"""Scans IMAP folders: only what is new, only the bytes the rules need, never setting \\Seen.
+
+First the header block, BODYSTRUCTURE, size, flags and date of a batch; then, grouped so that one
+FETCH serves many messages, the first bytes of the parts the fetch plan asks for (bodies, reports,
+attachments; archives whole up to a cap). Folders are opened read-only (EXAMINE), and every body fetch
+is a BODY.PEEK, so the user's unread mail stays unread.
+
+Later scans are incremental: UIDVALIDITY and the last UID seen (and HIGHESTMODSEQ with CONDSTORE)
+say what is new. A changed UIDVALIDITY means the stored UIDs are void: the folder is scanned afresh.
+"""
+
+import json
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import imapclient
+
+from klezguard import __version__
+from klezguard.core.context import Context
+from klezguard.core.domains import is_freemail, org_domain
+from klezguard.core.fetchplan import decoded_bytes_needed, encoded_bytes_needed
+from klezguard.core.headers import message_ids, parse_addresses, to_text
+from klezguard.core.message import Message
+from klezguard.core.parse import PartInfo, from_partial
+from klezguard.mail.accounts import Account
+from klezguard.mail.bodystructure import leaves
+from klezguard.rules.engine import Result, evaluate
+from klezguard.store.db import Store, pack_view
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+HEAD_ITEMS = ["BODY.PEEK[HEADER]", "BODYSTRUCTURE", "RFC822.SIZE", "FLAGS", "INTERNALDATE"]
+
+
+@dataclass
+class Progress:
+    folder: str
+    done: int
+    total: int
+
+
+@dataclass
+class Scanned:
+    """One newly judged message: where it is, what it is, and the verdict."""
+
+    account: str
+    folder: str
+    uidvalidity: int
+    uid: int
+    message: Message
+    result: Result
+    flags: tuple[str, ...] = ()
+
+    @property
+    def source(self) -> str:
+        return f"{self.folder};UID={self.uid}"
+
+
+@dataclass
+class FolderReport:
+    folder: str
+    new: list[Scanned] = field(default_factory=list)
+    rescanned_from_scratch: bool = False
+    bytes_fetched: int = 0
+
+
+class Cancelled(Exception):
+    """The user stopped the scan; what was done so far is saved."""
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _flags(value) -> tuple[str, ...]:
+    return tuple(_text(f) for f in value or ())
+
+
+def main_reason(result: Result) -> str:
+    scored = [f for f in result.findings if f.score > 0]
+    return scored[0].title if scored else ""
+
+
+class Scanner:
+    """Scans the folders of one account over one connection (imapclient is not thread-safe)."""
+
+    def __init__(self, client: imapclient.IMAPClient, account: Account, store: Store,
+                 progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None,
+                 batch: int = BATCH):
+        self.client = client
+        self.account = account
+        self.store = store
+        self.progress = progress or (lambda p: None)
+        self.cancel = cancel or threading.Event()
+        self.batch = batch
+        self.capabilities = {_text(c).upper() for c in client.capabilities()}
+        if "CONDSTORE" in self.capabilities:
+            try:
+                client.enable("CONDSTORE")
+            except imapclient.exceptions.IMAPClientError:
+                log.debug("server refused ENABLE CONDSTORE")
+
+    # --- what the engine knows about this account --------------------------------------------
+    def context(self) -> Context:
+        key = self.account.key
+        domain = self.account.email.rpartition("@")[2]
+        own = [] if is_freemail(domain) else [domain]
+        sent = self.store.sent_ids(key)
+        correspondents = self.store.correspondents(key)
+        ctx = Context.build(own_domains=own, trusted_authserv=self.account.trusted_authserv,
+                            own_addresses=[self.account.email])
+        ctx.sent_ids = sent if sent else None
+        ctx.correspondents = frozenset(a for a in correspondents if org_domain(a.rpartition("@")[2]) not in
+                                       ctx.own_domains)
+        return ctx
+
+    # --- folders ------------------------------------------------------------------------------
+    def special_folder(self, flag: bytes) -> str | None:
+        try:
+            return self.client.find_special_folder(flag)
+        except imapclient.exceptions.IMAPClientError:
+            return None
+
+    def index_sent(self) -> int:
+        """Reads Message-IDs and recipients of new mail in the Sent folder (headers only)."""
+        folder = self.special_folder(imapclient.imapclient.SENT)
+        if not folder:
+            return 0
+        key = self.account.key
+        state_name = f"\\Sent:{folder}"
+        info = self.client.select_folder(folder, readonly=True)
+        uidvalidity = int(info.get(b"UIDVALIDITY", 0))
+        state = self.store.folder_state(key, state_name)
+        last = state[1] if state and state[0] == uidvalidity else 0
+        uids = [u for u in self.client.search(["UID", f"{last + 1}:*"]) if u > last]
+        count = 0
+        for start in range(0, len(uids), self.batch):
+            chunk = uids[start : start + self.batch]
+            rows = self.client.fetch(chunk, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID TO CC BCC)]"])
+            ids, recipients = set(), set()
+            for data in rows.values():
+                raw = next((v for k, v in data.items() if k.startswith(b"BODY[HEADER")), b"") or b""
+                text = raw.decode("utf-8", "replace")
+                for line in text.replace("\r\n ", " ").replace("\n ", " ").splitlines():
+                    name, _, value = line.partition(":")
+                    if name.lower() == "message-id":
+                        ids.update(message_ids(value))
+                    elif name.lower() in ("to", "cc", "bcc"):
+                        recipients.update(a.addr.lower() for a in parse_addresses(to_text(value)) if "@" in a.addr)
+            with self.store.transaction() as db:
+                self.store.add_sent(db, key, ids, recipients)
+                self.store.set_folder_state(db, key, state_name, uidvalidity, max(chunk), None)
+            count += len(chunk)
+        return count
+
+    def scan_folder(self, folder: str) -> FolderReport:
+        key = self.account.key
+        report = FolderReport(folder)
+        info = self.client.select_folder(folder, readonly=True)
+        uidvalidity = int(info.get(b"UIDVALIDITY", 0))
+        uidnext = int(info.get(b"UIDNEXT", 0) or 0)
+        modseq = info.get(b"HIGHESTMODSEQ")
+        modseq = int(modseq) if modseq is not None else None
+        state = self.store.folder_state(key, folder)
+        last = 0
+        if state is None or state[0] != uidvalidity:
+            with self.store.transaction() as db:
+                self.store.reset_folder(db, key, folder, uidvalidity)
+            report.rescanned_from_scratch = state is not None
+        else:
+            last = state[1]
+            if uidnext and uidnext <= last + 1 and (modseq is None or modseq == state[2]):
+                return report  # nothing new, nothing changed
+        uids = [u for u in self.client.search(["UID", f"{last + 1}:*"]) if u > last] if uidnext != 1 else []
+        ctx = self.context()
+        self.progress(Progress(folder, 0, len(uids)))
+        for start in range(0, len(uids), self.batch):
+            if self.cancel.is_set():
+                raise Cancelled()
+            chunk = uids[start : start + self.batch]
+            scanned, fetched_bytes = self._scan_batch(folder, uidvalidity, chunk, ctx)
+            report.bytes_fetched += fetched_bytes
+            report.new.extend(scanned)
+            self.progress(Progress(folder, start + len(chunk), len(uids)))
+        if not uids:
+            with self.store.transaction() as db:
+                self.store.set_folder_state(db, key, folder, uidvalidity, last, modseq)
+        elif modseq is not None:
+            with self.store.transaction() as db:
+                self.store.set_folder_state(db, key, folder, uidvalidity, max(uids), modseq)
+        return report
+
+    def _scan_batch(self, folder: str, uidvalidity: int, uids: list[int], ctx: Context):
+        heads = self.client.fetch(uids, HEAD_ITEMS)
+        fetched_bytes = 0
+        plans: dict[int, list[PartInfo]] = {}
+        wanted: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for uid, data in heads.items():
+            fetched_bytes += len(data.get(b"BODY[HEADER]", b"") or b"")
+            try:
+                structure = leaves(data.get(b"BODYSTRUCTURE"))
+            except (IndexError, TypeError, ValueError, AttributeError):
+                structure = []
+            plans[uid] = structure
+            for part in structure:
+                filename = _filename_hint(part)
+                need = encoded_bytes_needed(decoded_bytes_needed(part.content_type, filename), part.encoding)
+                length = min(need, part.size) if part.size else need
+                if length > 0:
+                    wanted[(part.part_id, length)].append(uid)
+        parts: dict[int, dict[str, bytes]] = defaultdict(dict)
+        for (part_id, length), group in sorted(wanted.items()):
+            item = f"BODY.PEEK[{part_id}]<0.{length}>"
+            for uid, data in self.client.fetch(group, [item]).items():
+                value = data.get(f"BODY[{part_id}]<0>".encode())
+                if value is None:
+                    value = data.get(f"BODY[{part_id}]".encode(), b"")
+                parts[uid][part_id] = value or b""
+                fetched_bytes += len(value or b"")
+        scanned = []
+        rows = []
+        for uid in uids:
+            data = heads.get(uid)
+            if data is None:
+                continue  # expunged meanwhile
+            head = data.get(b"BODY[HEADER]", b"") or b""
+            size = int(data.get(b"RFC822.SIZE", 0) or 0)
+            msg = from_partial(head, plans[uid], parts.get(uid, {}), size)
+            result = evaluate(msg, ctx)
+            flags = _flags(data.get(b"FLAGS"))
+            internal = data.get(b"INTERNALDATE")
+            date = msg.parsed_date()
+            timestamp = (date.timestamp() if date else None) or (internal.timestamp() if internal else None)
+            rows.append({
+                "account": self.account.key, "folder": folder, "uidvalidity": uidvalidity, "uid": uid,
+                "message_id": msg.message_id, "from_display": msg.from_display,
+                "from_addr": msg.from_addr.addr if msg.from_addr else "", "subject": msg.subject,
+                "date": timestamp, "size": size, "flags": " ".join(flags), "verdict": result.verdict,
+                "score": result.score, "reason": main_reason(result),
+                "findings": json.dumps([f.to_dict() for f in result.findings], default=str),
+                "view": pack_view(head, [asdict(p) for p in plans[uid]], parts.get(uid, {})),
+                "engine": __version__, "scanned_at": time.time(),
+            })
+            scanned.append(Scanned(self.account.key, folder, uidvalidity, uid, msg, result, flags))
+        with self.store.transaction() as db:
+            for row in rows:
+                self.store.put_message(db, row)
+            self.store.set_folder_state(db, self.account.key, folder, uidvalidity, max(uids), None)
+        return scanned, fetched_bytes
+
+
+def _filename_hint(part: PartInfo) -> str:
+    for params in (part.disposition_params, part.params):
+        for key, value in params.items():
+            if key.startswith(("filename", "name")):
+                return value.rsplit("'", 1)[-1]
+    return ""

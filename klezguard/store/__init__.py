@@ -1,0 +1,1 @@
+"""The local SQLite store of scan results, quarantine journal and sent-mail index."""

@@ -1,0 +1,235 @@
+"""One SQLite file in the user's data folder holds what KlezGuard learned about each mailbox.
+
+The schema is versioned with PRAGMA user_version; each migration is a list of statements that moves
+the file one version up, inside a transaction, so an old file is upgraded in place and a crash during
+an upgrade leaves the old version intact.
+"""
+
+import json
+import sqlite3
+import threading
+import time
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from klezguard import paths
+from klezguard.errors import StoreError
+
+MIGRATIONS: list[list[str]] = [
+    # 1: scan results, folder sync state, quarantine journal, sent-mail index, trusted senders
+    [
+        """CREATE TABLE folders (
+            account TEXT NOT NULL, name TEXT NOT NULL, uidvalidity INTEGER NOT NULL,
+            last_uid INTEGER NOT NULL DEFAULT 0, highestmodseq INTEGER, scanned_at REAL,
+            PRIMARY KEY (account, name))""",
+        """CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,
+            message_id TEXT NOT NULL DEFAULT '', from_display TEXT NOT NULL DEFAULT '',
+            from_addr TEXT NOT NULL DEFAULT '', subject TEXT NOT NULL DEFAULT '', date REAL,
+            size INTEGER NOT NULL DEFAULT 0, flags TEXT NOT NULL DEFAULT '',
+            verdict TEXT NOT NULL, score REAL NOT NULL, reason TEXT NOT NULL DEFAULT '',
+            findings TEXT NOT NULL DEFAULT '[]', view BLOB, engine TEXT NOT NULL DEFAULT '',
+            scanned_at REAL NOT NULL,
+            UNIQUE (account, folder, uidvalidity, uid))""",
+        "CREATE INDEX messages_by_verdict ON messages (account, verdict)",
+        "CREATE INDEX messages_by_message_id ON messages (message_id)",
+        """CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY,
+            account TEXT NOT NULL, message_id TEXT NOT NULL, state TEXT NOT NULL,
+            source_folder TEXT NOT NULL, source_uidvalidity INTEGER NOT NULL, source_uid INTEGER NOT NULL,
+            flags TEXT NOT NULL DEFAULT '',
+            target_folder TEXT NOT NULL, target_uidvalidity INTEGER, target_uid INTEGER,
+            subject TEXT NOT NULL DEFAULT '', from_display TEXT NOT NULL DEFAULT '',
+            created_at REAL NOT NULL, updated_at REAL NOT NULL)""",
+        "CREATE INDEX quarantine_by_state ON quarantine (account, state)",
+        "CREATE TABLE sent_ids (account TEXT NOT NULL, message_id TEXT NOT NULL, PRIMARY KEY (account, message_id))",
+        """CREATE TABLE correspondents (account TEXT NOT NULL, address TEXT NOT NULL,
+            PRIMARY KEY (account, address))""",
+        """CREATE TABLE trusted_senders (
+            address TEXT NOT NULL, auth_domain TEXT NOT NULL, created_at REAL NOT NULL,
+            PRIMARY KEY (address, auth_domain))""",
+    ],
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def default_path() -> Path:
+    return paths.data_dir() / "klezguard.sqlite3"
+
+
+def pack_view(header_block: bytes, structure: list[dict], fetched: dict[str, bytes]) -> bytes:
+    """The partial view, compressed, so a newer engine can judge the message again without the server."""
+    payload = {"head": header_block.decode("latin-1"), "structure": structure,
+               "fetched": {k: v.decode("latin-1") for k, v in fetched.items()}}
+    return zlib.compress(json.dumps(payload).encode("utf-8"), 6)
+
+
+def unpack_view(blob: bytes) -> tuple[bytes, list[dict], dict[str, bytes]]:
+    payload = json.loads(zlib.decompress(blob).decode("utf-8"))
+    return (payload["head"].encode("latin-1"), payload["structure"],
+            {k: v.encode("latin-1") for k, v in payload["fetched"].items()})
+
+
+@dataclass
+class StoredMessage:
+    id: int
+    account: str
+    folder: str
+    uidvalidity: int
+    uid: int
+    message_id: str
+    from_display: str
+    from_addr: str
+    subject: str
+    date: float | None
+    size: int
+    flags: str
+    verdict: str
+    score: float
+    reason: str
+    findings: list[dict]
+
+
+class Store:
+    """Thread-safe enough for one writer per account: every call takes a short lock."""
+
+    def __init__(self, path: Path | str | None = None):
+        self.path = Path(path) if path else default_path()
+        self._lock = threading.RLock()
+        try:
+            if str(self.path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+        except OSError as exc:
+            raise StoreError(
+                f"KlezGuard could not open its database at {self.path}.",
+                "Check that the folder exists, is writable and the disk is not full.",
+                detail=str(exc),
+            ) from exc
+
+    def _error(self, exc: Exception) -> StoreError:
+        text = str(exc).lower()
+        if "full" in text or "disk" in text:
+            return StoreError("The disk is full, so KlezGuard cannot save its results.",
+                              "Free some space; nothing was lost on the mail server.", detail=str(exc))
+        if "locked" in text or "busy" in text:
+            return StoreError("KlezGuard's database is in use by another KlezGuard.",
+                              "Close the other one and try again.", detail=str(exc))
+        return StoreError(f"KlezGuard's database {self.path} cannot be used.",
+                          "If it keeps happening, move the file away: KlezGuard builds a new one by scanning again.",
+                          detail=str(exc))
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                "This database was written by a newer KlezGuard.",
+                "Update KlezGuard, or move the file away to start afresh.",
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self.transaction():
+                for statement in MIGRATIONS[number]:
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number + 1}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+
+    def query(self, sql: str, args: Iterable = ()) -> list[tuple]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, tuple(args)).fetchall()
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- folder sync state --------------------------------------------------------------------
+    def folder_state(self, account: str, folder: str) -> tuple[int, int, int | None] | None:
+        rows = self.query("SELECT uidvalidity, last_uid, highestmodseq FROM folders WHERE account=? AND name=?",
+                          (account, folder))
+        return rows[0] if rows else None
+
+    def reset_folder(self, db: sqlite3.Connection, account: str, folder: str, uidvalidity: int) -> None:
+        """UIDVALIDITY changed: every stored UID of the folder means nothing any more."""
+        db.execute("DELETE FROM messages WHERE account=? AND folder=?", (account, folder))
+        db.execute("INSERT OR REPLACE INTO folders (account, name, uidvalidity, last_uid) VALUES (?, ?, ?, 0)",
+                   (account, folder, uidvalidity))
+
+    def set_folder_state(self, db: sqlite3.Connection, account: str, folder: str, uidvalidity: int,
+                         last_uid: int, highestmodseq: int | None) -> None:
+        db.execute(
+            "INSERT INTO folders (account, name, uidvalidity, last_uid, highestmodseq, scanned_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, name) DO UPDATE SET uidvalidity=excluded.uidvalidity, "
+            "last_uid=max(last_uid, excluded.last_uid), highestmodseq=excluded.highestmodseq, "
+            "scanned_at=excluded.scanned_at",
+            (account, folder, uidvalidity, last_uid, highestmodseq, time.time()),
+        )
+
+    # --- messages -----------------------------------------------------------------------------
+    def put_message(self, db: sqlite3.Connection, row: dict) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO messages (account, folder, uidvalidity, uid, message_id, from_display, from_addr, "
+            "subject, date, size, flags, verdict, score, reason, findings, view, engine, scanned_at) VALUES "
+            "(:account, :folder, :uidvalidity, :uid, :message_id, :from_display, :from_addr, :subject, :date, :size, "
+            ":flags, :verdict, :score, :reason, :findings, :view, :engine, :scanned_at)",
+            row,
+        )
+
+    def messages(self, account: str | None = None, folder: str | None = None,
+                 verdicts: Iterable[str] | None = None) -> list[StoredMessage]:
+        sql = ("SELECT id, account, folder, uidvalidity, uid, message_id, from_display, from_addr, subject, date, "
+               "size, flags, verdict, score, reason, findings FROM messages WHERE 1=1")
+        args: list = []
+        if account:
+            sql += " AND account=?"
+            args.append(account)
+        if folder:
+            sql += " AND folder=?"
+            args.append(folder)
+        if verdicts:
+            verdicts = list(verdicts)
+            sql += f" AND verdict IN ({','.join('?' * len(verdicts))})"
+            args.extend(verdicts)
+        sql += " ORDER BY date DESC, id DESC"
+        return [StoredMessage(*row[:15], findings=json.loads(row[15])) for row in self.query(sql, args)]
+
+    def view(self, message_row_id: int) -> tuple[bytes, list[dict], dict[str, bytes]] | None:
+        rows = self.query("SELECT view FROM messages WHERE id=?", (message_row_id,))
+        return unpack_view(rows[0][0]) if rows and rows[0][0] else None
+
+    # --- sent mail ----------------------------------------------------------------------------
+    def add_sent(self, db: sqlite3.Connection, account: str, ids: Iterable[str], recipients: Iterable[str]) -> None:
+        db.executemany("INSERT OR IGNORE INTO sent_ids (account, message_id) VALUES (?, ?)",
+                       [(account, i) for i in ids])
+        db.executemany("INSERT OR IGNORE INTO correspondents (account, address) VALUES (?, ?)",
+                       [(account, a) for a in recipients])
+
+    def correspondents(self, account: str) -> frozenset[str]:
+        return frozenset(r[0] for r in self.query("SELECT address FROM correspondents WHERE account=?", (account,)))
+
+    def sent_ids(self, account: str) -> frozenset[str]:
+        return frozenset(r[0] for r in self.query("SELECT message_id FROM sent_ids WHERE account=?", (account,)))

@@ -1,0 +1,80 @@
+"""Scanning a real Dovecot: same verdicts as on whole files, nothing marked read, incremental rescans."""
+
+from pathlib import Path
+
+import pytest
+
+from klezguard.core.parse import from_bytes
+from klezguard.mail.accounts import Account, ServerSettings
+from klezguard.mail.scanner import Scanner
+from klezguard.rules.engine import evaluate
+from klezguard.store.db import Store
+
+DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
+
+
+@pytest.fixture
+def mailbox(imap):
+    """INBOX holds the demo inbox, Sent the demo sent mail; emptied afterwards."""
+    inbox = sorted((DEMO / "inbox").glob("*.eml"))
+    sent = sorted((DEMO / "sent").glob("*.eml"))
+    for folder in ("INBOX", "Sent"):
+        imap.select_folder(folder)
+        uids = imap.search("ALL")
+        if uids:
+            imap.delete_messages(uids)
+            imap.expunge()
+    imap.multiappend("INBOX", [p.read_bytes() for p in inbox])
+    imap.multiappend("Sent", [p.read_bytes() for p in sent], )
+    return inbox
+
+
+def account(server) -> Account:
+    return Account(server.user, ServerSettings(server.host, server.port, "plain", server.user),
+                   allow_plain=True, trusted_authserv=["mx.mailhost-demo.net"])
+
+
+def test_first_scan_matches_whole_message_verdicts_and_keeps_mail_unread(imap_server, imap, mailbox, tmp_path):
+    store = Store(tmp_path / "s.sqlite3")
+    scanner = Scanner(imap, account(imap_server), store)
+    assert scanner.index_sent() == 8
+    report = scanner.scan_folder("INBOX")
+    assert len(report.new) == len(mailbox)
+    ctx = scanner.context()
+    assert ctx.sent_ids and len(ctx.sent_ids) == 8
+    for scanned, path in zip(report.new, mailbox, strict=True):
+        whole = evaluate(from_bytes(path.read_bytes()), ctx)
+        assert [f.rule for f in scanned.result.findings] == [f.rule for f in whole.findings], path.name
+        assert scanned.result.verdict == whole.verdict
+    imap.select_folder("INBOX", readonly=True)
+    flags = imap.get_flags(imap.search("ALL"))
+    assert not any(b"\\Seen" in f for f in flags.values())
+    total = sum(p.stat().st_size for p in mailbox)
+    assert report.bytes_fetched < total * 1.1
+    assert len(store.messages(account=imap_server.user)) == len(mailbox)
+
+
+def test_rescan_is_incremental(imap_server, imap, mailbox, tmp_path):
+    store = Store(tmp_path / "s.sqlite3")
+    scanner = Scanner(imap, account(imap_server), store)
+    scanner.scan_folder("INBOX")
+    assert scanner.scan_folder("INBOX").new == []
+    imap.append("INBOX", mailbox[3].read_bytes())
+    again = scanner.scan_folder("INBOX")
+    assert len(again.new) == 1 and again.new[0].message.subject
+
+
+def test_changed_uidvalidity_means_a_clean_rescan(imap_server, imap, mailbox, tmp_path):
+    store = Store(tmp_path / "s.sqlite3")
+    scanner = Scanner(imap, account(imap_server), store)
+    imap.create_folder("Archive")
+    imap.multiappend("Archive", [p.read_bytes() for p in mailbox[:3]])
+    assert len(scanner.scan_folder("Archive").new) == 3
+    imap.select_folder("INBOX")
+    imap.delete_folder("Archive")
+    imap.create_folder("Archive")
+    imap.multiappend("Archive", [p.read_bytes() for p in mailbox[3:5]])
+    report = scanner.scan_folder("Archive")
+    assert report.rescanned_from_scratch and len(report.new) == 2
+    assert len(store.messages(folder="Archive")) == 2
+    imap.delete_folder("Archive")
