@@ -44,6 +44,7 @@ MIGRATIONS: list[list[str]] = [
             flags TEXT NOT NULL DEFAULT '',
             target_folder TEXT NOT NULL, target_uidvalidity INTEGER, target_uid INTEGER,
             subject TEXT NOT NULL DEFAULT '', from_display TEXT NOT NULL DEFAULT '',
+            size INTEGER NOT NULL DEFAULT 0, internaldate TEXT NOT NULL DEFAULT '',
             created_at REAL NOT NULL, updated_at REAL NOT NULL)""",
         "CREATE INDEX quarantine_by_state ON quarantine (account, state)",
         "CREATE TABLE sent_ids (account TEXT NOT NULL, message_id TEXT NOT NULL, PRIMARY KEY (account, message_id))",
