@@ -1,0 +1,127 @@
+"""Watching the Inbox: IDLE where the server has it (renewed well before the 29-minute limit),
+polling where it has not, reconnecting with back-off when the connection or the network goes away.
+Each new message is scanned at once and reported as an event for the desktop app, the tray and
+`klezguard watch`.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import imapclient
+
+from klezguard.errors import KnownError
+from klezguard.mail.accounts import Account
+from klezguard.mail.connection import translate
+from klezguard.mail.quarantine import Quarantine
+from klezguard.mail.scanner import Scanned, Scanner
+from klezguard.store.db import Store
+
+log = logging.getLogger(__name__)
+
+IDLE_RENEW = 25 * 60  # RFC 2177: servers may drop an IDLE after 30 minutes
+IDLE_CHECK = 1.0  # how often the loop looks at the stop flag while idling
+POLL_EVERY = 60.0
+BACKOFF = (1, 2, 5, 10, 30, 60, 120)
+
+
+@dataclass
+class WatchEvent:
+    """kind: 'new' (a scanned message), 'connected', 'error' (with a plain text), 'stopped'."""
+
+    kind: str
+    account: str
+    scanned: Scanned | None = None
+    text: str = ""
+
+
+class Watcher:
+    """Watches one account until `stop` is set. `connect` returns a logged-in client."""
+
+    def __init__(self, connect: Callable[[], imapclient.IMAPClient], account: Account, store: Store,
+                 on_event: Callable[[WatchEvent], None], stop: threading.Event | None = None,
+                 folder: str = "INBOX", idle_renew: float = IDLE_RENEW, poll_every: float = POLL_EVERY,
+                 backoff: tuple[float, ...] = BACKOFF):
+        self.connect = connect
+        self.account = account
+        self.store = store
+        self.on_event = on_event
+        self.stop = stop or threading.Event()
+        self.folder = folder
+        self.idle_renew = idle_renew
+        self.poll_every = poll_every
+        self.backoff = backoff
+
+    def _emit(self, kind: str, scanned: Scanned | None = None, text: str = "") -> None:
+        try:
+            self.on_event(WatchEvent(kind, self.account.key, scanned, text))
+        except Exception:  # noqa: BLE001 - a broken listener must not stop the watching
+            log.exception("watch listener failed")
+
+    def run(self) -> None:
+        failures = 0
+        while not self.stop.is_set():
+            client = None
+            try:
+                client = self.connect()
+                scanner = Scanner(client, self.account, self.store)
+                Quarantine(client, self.account, self.store).recover()
+                self._emit("connected")
+                failures = 0
+                self._scan(scanner)
+                if "IDLE" in scanner.capabilities:
+                    self._idle_loop(client, scanner)
+                else:
+                    self._poll_loop(scanner)
+            except KnownError as exc:
+                failures += 1
+                self._emit("error", text=exc.text())
+            except (OSError, EOFError, imapclient.exceptions.IMAPClientError) as exc:
+                failures += 1
+                self._emit("error", text=translate(exc, self.account.server, self.account.email).text())
+            finally:
+                if client is not None:
+                    try:
+                        client.shutdown()
+                    except Exception:  # noqa: BLE001, S110 - the socket may already be gone
+                        pass
+            if not self.stop.is_set() and failures:
+                delay = self.backoff[min(failures, len(self.backoff)) - 1]
+                self.stop.wait(delay)
+        self._emit("stopped")
+
+    def _scan(self, scanner: Scanner) -> None:
+        for scanned in scanner.scan_folder(self.folder).new:
+            self._emit("new", scanned)
+
+    def _idle_loop(self, client: imapclient.IMAPClient, scanner: Scanner) -> None:
+        # The scan leaves the folder selected; anything that arrives between its last command and
+        # IDLE is announced by the server as soon as IDLE starts.
+        while not self.stop.is_set():
+            if self._arrived_meanwhile(client):
+                self._scan(scanner)
+                continue
+            client.idle()
+            started = time.monotonic()
+            try:
+                while not self.stop.is_set() and time.monotonic() - started < self.idle_renew:
+                    responses = client.idle_check(timeout=IDLE_CHECK)
+                    if any(len(r) > 1 and r[1] == b"EXISTS" for r in responses):
+                        break
+            finally:
+                client.idle_done()
+            if not self.stop.is_set():
+                self._scan(scanner)
+
+    @staticmethod
+    def _arrived_meanwhile(client: imapclient.IMAPClient) -> bool:
+        """A NOOP makes the server report mail that arrived since the scan's last command; without
+        it, a message delivered just before IDLE starts may wait for the next renewal."""
+        _, responses = client.noop()
+        return any(len(r) > 1 and r[1] == b"EXISTS" for r in responses)
+
+    def _poll_loop(self, scanner: Scanner) -> None:
+        while not self.stop.wait(self.poll_every):
+            self._scan(scanner)
