@@ -1,3 +1,43 @@
 import os
 
+import keyring
+import keyring.backend
+import keyring.errors
+import pytest
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """Tests never touch the real system keyring."""
+
+    priority = 1
+
+    def __init__(self):
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def set_password(self, service, username, password):
+        self.items[(service, username)] = password
+
+    def get_password(self, service, username):
+        return self.items.get((service, username))
+
+    def delete_password(self, service, username):
+        try:
+            del self.items[(service, username)]
+        except KeyError:
+            raise keyring.errors.PasswordDeleteError(username) from None
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_dirs(tmp_path, monkeypatch):
+    """Each test gets its own config and data folders and an in-memory keyring."""
+    monkeypatch.setenv("KLEZGUARD_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("KLEZGUARD_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("KLEZGUARD_PASSWORD", raising=False)
+    old = keyring.get_keyring()
+    memory = MemoryKeyring()
+    keyring.set_keyring(memory)
+    yield memory
+    keyring.set_keyring(old)

@@ -1,9 +1,8 @@
-"""The command line: `klezguard check` judges local mail files, for scripts and for support."""
+"""`klezguard check`: judges local mail files (.eml, folders, mbox, Maildir)."""
 
 import argparse
 import sys
 
-from klezguard import __version__
 from klezguard.core.context import Context, SentIndex
 from klezguard.core.parse import from_bytes
 from klezguard.core.sources import SourceError, read_mail
@@ -12,13 +11,7 @@ from klezguard.report import as_json, as_text, summary
 from klezguard.rules.engine import evaluate
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="klezguard",
-        description=_("Spots spoofed senders, disguised attachments and backscatter in your mail."),
-    )
-    parser.add_argument("--version", action="version", version=f"klezguard {__version__}")
-    sub = parser.add_subparsers(dest="command")
+def add_parser(sub) -> None:
     check = sub.add_parser(
         "check",
         help=_("check mail files (.eml, folders, mbox, Maildir)"),
@@ -41,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         help=_("authserv-id of your provider's Authentication-Results headers"),
     )
-    return parser
+    check.set_defaults(run=run_check)
 
 
 def _load_sent(paths: list[str], errors: list[SourceError]) -> SentIndex | None:
@@ -87,15 +80,3 @@ def run_check(args: argparse.Namespace) -> int:
     if errors:
         return 2
     return 1 if counts["suspicious"] or counts["threat"] else 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "check":
-        try:
-            return run_check(args)
-        except BrokenPipeError:
-            return 0
-    parser.print_help()
-    return 0

@@ -1,0 +1,105 @@
+"""`klezguard account add|list|remove`: accounts for scripts and support (the desktop app has a wizard)."""
+
+import getpass
+import sys
+
+from klezguard.errors import KeyringUnavailable, KnownError
+from klezguard.i18n import _
+from klezguard.mail import credentials, discovery
+from klezguard.mail.accounts import DEFAULT_PORTS, Account, AccountStore, ServerSettings
+from klezguard.mail.connection import connect
+
+
+def add_server_options(parser, email_required: bool = False) -> None:
+    parser.add_argument("--host", help=_("IMAP server name (found automatically when left out)"))
+    parser.add_argument("--port", type=int, help=_("IMAP port (993 for TLS, 143 for STARTTLS)"))
+    parser.add_argument("--security", choices=("ssl", "starttls", "plain"),
+                        help=_("ssl (TLS, the default), starttls, or plain (unencrypted: only if you must)"))
+    parser.add_argument("--user", help=_("login name, if it is not the e-mail address"))
+    parser.add_argument("--cafile", help=_("extra CA certificate file to trust"))
+
+
+def add_parser(sub) -> None:
+    account = sub.add_parser("account", help=_("add, list or remove mail accounts"))
+    commands = account.add_subparsers(dest="account_command", metavar="ACTION", required=True)
+    add = commands.add_parser("add", help=_("add an account (asks for the password, tests the login)"))
+    add.add_argument("email")
+    add_server_options(add)
+    add.add_argument("--trusted-authserv", action="append", default=[], metavar="ID",
+                     help=_("authserv-id of your provider's Authentication-Results headers"))
+    add.set_defaults(run=run_add)
+    listing = commands.add_parser("list", help=_("list the accounts"))
+    listing.set_defaults(run=run_list)
+    remove = commands.add_parser("remove", help=_("remove an account and its saved password"))
+    remove.add_argument("email")
+    remove.set_defaults(run=run_remove)
+
+
+def read_password(prompt: str) -> str:
+    """KLEZGUARD_PASSWORD, else a prompt on a terminal, else one line of standard input."""
+    password = credentials.password_from_env()
+    if password:
+        return password
+    if sys.stdin is not None and sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line.strip():
+        raise KnownError(_("No password was given."),
+                         _("Type it when asked, pipe it on standard input, or set KLEZGUARD_PASSWORD."))
+    return line.rstrip("\r\n")
+
+
+def settings_from_args(args, email: str) -> tuple[ServerSettings, str]:
+    """Settings typed on the command line, or found from the address."""
+    if args.host:
+        security = args.security or "ssl"
+        port = args.port or DEFAULT_PORTS[security]
+        return ServerSettings(args.host, port, security, user=args.user or "", cafile=args.cafile), "given"
+    found = discovery.discover(email)
+    settings = found.settings
+    if args.security:
+        settings.security = args.security
+        settings.port = DEFAULT_PORTS[args.security]
+    if args.port:
+        settings.port = args.port
+    if args.user:
+        settings.user = args.user
+    settings.cafile = args.cafile
+    return settings, found.source
+
+
+def run_add(args) -> int:
+    email = args.email.strip()
+    if "@" not in email:
+        raise KnownError(_("{email} is not an e-mail address.").format(email=email))
+    settings, source = settings_from_args(args, email)
+    print(_("Server: {server} (from {source})").format(server=settings.describe(), source=source), file=sys.stderr)
+    account = Account(email, settings, allow_plain=settings.security == "plain",
+                      trusted_authserv=args.trusted_authserv)
+    password = read_password(_("Password for {email}: ").format(email=email))
+    client = connect(settings, password, email=email, allow_plain=account.allow_plain)
+    client.logout()
+    AccountStore().put(account)
+    try:
+        credentials.set_password(account.key, password)
+    except KeyringUnavailable as exc:
+        print(_("Account saved, but not its password: {text}").format(text=exc.text()), file=sys.stderr)
+        return 2
+    print(_("Added {email}. The login works and the password is in your system keyring.").format(email=email))
+    return 0
+
+
+def run_list(args) -> int:
+    accounts = AccountStore().load()
+    if not accounts:
+        print(_("No accounts yet. Add one with: klezguard account add EMAIL"))
+    for account in accounts:
+        print(f"{account.email}\t{account.server.describe()}\t{', '.join(account.folders)}")
+    return 0
+
+
+def run_remove(args) -> int:
+    account = AccountStore().remove(args.email)
+    credentials.delete_password(account.key)
+    print(_("Removed {email} and its saved password.").format(email=account.email))
+    return 0

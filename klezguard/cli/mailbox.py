@@ -1,0 +1,196 @@
+"""`klezguard scan`, `quarantine list|restore` and `watch`: the mailbox on the server.
+
+They work with a saved account, or without one given --host/--port/--security/--user/--cafile and
+the password in KLEZGUARD_PASSWORD (for scripts and support).
+"""
+
+import sys
+import threading
+import urllib.parse
+
+from klezguard.cli.accounts import add_server_options, read_password, settings_from_args
+from klezguard.errors import KnownError
+from klezguard.i18n import _
+from klezguard.mail import credentials
+from klezguard.mail.accounts import Account, AccountStore
+from klezguard.mail.connection import connect
+from klezguard.mail.quarantine import Quarantine
+from klezguard.mail.scanner import Progress, Scanned, Scanner
+from klezguard.mail.watch import Watcher, WatchEvent
+from klezguard.report import as_json, as_text
+from klezguard.store.db import Store
+
+LEVELS = {"suspicious": ("suspicious", "threat"), "threat": ("threat",)}
+
+
+def add_parsers(sub) -> None:
+    scan = sub.add_parser("scan", help=_("scan an account's folders on the server"))
+    scan.add_argument("email", nargs="?")
+    scan.add_argument("--folder", action="append", default=[], metavar="F", help=_("folder to scan (default INBOX)"))
+    scan.add_argument("--json", action="store_true", help=_("print one JSON object per new message"))
+    scan.add_argument("--quarantine", choices=("suspicious", "threat"),
+                      help=_("move messages at this level or worse to the quarantine folder"))
+    add_server_options(scan)
+    scan.set_defaults(run=run_scan)
+
+    quarantine = sub.add_parser("quarantine", help=_("list or restore quarantined messages"))
+    actions = quarantine.add_subparsers(dest="quarantine_command", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help=_("list quarantined messages"))
+    listing.add_argument("email", nargs="?")
+    add_server_options(listing)
+    listing.set_defaults(run=run_quarantine_list)
+    restore = actions.add_parser("restore", help=_("put quarantined messages back where they were"))
+    restore.add_argument("args", nargs="*", metavar="[EMAIL] UID", help=_("the UID shown by 'quarantine list'"))
+    restore.add_argument("--all", action="store_true", help=_("restore every quarantined message"))
+    add_server_options(restore)
+    restore.set_defaults(run=run_quarantine_restore)
+
+    watch = sub.add_parser("watch", help=_("keep watching the Inbox and print each new finding"))
+    watch.add_argument("email", nargs="?")
+    add_server_options(watch)
+    watch.set_defaults(run=run_watch)
+
+
+def resolve(args, email: str | None) -> tuple[Account, str]:
+    """The account and its password: saved settings and keyring, or the command line and environment."""
+    if args.host:
+        login = args.user or email
+        if not login:
+            raise KnownError(_("Say which mailbox to use."), _("Give the e-mail address or --user."))
+        settings, _source = settings_from_args(args, login)
+        account = Account(email or login, settings, allow_plain=settings.security == "plain")
+        return account, read_password(_("Password for {user}: ").format(user=login))
+    account = AccountStore().get(email)
+    password = credentials.password_from_env() or credentials.get_password(account.key)
+    if not password:
+        password = read_password(_("Password for {email}: ").format(email=account.email))
+    return account, password
+
+
+def open_client(account: Account, password: str):
+    return connect(account.server, password, email=account.email, allow_plain=account.allow_plain)
+
+
+def source_url(account: Account, scanned: Scanned) -> str:
+    user = urllib.parse.quote(account.login_user, safe="")
+    folder = urllib.parse.quote(scanned.folder, safe="/")
+    return f"imap://{user}@{account.server.host}/{folder};UID={scanned.uid}"
+
+
+class ProgressBar:
+    """A one-line progress bar on standard error, for people (silent when it is not a terminal)."""
+
+    def __init__(self):
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, p: Progress) -> None:
+        if not self.enabled or not p.total:
+            return
+        width = 30
+        filled = int(width * p.done / p.total)
+        sys.stderr.write(f"\r{p.folder} [{'#' * filled}{' ' * (width - filled)}] {p.done}/{p.total}")
+        if p.done >= p.total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def run_scan(args) -> int:
+    account, password = resolve(args, args.email)
+    folders = args.folder or account.folders
+    store = Store()
+    client = open_client(account, password)
+    flagged = 0
+    try:
+        scanner = Scanner(client, account, store, progress=ProgressBar())
+        quarantine = Quarantine(client, account, store)
+        quarantine.recover()
+        scanner.index_sent()
+        to_quarantine = []
+        for folder in folders:
+            for scanned in scanner.scan_folder(folder).new:
+                flagged += scanned.result.flagged
+                if args.json:
+                    print(as_json(source_url(account, scanned), scanned.message, scanned.result), flush=True)
+                elif scanned.result.flagged:
+                    print(as_text(source_url(account, scanned), scanned.message, scanned.result) + "\n")
+                if args.quarantine and scanned.result.verdict in LEVELS[args.quarantine]:
+                    to_quarantine.append(scanned)
+        for scanned in to_quarantine:
+            quarantine.move(scanned.folder, scanned.uidvalidity, scanned.uid)
+        for note in dict.fromkeys(quarantine.notes):
+            print(note, file=sys.stderr)
+        if not args.json:
+            print(_("{flagged} flagged, {moved} moved to {folder}.").format(
+                flagged=flagged, moved=len(to_quarantine), folder=account.quarantine_folder), file=sys.stderr)
+    finally:
+        client.logout()
+    return 1 if flagged else 0
+
+
+def run_quarantine_list(args) -> int:
+    account, password = resolve(args, args.email)
+    store = Store()
+    client = open_client(account, password)
+    try:
+        quarantine = Quarantine(client, account, store)
+        quarantine.recover()
+        entries = quarantine.entries()
+    finally:
+        client.logout()
+    if not entries:
+        print(_("The quarantine is empty."))
+    for e in entries:
+        print(f"{e.target_uid}\t{e.source_folder}\t{e.from_display}\t{e.subject}")
+    return 0
+
+
+def run_quarantine_restore(args) -> int:
+    words = list(args.args)
+    email = words.pop(0) if words and "@" in words[0] else None
+    if not args.all and len(words) != 1:
+        raise KnownError(_("Say which message to restore."), _("Give its UID from 'quarantine list', or --all."))
+    account, password = resolve(args, email)
+    store = Store()
+    client = open_client(account, password)
+    restored = 0
+    try:
+        quarantine = Quarantine(client, account, store)
+        quarantine.recover()
+        entries = quarantine.entries()
+        if not args.all:
+            entries = [e for e in entries if str(e.target_uid) == words[0]]
+            if not entries:
+                raise KnownError(_("No quarantined message has UID {uid}.").format(uid=words[0]),
+                                 _("See klezguard quarantine list."))
+        for entry in entries:
+            quarantine.restore(entry.id)
+            restored += 1
+            print(_("Restored to {folder}: {subject}").format(folder=entry.source_folder, subject=entry.subject))
+    finally:
+        client.logout()
+    return 0
+
+
+def run_watch(args) -> int:
+    account, password = resolve(args, args.email)
+    store = Store()
+    stop = threading.Event()
+
+    def show(event: WatchEvent) -> None:
+        if event.kind == "new" and event.scanned and event.scanned.result.flagged:
+            scanned = event.scanned
+            print(as_text(source_url(account, scanned), scanned.message, scanned.result) + "\n", flush=True)
+        elif event.kind == "error":
+            print(_("klezguard: {text}").format(text=event.text), file=sys.stderr, flush=True)
+        elif event.kind == "connected":
+            print(_("Watching {email} ... (Ctrl+C to stop)").format(email=account.email), file=sys.stderr,
+                  flush=True)
+
+    watcher = Watcher(lambda: open_client(account, password), account, store, show, stop)
+    try:
+        watcher.run()
+    except KeyboardInterrupt:
+        stop.set()
+    return 0
+
+
