@@ -70,7 +70,7 @@ def _app_password_hint(email: str, host: str) -> str:
 def _certificate_problem(exc: ssl.SSLCertVerificationError, settings: ServerSettings) -> CertificateProblem:
     code = getattr(exc, "verify_code", None)
     reason = str(getattr(exc, "verify_message", "") or exc)
-    if code == 62 or "hostname mismatch" in reason.lower() or "doesn't match" in reason.lower():
+    if code in (62, 64) or "mismatch" in reason.lower() or "doesn't match" in reason.lower():
         what = f"The server's certificate is not for {settings.host}."
         todo = "Check the server name in the account settings. Someone may be pretending to be your server."
     elif code == 10 or "expired" in reason.lower():

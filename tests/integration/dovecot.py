@@ -25,9 +25,7 @@ state_dir = {base}/state
 log_path = {base}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = yes
-ssl_cert = <{base}/cert.pem
-ssl_key = <{base}/key.pem
+{ssl}
 disable_plaintext_auth = no
 auth_failure_delay = 0
 mail_fsync = never
@@ -60,10 +58,7 @@ service imap-login {{
   inet_listener imap {{
     port = {port}
   }}
-  inet_listener imaps {{
-    port = {sport}
-    ssl = yes
-  }}
+{imaps}
 }}
 {extra}
 """
@@ -112,17 +107,23 @@ class Dovecot:
             return ""
 
 
-def start() -> Dovecot:
+def start(tls: bool = True, cert: tuple[bytes, bytes] | None = None) -> Dovecot:
+    """Starts a server. tls=False: no TLS at all (no IMAPS, no STARTTLS). cert: (cert PEM, key PEM)
+    to use instead of a fresh self-signed certificate for localhost and 127.0.0.1."""
     base = Path(tempfile.mkdtemp(prefix="klezguard-dovecot-"))
     base.chmod(0o755)
     for d in ("run", "state", "mail"):
         (base / d).mkdir()
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", str(base / "key.pem"), "-out", str(base / "cert.pem"), "-days", "3650", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )
+    if cert:
+        (base / "cert.pem").write_bytes(cert[0])
+        (base / "key.pem").write_bytes(cert[1])
+    elif tls:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", str(base / "key.pem"), "-out", str(base / "cert.pem"), "-days", "3650", "-subj",
+             "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+            check=True, capture_output=True,
+        )
     (base / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\nother@example.org:{{PLAIN}}other\n")
     if os.geteuid() == 0:
         muser, mgroup = "nobody", "nogroup"
@@ -135,7 +136,10 @@ def start() -> Dovecot:
                  "service anvil {\n  chroot =\n}\nservice imap-login {\n  chroot =\n}")
     port, sport = free_port(), free_port()
     conf = base / "dovecot.conf"
-    conf.write_text(CONF.format(base=base, port=port, sport=sport, muser=muser, mgroup=mgroup, extra=extra))
+    ssl_conf = f"ssl = yes\nssl_cert = <{base}/cert.pem\nssl_key = <{base}/key.pem" if tls else "ssl = no"
+    imaps = f"  inet_listener imaps {{\n    port = {sport}\n    ssl = yes\n  }}" if tls else ""
+    conf.write_text(CONF.format(base=base, port=port, sport=sport, muser=muser, mgroup=mgroup, extra=extra,
+                                ssl=ssl_conf, imaps=imaps))
     proc = subprocess.Popen(["dovecot", "-F", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     server = Dovecot(base, port, sport, proc)
     deadline = time.monotonic() + 15
