@@ -209,10 +209,11 @@ class Scanner:
             plans[uid] = structure
             for part in structure:
                 filename = _filename_hint(part)
+                # Group by the plan's length, not the part's size: asking for more than a part holds returns
+                # the whole part, and one FETCH then serves every message with that part.
                 need = encoded_bytes_needed(decoded_bytes_needed(part.content_type, filename), part.encoding)
-                length = min(need, part.size) if part.size else need
-                if length > 0:
-                    wanted[(part.part_id, length)].append(uid)
+                if part.size:
+                    wanted[(part.part_id, need)].append(uid)
         parts: dict[int, dict[str, bytes]] = defaultdict(dict)
         for (part_id, length), group in sorted(wanted.items()):
             item = f"BODY.PEEK[{part_id}]<0.{length}>"

@@ -66,7 +66,7 @@ def pack_view(header_block: bytes, structure: list[dict], fetched: dict[str, byt
     """The partial view, compressed, so a newer engine can judge the message again without the server."""
     payload = {"head": header_block.decode("latin-1"), "structure": structure,
                "fetched": {k: v.decode("latin-1") for k, v in fetched.items()}}
-    return zlib.compress(json.dumps(payload).encode("utf-8"), 6)
+    return zlib.compress(json.dumps(payload).encode("utf-8"), 1)
 
 
 def unpack_view(blob: bytes) -> tuple[bytes, list[dict], dict[str, bytes]]:
