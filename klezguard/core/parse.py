@@ -70,6 +70,10 @@ def _payload_bytes(part: email.message.Message) -> bytes:
     if isinstance(payload, list):
         # message/rfc822: keep the enclosed message as bytes, the way IMAP would hand it over.
         try:
+            if part.get_content_type() == "message/delivery-status":
+                # The stdlib splits a delivery report into one pseudo-message per block (per-message
+                # fields, then one block per recipient): keep them all, as IMAP would hand them over.
+                return b"".join(b.as_bytes() for b in payload if isinstance(b, email.message.Message))
             inner = payload[0]
             return inner.as_bytes() if isinstance(inner, email.message.Message) else b""
         except Exception:  # noqa: BLE001 - re-serialising broken mail can fail in many ways
