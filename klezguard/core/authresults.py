@@ -1,23 +1,59 @@
 """Authentication-Results (RFC 8601), read only where the user's own provider wrote them.
 
 Anyone can put an Authentication-Results header into a message they send. Only the headers that the
-receiving provider added on top are worth anything, so:
+receiving provider added on top are worth anything. Every server that handles a message puts its
+headers on top of the ones it received, so the provider's own headers sit above the Received line
+where the message entered the provider (the "entry" line: written by a provider host, naming a host
+outside the provider as the one it came from). Everything below that line came with the message.
 
-* with configured authserv-ids, the first run of headers carrying one of those ids counts, and any
-  further header with a trusted id lower down is a forgery to ignore;
-* without configuration, the provider is the host named in the topmost Received line, and only
-  headers above the point where the mail entered that provider, written by it, count.
+* with configured authserv-ids, the first run of headers carrying one of those ids in the provider's
+  part of the header block counts; a header with a trusted id lower down is a forgery to ignore;
+* without configuration, the provider is the host named in the topmost Received line, and only its
+  headers above the entry line count.
+
+`provider_written()` answers the same question for any header (spam verdicts, for example).
 """
 
+import functools
+import ipaddress
 import re
 from dataclasses import dataclass, field
 
-from klezguard.core.domains import org_domain
+from klezguard.core.domains import is_ip, org_domain
+from klezguard.core.headers import to_text, unfold
 from klezguard.core.message import Message
 
-_COMMENT = re.compile(r"\([^()]*\)")
 _BY_HOST = re.compile(r"\bby\s+([A-Za-z0-9._-]+)", re.I)
+_FROM_PART = re.compile(r"^\s*from\s+(.*?)(?:\bby\s|$)", re.I | re.S)
+_FROM_HELO = re.compile(r"^\s*from\s+\[?([A-Za-z0-9._:-]+)", re.I)
+_IP_IN_FROM = re.compile(r"[\[(]\s*(?:IPv6:)?([0-9A-Fa-f.:]{3,45})\s*[\])]")
+_RDNS_IN_FROM = re.compile(r"\(([A-Za-z0-9._-]+\.[A-Za-z]{2,})[\s\[)]")
 _TOKEN = re.compile(r'([A-Za-z0-9._/-]+)\s*=\s*("[^"]*"|[^\s;]+)')
+_POLICY = re.compile(r"\bp\s*=\s*([A-Za-z]+)", re.I)
+_DISPOSITION = re.compile(r"\bdis\s*=\s*([A-Za-z]+)", re.I)
+
+# Operators whose mail systems span several registrable domains (one provider, many names).
+_SAME_OPERATOR = {
+    "office365.com": "outlook.com",
+    "office365.us": "outlook.com",
+    "outlook.cn": "outlook.com",
+    "hotmail.com": "outlook.com",
+    "microsoft.com": "outlook.com",
+    "exchangelabs.com": "outlook.com",
+    "office.com": "outlook.com",
+    "googlemail.com": "google.com",
+    "gmail.com": "google.com",
+    "1e100.net": "google.com",
+    "yahoodns.net": "yahoo.com",
+    "yahoo.net": "yahoo.com",
+}
+MICROSOFT = "outlook.com"
+
+
+def operator(domain: str) -> str:
+    """The organisation running a mail host ('x.protection.outlook.com' and 'y.office365.com' -> 'outlook.com')."""
+    org = org_domain(domain)
+    return _SAME_OPERATOR.get(org, org)
 
 
 @dataclass
@@ -25,15 +61,35 @@ class MethodResult:
     method: str
     result: str
     props: dict[str, str] = field(default_factory=dict)
+    comment: str = ""  # the text of the comments, e.g. "p=REJECT sp=REJECT dis=QUARANTINE"
 
     @property
     def domain(self) -> str:
         """The domain the result is about (DKIM d=, SPF mailfrom/helo, DMARC header.from)."""
-        for key in ("header.d", "header.from", "smtp.mailfrom", "header.i", "smtp.helo", "policy.from"):
+        for key in ("header.d", "header.from", "smtp.mailfrom", "header.i", "smtp.mail", "smtp.helo", "policy.from"):
             value = self.props.get(key, "")
-            if value:
-                return value.rpartition("@")[2].strip("<>\"' ").lower()
+            if value and value.lower() != "none":
+                return value.rpartition("@")[2].strip("<>\"' ").lower().rstrip(".")
         return ""
+
+    @property
+    def policy(self) -> str:
+        """For DMARC: the published policy ('reject', 'quarantine', 'none') or '' when not recorded."""
+        match = _POLICY.search(self.comment)
+        if match:
+            return match.group(1).lower()
+        value = (self.props.get("policy.dmarc") or self.props.get("action") or "").lower()
+        # Microsoft writes action=oreject / pct.quarantine / none.
+        for word in ("reject", "quarantine", "none"):
+            if word in value:
+                return word
+        return ""
+
+    @property
+    def disposition(self) -> str:
+        """For DMARC: what the provider did ('none', 'quarantine', 'reject'), '' when not recorded."""
+        match = _DISPOSITION.search(self.comment)
+        return match.group(1).lower() if match else ""
 
 
 @dataclass
@@ -52,11 +108,20 @@ class AuthResults:
     def passed(self, method: str) -> list[str]:
         return [r.domain for r in self.of(method) if r.result == "pass"]
 
+    def result(self, method: str) -> str:
+        """The first result of a method ('pass', 'fail', 'softfail', 'none', ...) or '' when absent."""
+        found = self.of(method)
+        return found[0].result if found else ""
+
     @property
     def dmarc(self) -> str:
         """'pass', 'fail', 'none', ... or '' when the provider did not check DMARC."""
+        return self.result("dmarc")
+
+    @property
+    def dmarc_policy(self) -> str:
         found = self.of("dmarc")
-        return found[0].result if found else ""
+        return found[0].policy if found else ""
 
     def aligned_pass(self, domain: str) -> bool:
         """True when SPF or DKIM passed for the same organisation as `domain` (relaxed alignment)."""
@@ -73,22 +138,48 @@ class AuthResults:
         return bool(self.of(method))
 
 
+_AR_CHUNK = re.compile(r'[^();"\\]+|\\.|"(?:[^"\\]|\\.)*"?|[();]|\\', re.S)
+
+
+def _split_pieces(value: str) -> list[tuple[str, str]]:
+    """Splits at ';' outside comments and quotes: [(text without comments, comment text)]."""
+    if "(" not in value and '"' not in value:
+        return [(p.strip(), "") for p in value.split(";")]
+    pieces: list[tuple[str, str]] = []
+    text: list[str] = []
+    comment: list[str] = []
+    depth = 0
+    for chunk in _AR_CHUNK.findall(value):
+        if chunk == "(":
+            depth += 1
+            comment.append(" ")
+        elif chunk == ")":
+            depth = max(0, depth - 1)
+        elif depth:
+            comment.append(chunk[1:] if chunk.startswith("\\") and len(chunk) == 2 else chunk)
+        elif chunk == ";":
+            pieces.append(("".join(text).strip(), " ".join("".join(comment).split())))
+            text, comment = [], []
+        else:
+            text.append(chunk)
+    pieces.append(("".join(text).strip(), " ".join("".join(comment).split())))
+    return pieces
+
+
 def parse_header(value: str) -> tuple[str, list[MethodResult]]:
     """Splits one Authentication-Results value into its authserv-id and method results."""
-    text = value
-    for _ in range(3):  # nested comments
-        text = _COMMENT.sub(" ", text)
-    pieces = [p.strip() for p in text.split(";")]
+    pieces = _split_pieces(value)
     if not pieces:
         return "", []
-    head = pieces[0]
-    if "=" in head.split(" ", 1)[0]:
+    head = pieces[0][0]
+    first_word = head.split(" ", 1)[0] if head else ""
+    if "=" in first_word:
         # Microsoft 365 writes no authserv-id: the first piece is already a result.
         authserv, rest = "", pieces
     else:
         authserv, rest = (head.split()[0].lower() if head.split() else ""), pieces[1:]
     results = []
-    for piece in rest:
+    for piece, comment in rest:
         tokens = _TOKEN.findall(piece)
         if not tokens:
             continue
@@ -97,27 +188,132 @@ def parse_header(value: str) -> tuple[str, list[MethodResult]]:
         if method in ("none", "reason"):
             continue
         props = {k.lower(): v.strip('"') for k, v in tokens[1:]}
-        results.append(MethodResult(method, result.strip('"').lower(), props))
+        results.append(MethodResult(method, result.strip('"').lower(), props, comment))
     return authserv, results
 
 
-def _provider_zone(msg: Message) -> tuple[str, int]:
-    """The provider's organisation (from the topmost Received 'by' host) and the header index where
-    headers written before the mail reached the provider begin."""
+# --- where the provider's headers end ------------------------------------------------------------
+
+
+# Addresses only used inside networks (RFC 1918, shared address space, unique local). Not Python's
+# is_private, which also counts the documentation ranges that examples and tests use as public hosts.
+_INTERNAL_NETS = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ip_kind(text: str) -> int:
+    """0: not an IP address, 1: an address used only inside networks, 2: a public address."""
+    try:
+        ip = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return 0
+    if ip.is_loopback or ip.is_link_local or ip.is_unspecified:
+        return 1
+    return 1 if any(ip.version == net.version and ip in net for net in _INTERNAL_NETS) else 2
+
+
+def _came_from_outside(received: str, orgs: set[str]) -> bool:
+    """True when a Received line (written by a provider host) names a sending host outside the provider."""
+    match = _FROM_PART.match(received)
+    if not match:
+        return False  # "Received: by ..." only: a local hop
+    part = match.group(1)
+    kinds = [k for k in map(_ip_kind, _IP_IN_FROM.findall(part)) if k]
+    if kinds:
+        if all(k == 1 for k in kinds):
+            return False
+        rdns = _RDNS_IN_FROM.search(part)
+        helo = _FROM_HELO.match(received)
+        names = [n.group(1) for n in (rdns, helo) if n]
+        # A public address whose name is one of the provider's own hosts is an internal hop.
+        return not any("." in n and not is_ip(n) and operator(n) in orgs for n in names)
+    helo = _FROM_HELO.match(received)
+    name = helo.group(1).lower().rstrip(".") if helo else ""
+    if not name or "." not in name or name in ("localhost", "localhost.localdomain"):
+        return False
+    kind = _ip_kind(name.strip("[]"))
+    if kind:
+        return kind == 2
+    return operator(name) not in orgs
+
+
+def _zone(msg: Message, trusted_ids: frozenset[str]) -> tuple[str, int, bool]:
+    """(provider organisation, end, entered): headers[:end] were written by the provider; `entered` is
+    True when a Received line shows the message arriving from a host outside the provider. Cached."""
+    cache = msg.__dict__.setdefault("_zone_cache", {})
+    if trusted_ids in cache:
+        return cache[trusted_ids]
+    orgs = {operator(i) for i in trusted_ids if "." in i}
     provider = ""
+    last_inside = -1
+    entry = -1
     for index, (name, value) in enumerate(msg.headers):
         if name.lower() != "received":
             continue
-        match = _BY_HOST.search(str(value))
+        text = " ".join(str(value).split())
+        match = _BY_HOST.search(text)
         host = match.group(1).lower().rstrip(".") if match else ""
-        if not host or "." not in host:
+        if not host or "." not in host or (host[-1].isdigit() and is_ip(host)):
+            # "by localhost", "by 10.1.1.1": a hop inside somebody's system; it does not move the zone.
+            if provider and last_inside >= 0:
+                last_inside = index
             continue
         if not provider:
-            provider = org_domain(host)
-            continue
-        if org_domain(host) != provider:
-            return provider, index
-    return provider, len(msg.headers)
+            provider = operator(host)
+            orgs.add(provider)
+        if operator(host) not in orgs:
+            break
+        last_inside = index
+        if _came_from_outside(text, orgs):
+            entry = index
+            break
+    end = (entry if entry >= 0 else last_inside) + 1 if provider else 0
+    cache[trusted_ids] = (provider, end, entry >= 0)
+    return cache[trusted_ids]
+
+
+def provider_zone(msg: Message, trusted_ids: frozenset[str] = frozenset()) -> tuple[str, int]:
+    """The provider's organisation and the index where the headers that came with the message begin.
+
+    (("", 0) when the message has no Received line to tell.)"""
+    provider, end, _ = _zone(msg, trusted_ids)
+    return provider, end
+
+
+def came_from_outside(msg: Message, trusted_ids: frozenset[str] = frozenset()) -> bool:
+    """True when the Received lines show the message arriving at the provider from a host outside it
+    (False for mail that stayed inside the provider, e.g. between colleagues, and for local copies)."""
+    return _zone(msg, trusted_ids)[2]
+
+
+def provider_written(msg: Message, index: int, trusted_ids: frozenset[str] = frozenset()) -> bool:
+    """True when header number `index` of `msg.headers` was added by the user's provider.
+
+    Besides the position rule, Microsoft 365 renames or strips the X-MS-Exchange-Organization-*,
+    X-Forefront-Antispam-Report and X-Microsoft-Antispam headers of mail from outside, so those
+    count wherever they stand when the provider is Microsoft."""
+    provider, end, _ = _zone(msg, trusted_ids)
+    if index < end:
+        return True
+    if provider == MICROSOFT and 0 <= index < len(msg.headers):
+        name = msg.headers[index][0].lower()
+        return name.startswith("x-ms-exchange-organization-") or name in (
+            "x-forefront-antispam-report",
+            "x-microsoft-antispam",
+        )
+    return False
+
+
+def provider_values(msg: Message, name: str, trusted_ids: frozenset[str] = frozenset()) -> list[str]:
+    """The values of header `name` that the provider wrote (unfolded), topmost first."""
+    lname = name.lower()
+    return [
+        unfold(to_text(v))
+        for i, (n, v) in enumerate(msg.headers)
+        if n.lower() == lname and provider_written(msg, i, trusted_ids)
+    ]
 
 
 def read(msg: Message, trusted_ids: frozenset[str]) -> AuthResults:
@@ -125,16 +321,26 @@ def read(msg: Message, trusted_ids: frozenset[str]) -> AuthResults:
     cache = msg.__dict__.setdefault("_auth_cache", {})
     if trusted_ids in cache:
         return cache[trusted_ids]
-    all_headers = [(i, str(v)) for i, (n, v) in enumerate(msg.headers) if n.lower() == "authentication-results"]
+    all_headers = [
+        (i, unfold(to_text(v))) for i, (n, v) in enumerate(msg.headers) if n.lower() == "authentication-results"
+    ]
     out = AuthResults()
+    if not all_headers:
+        cache[trusted_ids] = out
+        return out
+    provider, end, _ = _zone(msg, trusted_ids)
+    has_zone = bool(provider)
     if trusted_ids:
+        trusted_orgs = {operator(i) for i in trusted_ids if "." in i}
         state = "before"  # before, inside or after the provider's run of headers
-        for _, value in all_headers:
+        for index, value in all_headers:
             authserv, results = parse_header(value)
-            if state != "after" and authserv in trusted_ids:
+            trusted = authserv in trusted_ids or (authserv == "" and provider in trusted_orgs)
+            in_zone = index < end if has_zone else True
+            if state != "after" and trusted and in_zone:
                 state = "inside"
                 out.found = True
-                out.authserv_id = authserv
+                out.authserv_id = out.authserv_id or authserv
                 out.results.extend(results)
                 out.headers.append(value)
             else:
@@ -142,11 +348,10 @@ def read(msg: Message, trusted_ids: frozenset[str]) -> AuthResults:
                     state = "after"  # lower down, even the provider's id is sender-written
                 out.ignored.append(value)
     else:
-        provider, boundary = _provider_zone(msg)
         for index, value in all_headers:
             authserv, results = parse_header(value)
-            by_provider = provider and (authserv == "" or org_domain(authserv) == provider)
-            if index < boundary and by_provider and (not out.headers or out.authserv_id == authserv):
+            by_provider = has_zone and (authserv == "" or operator(authserv) == provider)
+            if index < end and by_provider and (not out.headers or out.authserv_id == authserv):
                 out.found = True
                 out.authserv_id = authserv
                 out.results.extend(results)

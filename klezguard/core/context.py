@@ -5,11 +5,33 @@ Rules judge a message against this: "from your own domain", "a bounce for mail y
 """
 
 import email.parser
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from klezguard.core.domains import ascii_domain, is_freemail, org_domain
 from klezguard.core.headers import message_ids, parse_addresses, to_text
+
+_NAME_WORD = re.compile(r"\w+")
+# Words of role names ("Customer Service", "Accounts Team"): many firms use them, so they name nobody.
+_ROLE_WORDS = frozenset(
+    "account accounts admin billing customer customers delivery department desk enquiries enquiry help "
+    "helpdesk info mail mailer news newsletter noreply notification notifications office reply sales "
+    "service services support system team".split()
+)
+
+
+def name_key(name: str) -> str:
+    """A person's name in a form to compare ("Lloyd, Gareth" = "gareth lloyd"); '' when it is no full
+    personal name (one word, an address, a role such as "Customer Service")."""
+    text = unicodedata.normalize("NFKC", name).casefold()
+    if "@" in text:
+        return ""
+    words = _NAME_WORD.findall(text)
+    if len(words) < 2 or len("".join(words)) < 5 or any(w in _ROLE_WORDS for w in words):
+        return ""
+    return " ".join(sorted(words))
 
 
 @dataclass
@@ -19,6 +41,7 @@ class SentIndex:
     message_ids: set[str] = field(default_factory=set)
     authors: set[str] = field(default_factory=set)
     recipients: set[str] = field(default_factory=set)
+    names: dict[str, set[str]] = field(default_factory=dict)  # name_key -> addresses it was used with
 
     def add(self, raw: bytes) -> None:
         try:
@@ -30,11 +53,18 @@ class SentIndex:
         for a in parse_addresses(to_text(head.get("from", ""))):
             if "@" in a.addr:
                 self.authors.add(a.addr.lower())
+                self._add_name(a.name, a.addr)
         for name in ("to", "cc", "bcc"):
             for value in head.get_all(name, []) or []:
                 for a in parse_addresses(to_text(value)):
                     if "@" in a.addr:
                         self.recipients.add(a.addr.lower())
+                        self._add_name(a.name, a.addr)
+
+    def _add_name(self, name: str, addr: str) -> None:
+        key = name_key(name) if name else ""
+        if key:
+            self.names.setdefault(key, set()).add(addr.lower())
 
 
 @dataclass
@@ -47,6 +77,7 @@ class Context:
     sent_ids: frozenset[str] | None = None  # None: we were not told what the user sent
     correspondents: frozenset[str] = frozenset()  # addresses the user writes to
     trusted_senders: frozenset[tuple[str, str]] = frozenset()  # (address, authenticated domain)
+    known_names: dict[str, frozenset[str]] = field(default_factory=dict)  # name_key -> addresses with that name
 
     @property
     def knows_sent(self) -> bool:
@@ -73,8 +104,10 @@ class Context:
         domains = {org_domain(ascii_domain(d)) for d in own_domains if d.strip()}
         addresses = {a.lower() for a in own_addresses}
         correspondents: set[str] = set()
+        known_names: dict[str, frozenset[str]] = {}
         sent_ids = None
         if sent is not None:
+            known_names = {k: frozenset(v) for k, v in sent.names.items()}
             sent_ids = frozenset(sent.message_ids)
             addresses |= sent.authors
             # A free-mail author domain is not "the user's domain": millions share it.
@@ -86,4 +119,5 @@ class Context:
             trusted_authserv=frozenset(a.strip().lower() for a in trusted_authserv if a.strip()),
             sent_ids=sent_ids,
             correspondents=frozenset(correspondents),
+            known_names=known_names,
         )

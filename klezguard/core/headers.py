@@ -18,6 +18,8 @@ def to_text(value: object) -> str:
     if isinstance(value, email.header.Header):
         value = str(value)
     text = str(value)
+    if text.isascii():
+        return text  # fast path: surrogate escapes are never ASCII
     if any("\udc80" <= ch <= "\udcff" for ch in text):
         raw = text.encode("utf-8", "surrogateescape")
         try:

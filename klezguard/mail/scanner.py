@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass, field
 
 import imapclient
 
-from klezguard import __version__
 from klezguard.core.context import Context
 from klezguard.core.domains import is_freemail, org_domain
 from klezguard.core.fetchplan import decoded_bytes_needed, encoded_bytes_needed
@@ -28,8 +27,8 @@ from klezguard.core.message import Message
 from klezguard.core.parse import PartInfo, from_partial
 from klezguard.mail.accounts import Account
 from klezguard.mail.bodystructure import leaves
-from klezguard.rules.engine import Result, evaluate
-from klezguard.store.db import Store, pack_view
+from klezguard.rules.engine import Result, engine_version, evaluate
+from klezguard.store.db import Store, pack_view, unpack_view
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +97,7 @@ class Scanner:
         self.progress = progress or (lambda p: None)
         self.cancel = cancel or threading.Event()
         self.batch = batch
+        self.engine = engine_version()
         self.capabilities = {_text(c).upper() for c in client.capabilities()}
         if "CONDSTORE" in self.capabilities:
             try:
@@ -245,7 +245,7 @@ class Scanner:
                 "score": result.score, "reason": main_reason(result),
                 "findings": json.dumps([f.to_dict() for f in result.findings], default=str),
                 "view": pack_view(head, [asdict(p) for p in plans[uid]], parts.get(uid, {})),
-                "engine": __version__, "scanned_at": time.time(),
+                "engine": self.engine, "scanned_at": time.time(),
             })
             scanned.append(Scanned(self.account.key, folder, uidvalidity, uid, msg, result, flags))
         with self.store.transaction() as db:
@@ -253,6 +253,26 @@ class Scanner:
                 self.store.put_message(db, row)
             self.store.set_folder_state(db, self.account.key, folder, uidvalidity, max(uids), None)
         return scanned, fetched_bytes
+
+
+def rejudge(store: Store, account: str, ctx: Context) -> int:
+    """Judges stored messages again with the current rules, from their stored partial view: after an
+    update of KlezGuard, no message needs to be fetched again. Returns how many were judged."""
+    engine = engine_version()
+    rows = store.query("SELECT id, view FROM messages WHERE account=? AND engine != ? AND view IS NOT NULL",
+                       (account, engine))
+    for start in range(0, len(rows), BATCH):
+        updates = []
+        for row_id, blob in rows[start : start + BATCH]:
+            head, structure, fetched = unpack_view(blob)
+            msg = from_partial(head, [PartInfo(**p) for p in structure], fetched)
+            result = evaluate(msg, ctx)
+            updates.append((result.verdict, result.score, main_reason(result),
+                            json.dumps([f.to_dict() for f in result.findings], default=str), engine, row_id))
+        with store.transaction() as db:
+            db.executemany("UPDATE messages SET verdict=?, score=?, reason=?, findings=?, engine=? WHERE id=?",
+                           updates)
+    return len(rows)
 
 
 def _filename_hint(part: PartInfo) -> str:

@@ -100,6 +100,19 @@ def verdict_for(score: float) -> str:
     return "clean"
 
 
+def engine_version() -> str:
+    """Changes whenever the rules or their weights change, so stored verdicts know they are stale."""
+    import hashlib
+
+    from klezguard import __version__
+
+    rules = all_rules()
+    text = repr(sorted((r.id, r.severity, r.title, r.explanation) for r in rules.values()))
+    text += repr((weights.POINTS, weights.RULE_POINTS, weights.CATEGORY_CAP, weights.LOW_CAP,
+                  weights.SUSPICIOUS_AT, weights.THREAT_AT))
+    return f"{__version__}+{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
 def evaluate(msg: Message, ctx: Context, rules: dict[str, Rule] | None = None, strict: bool = False) -> Result:
     """Judges one message. A rule that crashes is logged and skipped, unless `strict` (tests)."""
     findings: list[Finding] = []

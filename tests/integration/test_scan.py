@@ -78,3 +78,17 @@ def test_changed_uidvalidity_means_a_clean_rescan(imap_server, imap, mailbox, tm
     assert report.rescanned_from_scratch and len(report.new) == 2
     assert len(store.messages(folder="Archive")) == 2
     imap.delete_folder("Archive")
+
+
+def test_stored_views_are_judged_again_without_the_server(imap_server, imap, mailbox, tmp_path):
+    from klezguard.mail.scanner import rejudge
+
+    store = Store(tmp_path / "s.sqlite3")
+    scanner = Scanner(imap, account(imap_server), store)
+    scanner.index_sent()
+    first = {s.uid: s.result.verdict for s in scanner.scan_folder("INBOX").new}
+    with store.transaction() as db:  # pretend an older KlezGuard judged them, and wrongly
+        db.execute("UPDATE messages SET engine='0.0.1', verdict='clean', score=0")
+    assert rejudge(store, imap_server.user, scanner.context()) == len(mailbox)
+    assert {m.uid: m.verdict for m in store.messages(folder="INBOX")} == first
+    assert rejudge(store, imap_server.user, scanner.context()) == 0

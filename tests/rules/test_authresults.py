@@ -1,0 +1,256 @@
+"""Authentication-Results and other provider headers count only where the user's provider wrote them."""
+
+from klezguard.core import authresults
+from klezguard.core.parse import from_bytes
+
+TRUSTED = frozenset({"mx1.provider-test.example"})
+
+DELIVERY = (
+    "Received",
+    "from mx1.provider-test.example by imap.provider-test.example with LMTP; Mon, 2 Nov 2026 10:00:02 +0000",
+)
+ENTRY = (
+    "Received",
+    "from mail.sender.example (mail.sender.example [203.0.113.9]) by mx1.provider-test.example "
+    "with ESMTPS id 1; Mon, 2 Nov 2026 10:00:01 +0000",
+)
+SENDER_HOP = (
+    "Received",
+    "from [10.0.0.5] by mail.sender.example with ESMTPSA id 2; Mon, 2 Nov 2026 10:00:00 +0000",
+)
+BODY_HEADERS = [
+    ("From", "Anna <anna@sender.example>"),
+    ("To", "owner@harbour-test.example"),
+    ("Subject", "Hi"),
+    ("Message-ID", "<1@sender.example>"),
+]
+
+
+def raw(headers, body="Hi\n"):
+    """A message with exactly these headers, top to bottom."""
+    lines = [f"{name}: {value}" for name, value in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
+
+
+def msg(headers):
+    return from_bytes(raw(headers))
+
+
+# --- parse_header -----------------------------------------------------------------------------------
+
+
+def test_parse_header_reads_id_methods_and_domains():
+    authserv, results = authresults.parse_header(
+        " mx.google.com; dkim=pass header.i=@example.com header.s=s1 header.b=abc;"
+        " spf=pass (google.com: domain of a@example.com designates 192.0.2.1 as permitted sender)"
+        " smtp.mailfrom=a@example.com; dmarc=fail (p=REJECT sp=REJECT dis=QUARANTINE) header.from=example.com"
+    )
+    assert authserv == "mx.google.com"
+    assert [(r.method, r.result, r.domain) for r in results] == [
+        ("dkim", "pass", "example.com"),
+        ("spf", "pass", "example.com"),
+        ("dmarc", "fail", "example.com"),
+    ]
+    dmarc = results[2]
+    assert dmarc.policy == "reject"
+    assert dmarc.disposition == "quarantine"
+    assert "p=REJECT" in dmarc.comment
+
+
+def test_parse_header_microsoft_without_authserv_id():
+    authserv, results = authresults.parse_header(
+        "spf=none (sender IP is 203.0.113.7) smtp.mailfrom=bulk.example; dkim=none (message not signed)"
+        " header.d=none;dmarc=fail action=oreject header.from=bank.example;compauth=fail reason=000"
+    )
+    assert authserv == ""
+    by_method = {r.method: r for r in results}
+    assert by_method["dmarc"].policy == "reject"
+    assert by_method["dkim"].domain == ""  # header.d=none is no domain
+    assert by_method["compauth"].result == "fail"
+    assert by_method["compauth"].props["reason"] == "000"
+
+
+def test_parse_header_semicolon_in_comment_and_quotes():
+    _, results = authresults.parse_header(
+        "mx.example; spf=pass (a; b) smtp.mailfrom=x@ok.example;"
+        ' dkim=fail ("body hash; did not verify") header.d=ok.example'
+    )
+    assert [(r.method, r.result) for r in results] == [("spf", "pass"), ("dkim", "fail")]
+
+
+def test_legacy_smtp_mail_key_names_the_domain():
+    _, results = authresults.parse_header("mx.google.com; spf=pass smtp.mail=someone@somewhere.example")
+    assert results[0].domain == "somewhere.example"
+
+
+# --- read: whom to trust ------------------------------------------------------------------------------
+
+
+def test_trusted_header_above_entry_counts():
+    m = msg(
+        [
+            DELIVERY,
+            ("Authentication-Results", "mx1.provider-test.example; spf=pass smtp.mailfrom=sender.example; dkim=none"),
+            ENTRY,
+            *BODY_HEADERS,
+        ]
+    )
+    ar = authresults.read(m, TRUSTED)
+    assert ar.found and ar.authserv_id == "mx1.provider-test.example"
+    assert ar.aligned_pass("sender.example")
+    assert ar.aligned_pass("mail.sender.example")  # relaxed alignment: same organisation
+    assert not ar.aligned_pass("other.example")
+
+
+def test_forged_trusted_header_below_entry_is_ignored():
+    forged = "mx1.provider-test.example; dmarc=pass header.from=bank.example; dkim=pass header.d=bank.example"
+    m = msg(
+        [
+            DELIVERY,
+            ("Authentication-Results", "mx1.provider-test.example; spf=fail smtp.mailfrom=bank.example; dmarc=fail"),
+            ENTRY,
+            ("Authentication-Results", forged),
+            SENDER_HOP,
+            ("From", "Bank <alerts@bank.example>"),
+        ]
+    )
+    ar = authresults.read(m, TRUSTED)
+    assert ar.found
+    assert ar.dmarc == "fail"
+    assert not ar.aligned_pass("bank.example")
+    assert forged in ar.ignored
+
+
+def test_only_forged_header_means_nothing_found():
+    m = msg(
+        [
+            DELIVERY,
+            ENTRY,
+            ("Authentication-Results", "mx1.provider-test.example; dmarc=pass header.from=bank.example"),
+            ("From", "Bank <alerts@bank.example>"),
+        ]
+    )
+    ar = authresults.read(m, TRUSTED)
+    assert not ar.found
+    assert len(ar.ignored) == 1
+
+
+def test_untrusted_authserv_is_ignored():
+    m = msg([DELIVERY, ("Authentication-Results", "mx.elsewhere.example; dmarc=pass"), ENTRY, *BODY_HEADERS])
+    assert not authresults.read(m, TRUSTED).found
+
+
+def test_without_configuration_the_topmost_provider_counts():
+    m = msg(
+        [
+            DELIVERY,
+            ("Authentication-Results", "mx1.provider-test.example; dkim=pass header.d=sender.example"),
+            ENTRY,
+            ("Authentication-Results", "mx9.sender.example; dmarc=pass header.from=bank.example"),
+            *BODY_HEADERS,
+        ]
+    )
+    ar = authresults.read(m, frozenset())
+    assert ar.found and ar.passed("dkim") == ["sender.example"]
+    assert len(ar.ignored) == 1
+
+
+def test_microsoft_hosts_are_one_provider():
+    m = msg(
+        [
+            (
+                "Received",
+                "from AB1PR01MB1.eurprd01.prod.outlook.com (2603:10a6::1) by CD2PR01MB2.eurprd01.prod.outlook.com"
+                " with HTTPS; Mon, 2 Nov 2026 10:00:03 +0000",
+            ),
+            (
+                "Received",
+                "from EF3EUR01FT001.eop-eur01.prod.protection.outlook.com (2603:10a6::2) by"
+                " AB1PR01MB1.outlook.office365.com with SMTP; Mon, 2 Nov 2026 10:00:02 +0000",
+            ),
+            (
+                "Authentication-Results",
+                "spf=fail (sender IP is 203.0.113.7) smtp.mailfrom=bank.example;"
+                " dmarc=fail action=oreject header.from=bank.example;compauth=fail reason=000",
+            ),
+            (
+                "Received",
+                "from bank.example (203.0.113.7) by EF3EUR01FT001.mail.protection.outlook.com"
+                " with SMTP; Mon, 2 Nov 2026 10:00:01 +0000",
+            ),
+            ("From", "Bank <alerts@bank.example>"),
+            ("X-MS-Exchange-Organization-SCL", "9"),
+            ("X-Forefront-Antispam-Report", "CIP:203.0.113.7;CAT:PHSH;SFTY:9.19;SCL:9"),
+        ]
+    )
+    provider, end = authresults.provider_zone(m)
+    assert provider == "outlook.com" and end == 4
+    ar = authresults.read(m, frozenset())
+    assert ar.found and ar.dmarc == "fail" and ar.dmarc_policy == "reject"
+    # Microsoft strips or renames these headers on mail from outside, so they count below the entry too.
+    assert authresults.provider_values(m, "x-ms-exchange-organization-scl") == ["9"]
+    assert authresults.provider_written(m, 6)
+
+
+def test_provider_written_follows_the_entry_line():
+    m = msg(
+        [
+            DELIVERY,
+            ("X-Spam-Status", "Yes, score=9.1 required=5.0"),
+            ENTRY,
+            ("X-Spam-Status", "No, score=-5 required=5.0"),
+            SENDER_HOP,
+            *BODY_HEADERS,
+        ]
+    )
+    assert authresults.provider_written(m, 1, TRUSTED)
+    assert authresults.provider_written(m, 2, TRUSTED)  # the entry line itself
+    assert not authresults.provider_written(m, 3, TRUSTED)
+    assert authresults.provider_values(m, "x-spam-status", TRUSTED) == ["Yes, score=9.1 required=5.0"]
+    assert authresults.came_from_outside(m, TRUSTED)
+
+
+def test_mail_that_stayed_inside_did_not_come_from_outside():
+    m = msg(
+        [
+            DELIVERY,
+            (
+                "Received",
+                "from smtp.provider-test.example (smtp.provider-test.example [198.51.100.25]) by "
+                "mx1.provider-test.example; Mon, 2 Nov 2026 10:00:01 +0000",
+            ),
+            (
+                "Received",
+                "from [10.0.0.36] by smtp.provider-test.example (Authenticated sender: lucy@own.example);"
+                " Mon, 2 Nov 2026 10:00:00 +0000",
+            ),
+            *BODY_HEADERS,
+        ]
+    )
+    assert not authresults.came_from_outside(m, TRUSTED)
+    assert authresults.provider_zone(m, TRUSTED) == ("provider-test.example", 3)
+
+
+def test_no_received_lines_no_zone():
+    m = msg([("Authentication-Results", "mx1.provider-test.example; dmarc=pass"), *BODY_HEADERS])
+    assert authresults.provider_zone(m) == ("", 0)
+    assert not authresults.provider_written(m, 0)
+    # Configured ids and no Received line at all (a local copy): the configured header is taken.
+    assert authresults.read(m, TRUSTED).found
+    assert not authresults.read(m, frozenset()).found
+
+
+def test_results_are_cached_per_trusted_ids():
+    m = msg([DELIVERY, ("Authentication-Results", "mx1.provider-test.example; dmarc=pass"), ENTRY, *BODY_HEADERS])
+    assert authresults.read(m, TRUSTED) is authresults.read(m, TRUSTED)
+    assert authresults.read(m, TRUSTED) is not authresults.read(m, frozenset())
+
+
+def test_name_key_compares_full_personal_names_only():
+    from klezguard.core.context import name_key
+
+    assert name_key("Gareth Lloyd") == name_key("LLOYD, Gareth") == name_key(" gareth  lloyd ")
+    assert name_key("J\u00fcrgen Maier") == name_key("j\u00fcrgen maier")
+    assert name_key("Helen") == ""
+    assert name_key("Customer Service") == name_key("Accounts Team") == ""
+    assert name_key("anna@weber-bau.example") == ""

@@ -1,0 +1,735 @@
+"""Sender rules: every rule fires on its trick and stays quiet on the benign look-alikes."""
+
+import pytest
+
+from tests.mailfactory import AUTHSERV, OWN, auth, build, check, context
+
+PUBLIC_HOP = (
+    "from mail.sender.example (mail.sender.example [203.0.113.10]) by mx.provider-test.example "
+    "with ESMTPS id abc123; Mon, 2 Nov 2026 10:00:00 +0000"
+)
+
+
+def mail(from_, *extra, ar=None, received=True, **kw):
+    """build() with the provider's Authentication-Results (if given) on top, like a receiving server."""
+    headers = list(extra)
+    if ar is not None:
+        headers.insert(0, ("Authentication-Results", ar))
+    return build(from_=from_, headers=headers, received=received, **kw)
+
+
+def raw(headers, body="Hello,\n\nplease see below.\n"):
+    """A message with exactly these headers, top to bottom."""
+    lines = [f"{name}: {value}" for name, value in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
+
+
+def sent_to(*addresses):
+    """A sent folder holding one message to each address: they become correspondents."""
+    return [
+        raw([("From", f"Owner <owner@{OWN}>"), ("To", a), ("Subject", "x"), ("Message-ID", f"<s{i}@{OWN}>")])
+        for i, a in enumerate(addresses)
+    ]
+
+
+def findings(result, rule):
+    return [f for f in result.findings if f.rule == rule]
+
+
+def one(result, rule):
+    found = findings(result, rule)
+    assert len(found) == 1, [f.rule for f in result.findings]
+    return found[0]
+
+
+# --- sender.name_shows_other_address -----------------------------------------------------------------
+
+NAME = "sender.name_shows_other_address"
+
+
+def test_name_with_other_address_fires():
+    r = check(mail('"Anna Weber <anna@weber-bau.example>" <billing@secure-pay.example>'))
+    f = one(r, NAME)
+    assert f.severity == "medium"
+    assert "anna@weber-bau.example" in f.title and "billing@secure-pay.example" in f.title
+    assert "Anna Weber <anna@weber-bau.example>" in f.explanation
+    assert "billing@secure-pay.example" in f.evidence["From"]
+    assert r.verdict == "suspicious"
+
+
+def test_name_with_own_address_is_high():
+    r = check(mail(f'"accounts@{OWN} via Dropbox" <no-reply@share-docs.example>'))
+    f = one(r, NAME)
+    assert f.severity == "high"
+    assert "own company" in f.explanation
+
+
+def test_name_with_correspondent_address_is_high():
+    ctx = context(sent=sent_to("ruth@okafor-accounts.example"))
+    r = check(mail('"Ruth Okafor (ruth@okafor-accounts.example)" <ruth.x1@webmail-free.example>'), ctx)
+    assert one(r, NAME).severity == "high"
+
+
+def test_fullwidth_at_sign_is_read_as_address():
+    r = check(mail('"service\uff20paypal.example" <notify@lumen-serv.example>'))
+    assert "service@paypal.example" in one(r, NAME).title
+
+
+@pytest.mark.parametrize(
+    "from_",
+    [
+        '"anna@weber-bau.example" <anna@weber-bau.example>',  # the name is the address itself
+        '"ANNA@Weber-Bau.example" <anna@weber-bau.example>',
+        '"anna@weber-bau.example" <anna@mail.weber-bau.example>',  # same organisation
+        '"fooo@foo.example- private" <fooo@foo.example>',  # trailing junk after the address
+        '"info@m\u00fcller-holzbau.example" <info@xn--mller-holzbau-wob.example>',  # IDN, two spellings
+        "Anna Weber <anna@weber-bau.example>",
+        '"Anna at weber-bau.example" <x@list.example>',  # Mailman writes "at", not "@"
+    ],
+)
+def test_name_quiet_cases(from_):
+    assert not findings(check(mail(from_)), NAME)
+
+
+def test_google_groups_post_naming_the_poster_is_quiet():
+    raw_mail = mail(
+        "'ann@weber-bau.example' via Projects <projects@groups-host.example>",
+        ("List-Id", "<projects.groups-host.example>"),
+        ar=auth(domain="groups-host.example"),
+    )
+    assert not findings(check(raw_mail), NAME)
+
+
+def test_own_web_form_naming_the_customer_is_quiet():
+    raw_mail = mail(f'"customer@webmail-free.example" <form@{OWN}>', ar=auth(domain=OWN))
+    assert not findings(check(raw_mail), NAME)
+
+
+def test_sharing_service_with_matching_name_is_low():
+    raw_mail = mail(
+        '"lucy@lucy-design.example (via Google Drive)" <drive-shares-noreply@google.com>',
+        ar=auth(domain="google.com"),
+    )
+    f = one(check(raw_mail), NAME)
+    assert f.severity == "low"
+    assert "Google Drive" in f.explanation
+
+
+def test_sharing_service_name_on_other_domain_is_not_excused():
+    raw_mail = mail(
+        '"lucy@lucy-design.example via Dropbox" <no-reply@sharepoint-docs.example>',
+        ar=auth(domain="sharepoint-docs.example"),
+    )
+    assert one(check(raw_mail), NAME).severity == "medium"
+
+
+# --- sender.reply_to_elsewhere -------------------------------------------------------------------------
+
+REPLY = "sender.reply_to_elsewhere"
+
+
+def test_boss_fraud_reply_to_freemail_is_high():
+    raw_mail = mail(
+        f"Mark Ellison <mark@{OWN}>",
+        ("Reply-To", "mark.ellison.office@gmail.com"),
+        ar=auth(spf="softfail", dkim="none", dmarc="fail", domain=OWN, mailfrom="x@alpha-group.example"),
+    )
+    r = check(raw_mail)
+    f = one(r, REPLY)
+    assert f.severity == "high"
+    assert "mark.ellison.office@gmail.com" in f.title
+    assert "boss fraud" in f.explanation
+    assert f.evidence["Reply-To"] == "mark.ellison.office@gmail.com"
+    assert r.verdict == "threat"
+
+
+def test_known_supplier_with_lookalike_reply_domain_is_high():
+    ctx = context(sent=sent_to("accounts@timberworks-supplies.example"))
+    forged = mail(
+        "Gareth Lloyd <gareth@timberworks-supplies.example>",
+        ("Reply-To", "gareth@timberworks-suppIies.example"),
+        ar=auth(spf="pass", dkim="none", dmarc="fail", domain="timberworks-supplies.example", mailfrom="q.example"),
+    )
+    f = one(check(forged, ctx), REPLY)
+    assert f.severity == "high"
+    assert "made to look like" in f.explanation
+    # Even from the confirmed supplier, a one-letter look-alike is worth a warning.
+    confirmed = mail(
+        "Gareth Lloyd <gareth@timberworks-supplies.example>",
+        ("Reply-To", "gareth@timberworks-suppIies.example"),
+        ar=auth(domain="timberworks-supplies.example"),
+    )
+    assert one(check(confirmed, ctx), REPLY).severity == "medium"
+
+
+def test_known_contact_unconfirmed_with_freemail_reply_is_high():
+    ctx = context(sent=sent_to("helen@wardproperty.example"))
+    raw_mail = mail(
+        "Helen Ward <helen@wardproperty.example>",
+        ("Reply-To", "helen.2f8@gmail.com"),
+        ar=auth(spf="pass", dkim="none", dmarc="fail", domain="wardproperty.example", mailfrom="x@nova.example"),
+    )
+    f = one(check(raw_mail, ctx), REPLY)
+    assert f.severity == "high"
+    assert "free webmail" in f.explanation
+
+
+def test_unknown_business_freemail_reply_unconfirmed_is_medium_else_low():
+    unconfirmed = mail(
+        "Billing <billing@shop.example>",
+        ("Reply-To", "shop.billing@gmail.com"),
+        ar=auth(spf="none", dkim="none", dmarc="none", domain="shop.example"),
+    )
+    assert one(check(unconfirmed), REPLY).severity == "medium"
+    confirmed = mail(
+        "Billing <billing@shop.example>", ("Reply-To", "shop.billing@gmail.com"), ar=auth(domain="shop.example")
+    )
+    assert one(check(confirmed), REPLY).severity == "low"
+
+
+def test_newsletter_reply_to_support_company_is_quiet_when_confirmed():
+    raw_mail = mail(
+        "Trendline <news@trendline.example>",
+        ("Reply-To", "help@trendline-support.example"),
+        ("List-Unsubscribe", "<mailto:u@esp.example>"),
+        ar=auth(domain="trendline.example"),
+    )
+    assert not findings(check(raw_mail), REPLY)
+    plain = mail(
+        "Trendline <news@trendline.example>",
+        ("Reply-To", "help@ticket-desk.example"),
+        ar=auth(domain="trendline.example"),
+    )
+    assert not findings(check(plain), REPLY)
+    unchecked = mail("Trendline <news@trendline.example>", ("Reply-To", "help@ticket-desk.example"))
+    assert one(check(unchecked), REPLY).severity == "low"
+
+
+@pytest.mark.parametrize(
+    ("from_", "reply_to", "to"),
+    [
+        ("Anna <anna@weber-bau.example>", "anna@office.weber-bau.example", f"owner@{OWN}"),  # same organisation
+        ("Anna <anna@weber-bau.example>", f"dana@{OWN}", f"owner@{OWN}"),  # replies come to you
+        ("Form <form@site.example>", "customer@gmail.com", "form@site.example"),  # a form mails itself
+    ],
+)
+def test_reply_to_quiet_cases(from_, reply_to, to):
+    assert not findings(check(mail(from_, ("Reply-To", reply_to), to=to)), REPLY)
+
+
+def test_mailing_list_reply_to_list_is_quiet():
+    raw_mail = mail(
+        "Ravi <ravi@member.example>",
+        ("Reply-To", "talk@lists.woodworkers.example"),
+        ("List-Id", "Talk <talk.lists.woodworkers.example>"),
+        ("Sender", "talk-bounces@lists.woodworkers.example"),
+        ar=auth(
+            dmarc="fail",
+            domain="member.example",
+            dkim_domain="lists.woodworkers.example",
+            mailfrom="lists.woodworkers.example",
+        ),
+    )
+    r = check(raw_mail)
+    assert not [f for f in r.findings if f.category == "sender"]
+
+
+def test_own_web_form_with_customer_reply_to_is_quiet():
+    raw_mail = mail(f"Website <website@{OWN}>", ("Reply-To", "customer@gmail.com"), ar=auth(domain=OWN))
+    assert not findings(check(raw_mail), REPLY)
+
+
+def test_invoice_service_replying_to_known_supplier_is_quiet():
+    ctx = context(sent=sent_to("accounts@timberworks-supplies.example"))
+    raw_mail = mail(
+        "Timberworks Supplies <messaging-service@post.invoicing.example>",
+        ("Reply-To", "Timberworks Supplies <accounts@timberworks-supplies.example>"),
+        ar=auth(domain="post.invoicing.example", mailfrom="bounce-1@ses.example"),
+    )
+    r = check(raw_mail, ctx)
+    assert not [f for f in r.findings if f.category == "sender"]
+
+
+# --- sender.envelope_elsewhere --------------------------------------------------------------------------
+
+ENVELOPE = "sender.envelope_elsewhere"
+
+
+def test_envelope_of_other_company_is_low_and_names_web_account():
+    raw_mail = mail("DHL Express <service@dhl.example>", ("Return-Path", "<apache@shop.orbit.example>"))
+    f = one(check(raw_mail), ENVELOPE)
+    assert f.severity == "low"
+    assert "orbit.example" in f.title and "dhl.example" in f.title
+    assert "web server" in f.explanation
+    assert f.evidence["Return-Path"] == "<apache@shop.orbit.example>"
+
+
+@pytest.mark.parametrize(
+    "return_path",
+    [
+        "<anna@weber-bau.example>",  # the same as From
+        "<bounce@mail.weber-bau.example>",
+        "<>",  # null sender
+        "<SRS0=ab12=XY=weber-bau.example=anna@forwarder.example>",
+        "<talk-bounces+owner=harbour-test.example@lists.example>",
+        "<prvs=1234abcd=anna@relay.example>",
+        "<btv1==123abc==anna@relay.example>",
+        "<bounces+123-abc@em123.esp.example>",
+        "<owner-talk@lists.example>",
+        "<talk-request@lists.example>",
+    ],
+)
+def test_envelope_quiet_cases(return_path):
+    raw_mail = mail("Anna Weber <anna@weber-bau.example>", ("Return-Path", return_path))
+    assert not findings(check(raw_mail), ENVELOPE)
+
+
+def test_envelope_quiet_with_aligned_dkim():
+    raw_mail = mail(
+        "Timber Weekly <editor@timberweekly.example>",
+        ("Return-Path", "<0102018e5066a0dd-000000@eu-west-1.mailservice.example>"),
+        ar=auth(domain="timberweekly.example", mailfrom="eu-west-1.mailservice.example"),
+    )
+    assert not findings(check(raw_mail), ENVELOPE)
+
+
+# --- sender.sent_on_behalf ------------------------------------------------------------------------------
+
+BEHALF = "sender.sent_on_behalf"
+
+
+def test_sender_of_other_company_is_explained():
+    raw_mail = mail("HMRC <billing@hmrc.example>", ("Sender", "mailer@delta-group.example"))
+    f = one(check(raw_mail), BEHALF)
+    assert f.severity == "low"
+    assert "mailer@delta-group.example" in f.title and "billing@hmrc.example" in f.title
+    assert "often fine" in f.explanation
+
+
+@pytest.mark.parametrize(
+    ("sender", "ar"),
+    [
+        ("Office <assistant@wardproperty.example>", None),  # delegated, same organisation
+        ("Invoices <send@invoice-tool.example>", auth(domain="wardproperty.example")),  # From confirmed
+        ("RRGA-L@LIST.RTOWEST.EXAMPLE", None),  # a LISTSERV list without List-* headers
+    ],
+)
+def test_sender_quiet_cases(sender, ar):
+    raw_mail = mail("Helen Ward <helen@wardproperty.example>", ("Sender", sender), ar=ar)
+    assert not findings(check(raw_mail), BEHALF)
+
+
+# --- sender.not_confirmed -------------------------------------------------------------------------------
+
+AUTH = "sender.not_confirmed"
+
+
+def test_dmarc_fail_with_reject_policy_is_high():
+    ar = (
+        f"{AUTHSERV}; dkim=none; spf=pass smtp.mailfrom=noreply@quasar.example;"
+        " dmarc=fail (p=reject dis=reject) header.from=microsoft.example"
+    )
+    r = check(mail("Microsoft 365 <service@microsoft.example>", ar=ar))
+    f = one(r, AUTH)
+    assert f.severity == "high"
+    assert "microsoft.example" in f.title
+    assert "SPF: pass for quasar.example" in f.explanation and "DMARC: fail" in f.explanation
+    assert "refuse" in f.explanation
+    assert f.evidence["Authentication-Results (your provider)"] == [ar]
+    assert r.verdict == "threat"
+
+
+def test_dmarc_fail_without_policy_is_medium_and_high_for_a_contact():
+    ar = (
+        f"{AUTHSERV}; dkim=none; spf=fail smtp.mailfrom=anna@yandex.example;"
+        " dmarc=fail (p=none dis=none) header.from=yandex.example"
+    )
+    raw_mail = mail("Anna <anna@yandex.example>", ar=ar)
+    assert one(check(raw_mail), AUTH).severity == "medium"
+    f = one(check(raw_mail, context(sent=sent_to("anna@yandex.example"))), AUTH)
+    assert f.severity == "high"
+    assert "You write to this sender" in f.explanation
+
+
+def test_nothing_passed_and_no_dmarc_is_low_for_strangers_medium_for_contacts():
+    ar = (
+        f"{AUTHSERV}; dkim=none; spf=none smtp.mailfrom=owen@pricebuild.example;"
+        " dmarc=none header.from=pricebuild.example"
+    )
+    raw_mail = mail("Owen Price <owen@pricebuild.example>", ar=ar)
+    f = one(check(raw_mail), AUTH)
+    assert f.severity == "low"
+    assert "does not set up these checks" in f.explanation
+    assert one(check(raw_mail, context(sent=sent_to("owen@pricebuild.example"))), AUTH).severity == "medium"
+
+
+def test_spf_hard_fail_without_dmarc_is_medium():
+    ar = f"{AUTHSERV}; dkim=none; spf=fail smtp.mailfrom=a@shop.example"
+    assert one(check(mail("Shop <a@shop.example>", ar=ar)), AUTH).severity == "medium"
+
+
+def test_arc_forwarded_mail_is_one_step_lower():
+    ar = (
+        f"{AUTHSERV}; arc=pass (i=1); dkim=none; spf=fail smtp.mailfrom=alias@forwarder.example;"
+        " dmarc=fail (p=reject) header.from=bank.example"
+    )
+    f = one(check(mail("Bank <alerts@bank.example>", ar=ar)), AUTH)
+    assert f.severity == "medium"
+    assert "forwarded" in f.explanation
+
+
+@pytest.mark.parametrize(
+    "ar",
+    [
+        auth(domain="weber-bau.example"),
+        auth(spf="pass", dkim="none", dmarc=None, domain="weber-bau.example"),
+        auth(spf="softfail", dkim="pass", dmarc=None, domain="weber-bau.example"),  # DKIM alone is enough
+        auth(spf="fail", dkim="none", dmarc="fail", domain="weber-bau.example", authserv="mx.elsewhere.example"),
+        "spf=fail smtp.mailfrom=x.example; dmarc=fail header.from=weber-bau.example;compauth=pass reason=109",
+    ],
+)
+def test_not_confirmed_quiet_cases(ar):
+    ctx = context(trusted=(AUTHSERV, "mx.provider-test.example"))
+    assert not findings(check(mail("Anna <anna@weber-bau.example>", ar=ar), ctx), AUTH)
+
+
+def test_forged_pass_below_the_entry_does_not_hide_the_fail():
+    headers = [
+        (
+            "Authentication-Results",
+            f"{AUTHSERV}; spf=fail smtp.mailfrom=bank.example; dmarc=fail (p=reject) header.from=bank.example",
+        ),
+        ("Received", PUBLIC_HOP),
+        ("Authentication-Results", f"{AUTHSERV}; dmarc=pass header.from=bank.example"),
+        ("From", "Bank <alerts@bank.example>"),
+        ("To", f"owner@{OWN}"),
+        ("Subject", "Verify"),
+        ("Message-ID", "<1@bank.example>"),
+    ]
+    f = one(check(raw(headers)), AUTH)
+    assert f.severity == "high"
+    ignored = f.evidence["Authentication-Results (ignored: not written by your provider)"]
+    assert ignored == [f"{AUTHSERV}; dmarc=pass header.from=bank.example"]
+
+
+def test_mailing_list_post_breaking_dmarc_is_quiet():
+    raw_mail = mail(
+        "Nora <nora@sierra-trade.example>",
+        ("List-Id", "<talk.lists.woodworkers.example>"),
+        ("Return-Path", "<talk-bounces+owner=harbour-test.example@lists.woodworkers.example>"),
+        ar=(
+            f"{AUTHSERV}; dkim=pass header.d=lists.woodworkers.example; dkim=fail header.d=sierra-trade.example;"
+            " spf=pass smtp.mailfrom=talk-bounces@lists.woodworkers.example;"
+            " dmarc=fail (p=reject) header.from=sierra-trade.example"
+        ),
+    )
+    assert not [f for f in check(raw_mail).findings if f.category == "sender"]
+
+
+def test_fake_list_headers_without_list_signature_do_not_excuse():
+    raw_mail = mail(
+        "Bank <alerts@bank.example>",
+        ("List-Unsubscribe", "<mailto:u@bank.example>"),
+        ar=(
+            f"{AUTHSERV}; dkim=none; spf=fail smtp.mailfrom=x@botnet.example;"
+            " dmarc=fail (p=reject) header.from=bank.example"
+        ),
+    )
+    assert one(check(raw_mail), AUTH).severity == "high"
+
+
+def test_bounce_from_mailer_daemon_is_left_to_backscatter_rules():
+    raw_mail = mail(
+        "Mail Delivery System <MAILER-DAEMON@mx3.far-away.example>",
+        ("Return-Path", "<>"),
+        ar=f"{AUTHSERV}; dkim=none; spf=none smtp.helo=relay.other.example",
+    )
+    assert not findings(check(raw_mail), AUTH)
+
+
+def test_own_website_form_with_visitor_from_is_quiet():
+    raw_mail = mail(
+        "Visitor <visitor@gmail.com>",
+        ("Return-Path", f"<www-data@{OWN}>"),
+        ar=f"{AUTHSERV}; dkim=none; spf=pass smtp.mailfrom=www-data@{OWN}; dmarc=fail (p=none) header.from=gmail.com",
+    )
+    r = check(raw_mail)
+    assert not findings(r, AUTH)
+
+
+# --- sender.own_domain_unconfirmed ----------------------------------------------------------------------
+
+OWNRULE = "sender.own_domain_unconfirmed"
+
+
+def test_own_domain_failing_checks_is_high():
+    raw_mail = mail(
+        f"Mark Ellison <mark@{OWN}>",
+        ar=f"{AUTHSERV}; dkim=none; spf=fail smtp.mailfrom=mark@{OWN}; dmarc=fail (p=none) header.from={OWN}",
+    )
+    r = check(raw_mail)
+    f = one(r, OWNRULE)
+    assert f.severity == "high"
+    assert f"mark@{OWN}" in f.explanation and "DMARC: fail" in f.explanation
+    assert not findings(r, AUTH)  # one finding for one problem
+    assert r.verdict == "threat"
+
+
+def test_own_domain_without_any_pass_is_medium():
+    raw_mail = mail(f"Dana <dana@{OWN}>", ar=f"{AUTHSERV}; dkim=none; spf=none smtp.mailfrom=dana@{OWN}")
+    assert one(check(raw_mail), OWNRULE).severity == "medium"
+
+
+def test_own_domain_confirmed_is_quiet():
+    raw_mail = mail(f"Dana <dana@{OWN}>", to=f"Dana <dana@{OWN}>", ar=auth(domain=OWN))
+    assert not [f for f in check(raw_mail).findings if f.category == "sender"]
+
+
+def test_own_copy_of_sent_mail_is_quiet():
+    sent = raw([("From", f"Dana <dana@{OWN}>"), ("To", "x@y.example"), ("Message-ID", "<mine-1@harbour-test.example>")])
+    raw_mail = mail(
+        f"Dana <dana@{OWN}>",
+        ar=f"{AUTHSERV}; dkim=none; spf=none smtp.mailfrom=dana@{OWN}",
+        message_id="<mine-1@harbour-test.example>",
+    )
+    assert not findings(check(raw_mail, context(sent=[sent])), OWNRULE)
+
+
+def test_own_domain_without_results_from_outside_is_low_inside_is_quiet():
+    outside = raw(
+        [
+            ("Received", PUBLIC_HOP),
+            ("From", f"Mark <mark@{OWN}>"),
+            ("To", f"dana@{OWN}"),
+            ("Message-ID", "<1@x.example>"),
+        ]
+    )
+    assert one(check(outside), OWNRULE).severity == "low"
+    inside = raw(
+        [
+            (
+                "Received",
+                "from smtp.provider-test.example (smtp.provider-test.example [198.51.100.25]) by "
+                "mx.provider-test.example; Mon, 2 Nov 2026 10:00:01 +0000",
+            ),
+            ("Received", "from [10.0.0.36] by smtp.provider-test.example; Mon, 2 Nov 2026 10:00:00 +0000"),
+            ("From", f"Mark <mark@{OWN}>"),
+            ("To", f"dana@{OWN}"),
+            ("Message-ID", "<2@x.example>"),
+        ]
+    )
+    assert not findings(check(inside), OWNRULE)
+
+
+def test_own_post_returned_by_mailing_list_is_quiet():
+    raw_mail = mail(
+        f"Dana <dana@{OWN}>",
+        ("List-Id", "<talk.lists.example>"),
+        ("Reply-To", "talk@lists.example"),
+        ("Return-Path", "<talk-bounces@lists.example>"),
+        ar=f"{AUTHSERV}; dkim=pass header.d=lists.example; spf=pass smtp.mailfrom=talk-bounces@lists.example",
+    )
+    assert not [f for f in check(raw_mail).findings if f.category == "sender"]
+
+
+# --- sender.provider_verdict ----------------------------------------------------------------------------
+
+VERDICT = "sender.provider_verdict"
+
+
+def test_spam_status_written_by_provider_is_reported():
+    raw_mail = mail("Shop <a@shop.example>", ("X-Spam-Status", "Yes, score=12.3 required=5.0 tests=BAYES_99"))
+    f = one(check(raw_mail), VERDICT)
+    assert f.severity == "medium"
+    assert "spam" in f.title
+    assert "score 12.3, limit 5.0" in f.explanation
+
+
+def test_spam_status_written_by_the_sender_is_ignored():
+    headers = [
+        ("Received", PUBLIC_HOP),
+        ("X-Spam-Status", "Yes, score=12.3 required=5.0"),
+        ("X-Spam-Flag", "YES"),
+        ("From", "Shop <a@shop.example>"),
+        ("Message-ID", "<1@shop.example>"),
+    ]
+    assert not findings(check(raw(headers)), VERDICT)
+
+
+def test_microsoft_phishing_category_is_high():
+    raw_mail = mail(
+        "Bank <a@bank.example>",
+        ("X-Forefront-Antispam-Report", "CIP:203.0.113.7;CTRY:;LANG:en;SCL:9;SRV:;IPV:NLI;SFV:SPM;CAT:PHSH;SFTY:9.25"),
+    )
+    f = one(check(raw_mail), VERDICT)
+    assert f.severity == "high"
+    assert "phishing" in f.title
+    assert "not had mail from this sender before" in f.explanation
+
+
+def test_microsoft_impersonation_safety_tip_is_high():
+    raw_mail = mail("CEO <ceo@own-look.example>", ("X-Forefront-Antispam-Report", "SCL:1;SFTY:9.20;"))
+    f = one(check(raw_mail), VERDICT)
+    assert f.severity == "high" and "a fake of a person" in f.title
+
+
+def test_first_contact_alone_is_low_and_clean_report_is_quiet():
+    first = mail("New <n@new.example>", ("X-Forefront-Antispam-Report", "SCL:1;SFV:NSPM;SFTY:9.25;"))
+    assert one(check(first), VERDICT).severity == "low"
+    clean = mail("Old <o@old.example>", ("X-Forefront-Antispam-Report", "SCL:1;SFV:NSPM;CAT:NONE;"))
+    assert not findings(check(clean), VERDICT)
+
+
+def test_rspamd_result_is_read():
+    spam = mail("S <s@s.example>", ("X-Spamd-Result", "default: True [16.20 / 15.00]; BAYES_SPAM(5.10)[99.9%]"))
+    assert one(check(spam), VERDICT).severity == "medium"
+    phished = mail(
+        "S <s@s.example>", ("X-Spamd-Result", "default: False [4.00 / 15.00]; PHISHED_OPENPHISH(7.00)[x.example]")
+    )
+    assert one(check(phished), VERDICT).severity == "high"
+    ham = mail("S <s@s.example>", ("X-Spamd-Result", "default: False [-1.00 / 15.00]; PHISHING(0.5)[a->b]"))
+    assert not findings(check(ham), VERDICT)
+
+
+def test_microsoft_scl_below_from_counts_when_microsoft_delivered():
+    headers = [
+        (
+            "Received",
+            "from AB1PR01MB1.eurprd01.prod.outlook.com (2603:10a6::1) by CD2PR01MB2.eurprd01.prod.outlook.com"
+            " with HTTPS; Mon, 2 Nov 2026 10:00:03 +0000",
+        ),
+        (
+            "Received",
+            "from shop.example (203.0.113.7) by EF3EUR01FT001.mail.protection.outlook.com with SMTP;"
+            " Mon, 2 Nov 2026 10:00:01 +0000",
+        ),
+        ("From", "Shop <a@shop.example>"),
+        ("Message-ID", "<1@shop.example>"),
+        ("X-MS-Exchange-Organization-SCL", "9"),
+    ]
+    f = one(check(raw(headers)), VERDICT)
+    assert "SCL 9 of 9" in f.explanation
+    # The same header on mail a non-Microsoft provider delivered was written by the sender.
+    headers[0] = ("Received", PUBLIC_HOP.replace("mx.provider-test.example", "mx.other-isp.example"))
+    headers[1] = ("Received", "from shop.example (203.0.113.7) by out.shop.example; Mon, 2 Nov 2026 10:00:00 +0000")
+    assert not findings(check(raw(headers)), VERDICT)
+
+
+# --- sender.from_unclear --------------------------------------------------------------------------------
+
+UNCLEAR = "sender.from_unclear"
+
+
+def test_two_from_lines_is_medium():
+    headers = [
+        ("Received", PUBLIC_HOP),
+        ("From", "Bank <alerts@bank.example>"),
+        ("From", "x@attacker.example"),
+        ("Message-ID", "<1@attacker.example>"),
+    ]
+    f = one(check(raw(headers)), UNCLEAR)
+    assert f.severity == "medium"
+    assert "two separate From lines" in f.explanation
+    assert "alerts@bank.example" in f.explanation and "x@attacker.example" in f.explanation
+
+
+def test_several_authors_low_and_quiet_with_sender():
+    several = mail("Ann <ann@a.example>, Bob <bob@b.example>")
+    assert one(check(several), UNCLEAR).severity == "low"
+    with_sender = mail("Ann <ann@a.example>, Bob <bob@b.example>", ("Sender", "ann@a.example"))
+    assert not findings(check(with_sender), UNCLEAR)
+    same_org = mail("Ann <ann@a.example>, Bob <bob@a.example>")
+    assert not findings(check(same_org), UNCLEAR)
+
+
+def test_missing_from_raises_nothing():
+    headers = [("Received", PUBLIC_HOP), ("To", f"owner@{OWN}"), ("Message-ID", "<1@x.example>")]
+    assert not [f for f in check(raw(headers)).findings if f.category == "sender"]
+
+
+# --- sender.name_of_contact -----------------------------------------------------------------------------
+
+CONTACT = "sender.name_of_contact"
+
+
+def sent_named(*pairs):
+    """A sent folder with one message to each (name, address)."""
+    return [
+        raw([("From", f"Dana Whitfield <dana@{OWN}>"), ("To", f"{n} <{a}>"), ("Message-ID", f"<n{i}@{OWN}>")])
+        for i, (n, a) in enumerate(pairs)
+    ]
+
+
+def test_contact_name_on_freemail_address_fires():
+    ctx = context(sent=sent_named(("Helen Ward", "helen.ward@wardproperty.example")))
+    r = check(mail("Helen Ward <helen.ward@gmail.com>", ar=auth(domain="gmail.com")), ctx)
+    f = one(r, CONTACT)
+    assert f.severity == "medium"
+    assert "Helen Ward" in f.title
+    assert "helen.ward@wardproperty.example" in f.explanation and "helen.ward@gmail.com" in f.explanation
+    assert "free webmail" in f.explanation
+    assert r.verdict == "suspicious"
+
+
+def test_own_name_on_freemail_is_high_and_name_order_does_not_matter():
+    ctx = context(sent=sent_named(("Gareth Lloyd", "gareth@timberworks.example")))
+    r = check(mail('"Whitfield, Dana" <dana.whitfield.office@gmail.com>', ar=auth(domain="gmail.com")), ctx)
+    f = one(r, CONTACT)
+    assert f.severity == "high"
+    assert "own company" in f.explanation
+
+
+@pytest.mark.parametrize(
+    ("from_", "extra"),
+    [
+        ("Helen Ward <helen.ward@wardproperty.example>", ()),  # the known address
+        ("HELEN WARD <helen.ward@wardproperty.example>", ()),
+        ("Helen Ward <h.ward@mail.wardproperty.example>", ()),  # same firm, another address
+        ("Helen Ward (via Google Drive) <drive-shares-noreply@google.com>", ()),  # a service naming her
+        ("Helen Ward <messaging-service@post.invoicing.example>", (("Reply-To", "helen.ward@wardproperty.example"),)),
+        ("Helen <helen@other.example>", ()),  # one word is no full name
+        ("Customer Service <help@other.example>", ()),
+    ],
+)
+def test_contact_name_quiet_cases(from_, extra):
+    ctx = context(
+        sent=sent_named(("Helen Ward", "helen.ward@wardproperty.example"), ("Customer Service", "help@shop.example"))
+    )
+    assert not findings(check(mail(from_, *extra, ar=auth(domain="x.example")), ctx), CONTACT)
+
+
+def test_contact_name_on_confirmed_business_address_is_low():
+    ctx = context(sent=sent_named(("Helen Ward", "helen.ward@wardproperty.example")))
+    r = check(mail("Helen Ward <helen@newfirm.example>", ar=auth(domain="newfirm.example")), ctx)
+    assert one(r, CONTACT).severity == "low"
+
+
+def test_without_sent_mail_no_names_are_known():
+    assert not findings(check(mail("Helen Ward <helen.ward@gmail.com>")), CONTACT)
+
+
+def test_phish_with_list_unsubscribe_and_own_envelope_is_not_a_list():
+    raw_mail = mail(
+        "PayPal <service@paypal.example>",
+        ("List-Unsubscribe", "<mailto:u@attacker.example>"),
+        ("Return-Path", "<bounce@attacker.example>"),
+        ar=(
+            f"{AUTHSERV}; dkim=none; spf=pass smtp.mailfrom=bounce@attacker.example;"
+            " dmarc=fail (p=reject) header.from=paypal.example"
+        ),
+    )
+    assert one(check(raw_mail), AUTH).severity == "high"
+
+
+def test_own_newsletter_through_unsigned_mail_service_is_medium():
+    raw_mail = mail(
+        f"Harbour News <news@{OWN}>",
+        ("List-Unsubscribe", "<mailto:u@esp.example>"),
+        ar=(
+            f"{AUTHSERV}; dkim=pass header.d=esp.example; spf=pass smtp.mailfrom=b@esp.example;"
+            f" dmarc=fail header.from={OWN}"
+        ),
+    )
+    f = one(check(raw_mail), OWNRULE)
+    assert f.severity == "medium"
+    assert "mail service" in f.explanation
