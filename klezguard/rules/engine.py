@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from klezguard.core.context import Context
 from klezguard.core.message import Message
 from klezguard.i18n import _
-from klezguard.rules import weights
+from klezguard.rules import trust, weights
 from klezguard.rules.registry import Hit, Rule, all_rules
 
 log = logging.getLogger(__name__)
@@ -123,6 +123,8 @@ def evaluate(msg: Message, ctx: Context, rules: dict[str, Rule] | None = None, s
             if strict:
                 raise
             log.exception("rule %s failed", rule.id)
+    if findings and trust.is_trusted(msg, ctx):
+        findings = [f for f in findings if f.category not in trust.TRUSTED_CATEGORIES]
     order = {c: i for i, c in enumerate(("attachment", "sender", "link", "backscatter"))}
     findings.sort(key=lambda f: (-f.score, order.get(f.category, 9), f.rule))
     score = total_score(findings)
