@@ -203,13 +203,17 @@ class Quarantine:
                     "Your server cannot delete one message at a time (no UIDPLUS), so the original is only "
                     "marked as deleted. Your mail program removes it when it cleans up the folder.")
         self._set(entry.id, state=state, target_uidvalidity=target_validity, target_uid=copies[-1])
-        self._forget_scanned(entry)
+        self._follow(entry.source_folder, entry.source_uid, entry.target_folder, target_validity, copies[-1])
         return self._entry(entry.id)
 
-    def _forget_scanned(self, entry: Entry) -> None:
+    def _follow(self, folder: str, uid: int, new_folder: str, new_validity: int, new_uid: int) -> None:
+        """The stored verdict moves with the message, so the Quarantine view shows its findings and a
+        restored message is not reported as new."""
         with self.store.transaction() as db:
             db.execute("DELETE FROM messages WHERE account=? AND folder=? AND uidvalidity=? AND uid=?",
-                       (self.account.key, entry.source_folder, entry.source_uidvalidity, entry.source_uid))
+                       (self.account.key, new_folder, new_validity, new_uid))
+            db.execute("UPDATE messages SET folder=?, uidvalidity=?, uid=? WHERE account=? AND folder=? AND uid=?",
+                       (new_folder, new_validity, new_uid, self.account.key, folder, uid))
 
     # --- restore ------------------------------------------------------------------------------
     def restore(self, entry_id: int) -> Entry:
@@ -242,9 +246,11 @@ class Quarantine:
             return self._entry(entry.id)
         for uid in left:
             self._remove_exactly(uid)
-        self._select(entry.source_folder)
+        validity = self._select(entry.source_folder)
         self.client.remove_flags(back, [KEYWORD], silent=True)
         self._set(entry.id, state="restored", source_uid=back[-1])
+        if entry.target_uid is not None:
+            self._follow(entry.target_folder, entry.target_uid, entry.source_folder, validity, back[-1])
         return self._entry(entry.id)
 
     # --- recovery -----------------------------------------------------------------------------

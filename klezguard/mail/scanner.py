@@ -114,6 +114,7 @@ class Scanner:
         correspondents = self.store.correspondents(key)
         ctx = Context.build(own_domains=own, trusted_authserv=self.account.trusted_authserv,
                             own_addresses=[self.account.email])
+        ctx.trusted_senders = self.store.trusted_senders()
         ctx.sent_ids = sent if sent else None
         ctx.correspondents = frozenset(a for a in correspondents if org_domain(a.rpartition("@")[2]) not in
                                        ctx.own_domains)
@@ -176,7 +177,10 @@ class Scanner:
             last = state[1]
             if uidnext and uidnext <= last + 1 and (modseq is None or modseq == state[2]):
                 return report  # nothing new, nothing changed
-        uids = [u for u in self.client.search(["UID", f"{last + 1}:*"]) if u > last] if uidnext != 1 else []
+        found = [u for u in self.client.search(["UID", f"{last + 1}:*"]) if u > last] if uidnext != 1 else []
+        known = self.store.known_uids(key, folder, uidvalidity) if found else set()
+        uids = [u for u in found if u not in known]  # known: restored from quarantine, judged already
+        last = max([last, *found])
         ctx = self.context()
         self.progress(Progress(folder, 0, len(uids)))
         for start in range(0, len(uids), self.batch):
@@ -187,12 +191,8 @@ class Scanner:
             report.bytes_fetched += fetched_bytes
             report.new.extend(scanned)
             self.progress(Progress(folder, start + len(chunk), len(uids)))
-        if not uids:
-            with self.store.transaction() as db:
-                self.store.set_folder_state(db, key, folder, uidvalidity, last, modseq)
-        elif modseq is not None:
-            with self.store.transaction() as db:
-                self.store.set_folder_state(db, key, folder, uidvalidity, max(uids), modseq)
+        with self.store.transaction() as db:
+            self.store.set_folder_state(db, key, folder, uidvalidity, last, modseq)
         return report
 
     def _scan_batch(self, folder: str, uidvalidity: int, uids: list[int], ctx: Context):

@@ -229,6 +229,23 @@ class Store:
         db.executemany("INSERT OR IGNORE INTO correspondents (account, address) VALUES (?, ?)",
                        [(account, a) for a in recipients])
 
+    def trusted_senders(self) -> frozenset[tuple[str, str]]:
+        return frozenset((a, d) for a, d in self.query("SELECT address, auth_domain FROM trusted_senders"))
+
+    def trust(self, address: str, auth_domain: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO trusted_senders (address, auth_domain, created_at) VALUES (?, ?, ?)",
+                       (address.lower(), auth_domain.lower(), time.time()))
+
+    def untrust(self, address: str, auth_domain: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM trusted_senders WHERE address=? AND auth_domain=?",
+                       (address.lower(), auth_domain.lower()))
+
+    def known_uids(self, account: str, folder: str, uidvalidity: int) -> set[int]:
+        return {r[0] for r in self.query("SELECT uid FROM messages WHERE account=? AND folder=? AND uidvalidity=?",
+                                         (account, folder, uidvalidity))}
+
     def correspondents(self, account: str) -> frozenset[str]:
         return frozenset(r[0] for r in self.query("SELECT address FROM correspondents WHERE account=?", (account,)))
 

@@ -77,5 +77,7 @@ def test_scan_json_and_quarantine_then_restore_without_saved_account(imap_server
     assert main(["quarantine", "restore", *args[:1], listed[0], *args[1:]]) == 0
     inbox.select_folder("INBOX", readonly=True)
     assert len(inbox.search(["HEADER", "Message-ID", "<klez@test.example>"])) == 1
-    # a rescan finds nothing new to report twice, except the restored message, which is new here
-    assert main(["scan", *args, "--json"]) == 1
+    # the restored message keeps its verdict and is not reported as new again
+    capsys.readouterr()
+    assert main(["scan", *args, "--json"]) == 0
+    assert capsys.readouterr().out == ""

@@ -1,0 +1,257 @@
+"""Local mail as if it were an account: the demo mailbox, or a user's mbox, Maildir or .eml folder.
+
+KlezGuard never changes the user's own files. It imports them into a Maildir working copy in its
+data folder; scanning, quarantine and restore work on that copy (a quarantine there is a file moved
+between folders, atomic on one disk). The results go into the same store as IMAP accounts, so the
+desktop app shows both the same way.
+"""
+
+import hashlib
+import json
+import mailbox
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from klezguard import paths
+from klezguard.core.context import Context, SentIndex
+from klezguard.core.domains import is_freemail
+from klezguard.core.parse import from_bytes
+from klezguard.core.sources import SourceError, read_mail
+from klezguard.errors import KnownError
+from klezguard.mail.quarantine import Entry
+from klezguard.mail.scanner import Scanned, main_reason
+from klezguard.rules.engine import engine_version, evaluate
+from klezguard.store.db import Store
+
+QUARANTINE = "KlezGuard Quarantine"
+UIDVALIDITY = 1
+
+
+@dataclass
+class LocalSource:
+    """Where a local mailbox comes from and what the engine should know about its owner."""
+
+    name: str
+    inbox: list[str]
+    sent: list[str]
+    own_domains: list[str]
+    trusted_authserv: list[str]
+    owner: str = ""
+
+
+def demo_source() -> LocalSource:
+    demo = Path(__file__).resolve().parents[2] / "resources" / "demo"
+    return LocalSource("Demo: Brightwater Bakery", [str(demo / "inbox")], [str(demo / "sent")],
+                       ["brightwater-bakery.com"], ["mx.mailhost-demo.net"], "maya@brightwater-bakery.com")
+
+
+class LocalMailbox:
+    """A working copy of local mail with IMAP-like folders, UIDs and quarantine."""
+
+    def __init__(self, source: LocalSource, store: Store, root: Path | None = None):
+        self.source = source
+        self.store = store
+        digest = hashlib.sha256(json.dumps(source.inbox).encode()).hexdigest()[:10]
+        self.key = f"local:{digest}"
+        self.root = root or paths.data_dir() / "local" / digest
+        self.folder = QUARANTINE
+        self.notes: list[str] = []
+
+    # --- the working copy ---------------------------------------------------------------------
+    def _maildir(self) -> mailbox.Maildir:
+        return mailbox.Maildir(self.root, create=True)
+
+    def _box(self, folder: str) -> mailbox.Maildir:
+        md = self._maildir()
+        if folder == "INBOX":
+            return md
+        try:
+            return md.get_folder(folder)
+        except mailbox.NoSuchMailboxError:
+            return md.add_folder(folder)
+
+    def _index_path(self) -> Path:
+        return self.root / "klezguard-uids.json"
+
+    def _index(self) -> dict:
+        try:
+            return json.loads(self._index_path().read_text())
+        except (OSError, ValueError):
+            return {"next": 1, "uids": {}}
+
+    def _save_index(self, index: dict) -> None:
+        tmp = self._index_path().with_suffix(".tmp")
+        tmp.write_text(json.dumps(index))
+        tmp.replace(self._index_path())
+
+    def _uid(self, index: dict, folder: str, key: str) -> int:
+        ref = f"{folder}/{key}"
+        if ref not in index["uids"]:
+            index["uids"][ref] = index["next"]
+            index["next"] += 1
+        return index["uids"][ref]
+
+    def import_mail(self) -> int:
+        """Copies the source's mail into the working copy once (later calls add nothing)."""
+        marker = self.root / "klezguard-imported"
+        if marker.exists():
+            return 0
+        inbox = self._box("INBOX")
+        count = 0
+        for item in read_mail(self.source.inbox):
+            if isinstance(item, SourceError):
+                raise KnownError(f"KlezGuard could not read {item.path}: {item.reason}.",
+                                 "Check that the file or folder exists and is readable.")
+            inbox.add(mailbox.MaildirMessage(item[1]))
+            count += 1
+        self._box(QUARANTINE)
+        marker.write_text(time.ctime())
+        return count
+
+    def reset(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # --- what the engine knows -----------------------------------------------------------------
+    def context(self) -> Context:
+        sent = SentIndex()
+        for item in read_mail(self.source.sent):
+            if not isinstance(item, SourceError):
+                sent.add(item[1])
+        domains = list(self.source.own_domains)
+        if self.source.owner and not domains:
+            domain = self.source.owner.rpartition("@")[2]
+            domains = [] if is_freemail(domain) else [domain]
+        ctx = Context.build(own_domains=domains, trusted_authserv=self.source.trusted_authserv,
+                            sent=sent if self.source.sent else None,
+                            own_addresses=[self.source.owner] if self.source.owner else [])
+        ctx.trusted_senders = self.store.trusted_senders()
+        return ctx
+
+    # --- scanning ------------------------------------------------------------------------------
+    def folders(self) -> list[str]:
+        return ["INBOX"]
+
+    def scan(self, folder: str = "INBOX", progress=None, cancel=None) -> list[Scanned]:
+        """Judges the folder's messages that the store does not know yet."""
+        self.import_mail()
+        box = self._box(folder)
+        index = self._index()
+        known = {row[0] for row in self.store.query(
+            "SELECT uid FROM messages WHERE account=? AND folder=?", (self.key, folder))}
+        keys = sorted(box.keys())
+        todo = [(self._uid(index, folder, k), k) for k in keys]
+        self._save_index(index)
+        todo = [(uid, k) for uid, k in todo if uid not in known]
+        ctx = self.context()
+        engine = engine_version()
+        scanned = []
+        for n, (uid, key) in enumerate(todo, 1):
+            if cancel is not None and cancel.is_set():
+                break
+            raw = box.get_bytes(key)
+            msg = from_bytes(raw)
+            result = evaluate(msg, ctx)
+            date = msg.parsed_date()
+            flags = tuple(_maildir_flags(box, key))
+            with self.store.transaction() as db:
+                self.store.put_message(db, {
+                    "account": self.key, "folder": folder, "uidvalidity": UIDVALIDITY, "uid": uid,
+                    "message_id": msg.message_id, "from_display": msg.from_display,
+                    "from_addr": msg.from_addr.addr if msg.from_addr else "", "subject": msg.subject,
+                    "date": date.timestamp() if date else None, "size": len(raw), "flags": " ".join(flags),
+                    "verdict": result.verdict, "score": result.score, "reason": main_reason(result),
+                    "findings": json.dumps([f.to_dict() for f in result.findings], default=str),
+                    "view": None, "engine": engine, "scanned_at": time.time(),
+                })
+            scanned.append(Scanned(self.key, folder, UIDVALIDITY, uid, msg, result, flags))
+            if progress is not None:
+                progress(folder, n, len(todo))
+        return scanned
+
+    def raw(self, folder: str, uid: int) -> bytes | None:
+        """The message's bytes (for the safe preview), or None when it is gone."""
+        key = self._key_of(folder, uid)
+        if key is None:
+            return None
+        try:
+            return self._box(folder).get_bytes(key)
+        except KeyError:
+            return None
+
+    def _key_of(self, folder: str, uid: int) -> str | None:
+        for ref, known in self._index()["uids"].items():
+            if known == uid and ref.startswith(folder + "/"):
+                return ref[len(folder) + 1 :]
+        return None
+
+    # --- quarantine -----------------------------------------------------------------------------
+    def move(self, folder: str, uidvalidity: int, uid: int) -> Entry:
+        key = self._key_of(folder, uid)
+        if key is None:
+            raise KnownError("That message is no longer in the folder.", "Scan again to refresh the list.")
+        source, target = self._box(folder), self._box(QUARANTINE)
+        rows = self.store.query("SELECT message_id, subject, from_display, flags, size FROM messages "
+                                "WHERE account=? AND folder=? AND uid=?", (self.key, folder, uid))
+        message_id, subject, sender, flags, size = rows[0] if rows else ("", "", "", "", 0)
+        message = source.get_message(key)
+        new_key = target.add(message)  # copy first, then remove: never in no place
+        source.remove(key)
+        index = self._index()
+        target_uid = self._uid(index, QUARANTINE, new_key)
+        self._save_index(index)
+        now = time.time()
+        with self.store.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO quarantine (account, message_id, state, source_folder, source_uidvalidity, source_uid, "
+                "flags, target_folder, target_uidvalidity, target_uid, subject, from_display, size, created_at, "
+                "updated_at) VALUES (?, ?, 'quarantined', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (self.key, message_id, folder, uidvalidity, uid, flags, QUARANTINE, UIDVALIDITY, target_uid,
+                 subject, sender, size, now, now))
+            db.execute("UPDATE messages SET folder=?, uid=? WHERE account=? AND folder=? AND uid=?",
+                       (QUARANTINE, target_uid, self.key, folder, uid))
+            entry_id = cursor.lastrowid
+        return self._entry(entry_id)
+
+    def _entry(self, entry_id: int) -> Entry:
+        from klezguard.mail.quarantine import SELECT_ENTRY
+
+        return Entry(*self.store.query(f"{SELECT_ENTRY} WHERE id=?", (entry_id,))[0])  # noqa: S608
+
+    def entries(self, states: tuple[str, ...] = ("quarantined",)) -> list[Entry]:
+        from klezguard.mail.quarantine import SELECT_ENTRY
+
+        marks = ",".join("?" * len(states))
+        rows = self.store.query(f"{SELECT_ENTRY} WHERE account=? AND state IN ({marks}) ORDER BY id",  # noqa: S608
+                                (self.key, *states))
+        return [Entry(*row) for row in rows]
+
+    def restore(self, entry_id: int) -> Entry:
+        entry = self._entry(entry_id)
+        key = self._key_of(QUARANTINE, entry.target_uid or -1)
+        if entry.state != "quarantined" or key is None:
+            raise KnownError("That message is not in quarantine.", "Scan again to refresh the list.")
+        source, target = self._box(QUARANTINE), self._box(entry.source_folder)
+        new_key = target.add(source.get_message(key))
+        source.remove(key)
+        index = self._index()
+        uid = self._uid(index, entry.source_folder, new_key)
+        self._save_index(index)
+        with self.store.transaction() as db:
+            db.execute("UPDATE quarantine SET state='restored', source_uid=?, updated_at=? WHERE id=?",
+                       (uid, time.time(), entry_id))
+            db.execute("UPDATE messages SET folder=?, uid=? WHERE account=? AND folder=? AND uid=?",
+                       (entry.source_folder, uid, self.key, QUARANTINE, entry.target_uid))
+        return self._entry(entry_id)
+
+    def recover(self) -> list[Entry]:
+        return []  # local moves are a copy and a delete on one disk; nothing is ever half-done in between
+
+
+def _maildir_flags(box: mailbox.Maildir, key: str) -> list[str]:
+    names = {"S": "\\Seen", "R": "\\Answered", "F": "\\Flagged", "D": "\\Draft", "T": "\\Deleted"}
+    try:
+        return [names[f] for f in box.get_flags(key) if f in names]
+    except (KeyError, AttributeError):
+        return []
