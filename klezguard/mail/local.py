@@ -11,19 +11,19 @@ import json
 import mailbox
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from klezguard import paths
 from klezguard.core.context import Context, SentIndex
 from klezguard.core.domains import is_freemail
-from klezguard.core.parse import from_bytes
+from klezguard.core.parse import from_bytes, partial_view
 from klezguard.core.sources import SourceError, read_mail
 from klezguard.errors import KnownError
 from klezguard.mail.quarantine import Entry
 from klezguard.mail.scanner import Scanned, main_reason
 from klezguard.rules.engine import engine_version, evaluate
-from klezguard.store.db import Store
+from klezguard.store.db import Store, pack_view
 
 QUARANTINE = "KlezGuard Quarantine"
 UIDVALIDITY = 1
@@ -152,6 +152,7 @@ class LocalMailbox:
                 break
             raw = box.get_bytes(key)
             msg = from_bytes(raw)
+            head, structure, fetched = partial_view(raw)
             result = evaluate(msg, ctx)
             date = msg.parsed_date()
             flags = tuple(_maildir_flags(box, key))
@@ -163,7 +164,8 @@ class LocalMailbox:
                     "date": date.timestamp() if date else None, "size": len(raw), "flags": " ".join(flags),
                     "verdict": result.verdict, "score": result.score, "reason": main_reason(result),
                     "findings": json.dumps([f.to_dict() for f in result.findings], default=str),
-                    "view": None, "engine": engine, "scanned_at": time.time(),
+                    "view": pack_view(head, [asdict(p) for p in structure], fetched),
+                    "engine": engine, "scanned_at": time.time(),
                 })
             scanned.append(Scanned(self.key, folder, UIDVALIDITY, uid, msg, result, flags))
             if progress is not None:
