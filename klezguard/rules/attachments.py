@@ -1,1 +1,1112 @@
-"""attachments rules."""
+"""Attachment rules: dangerous file types, disguised names and types, archives that hide programs, Office
+macros, web pages and SVG pictures that ask for passwords, and the EICAR test file.
+
+Each attachment is examined once per message (`examine`), from its bytes only, and the rules read that
+result. So that a single bad file gives a short, coherent set of findings, one rule speaks for each
+aspect: what the file is (type), how its name lies (double extension, hidden characters), how its
+content lies (disguise), what an archive hides, what a document runs.
+
+Rules see the same bytes on a whole message and on the scanner's partial view: the first 4 KB of an
+ordinary file, 256 KB of web pages and attached mails, whole archives and Office files up to 8 MB
+(`fetchplan`). Anything beyond what the partial view holds is never looked at.
+"""
+
+import re
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from klezguard.core import archives, office
+from klezguard.core.fetchplan import HEAD_BYTES, TEXT_BYTES, decoded_bytes_needed, extension
+from klezguard.core.filetypes import (
+    ARCHIVE_EXTS,
+    DOCUMENT_EXTS,
+    RUNS_CODE,
+    WEB_PAGE_EXTS,
+    ZIP_DOCUMENT_EXTS,
+    DoubleExtension,
+    RiskyType,
+    Sniffed,
+    declared_family,
+    displayed_as,
+    double_extension,
+    has_rtl_letters,
+    padding_run,
+    risky,
+    sniff,
+)
+from klezguard.core.message import Message, Part
+from klezguard.core.parse import from_bytes
+from klezguard.core.visible import BIDI_CONTROLS, hidden_characters, visible
+from klezguard.rules.registry import Hit, Rule, register
+
+# --- what one file is ----------------------------------------------------------------------------------
+
+_MAX_MAIL_DEPTH = 2  # attached mails inside attached mails
+_MAX_SNIFFED_MEMBERS = 200  # archive members whose first bytes are read
+_MAX_SHOWN = 5  # member names listed in evidence
+_ARCHIVE_KINDS = frozenset({"zip", "rar", "7z", "gzip", "bz2", "xz", "tar"})
+_HTML_EXTS = frozenset({"htm", "html", "shtml", "xhtml", "svg", "mht", "mhtml"})
+_HTML_TYPES = frozenset({"text/html", "image/svg+xml", "application/xhtml+xml"})
+# Marks that right-to-left writing needs; quiet in names that hold Hebrew or Arabic letters.
+_RTL_MARKS = frozenset({0x200E, 0x200F, 0x061C, 0x200C, 0x200D})
+_SEVERITY_ORDER = {"low": 0, "medium": 1, "high": 2}
+
+
+@dataclass(eq=False)
+class HtmlReport:
+    svg: bool = False
+    script: bool = False
+    password: bool = False
+    form: bool = False
+    target: str = ""  # where a form posts or a redirect leads
+    redirect: bool = False
+    smuggling: bool = False
+
+
+@dataclass(eq=False)
+class File:
+    """One attachment, archive member or file inside an attached mail, and what was found out about it."""
+
+    name: str
+    declared: str  # the Content-Type the mail gives ('' for archive members)
+    size: int
+    head: bytes  # the first bytes (up to 4 KB)
+    data: bytes | None  # the whole content, when it is available and within limits
+    path: tuple[str, ...] = ()  # the archives it sits in, outermost first
+    in_mail: bool = False  # inside an attached (or returned) mail
+    depth: int = 0
+    encrypted: bool = False  # its content is locked with a password
+    ext: str = ""
+    sniffed: Sniffed = field(default_factory=lambda: Sniffed("unknown", "unknown"))
+    risky: RiskyType | None = None
+    double: DoubleExtension | None = None
+    macros: office.MacroReport | None = None
+    macro_unchecked: bool = False  # a macro-capable type we could not look into
+    rtf: office.RtfReport | None = None
+    html: HtmlReport | None = None
+    listing: archives.Listing | None = None
+    children: list["File"] = field(default_factory=list)
+    too_deep: bool = False
+
+    @property
+    def shown(self) -> str:
+        """The name as evidence shows it, with hidden characters made visible and its archives."""
+        own = visible(self.name) if self.name else "(no name)"
+        return " › ".join([*(visible(p) for p in self.path), own])
+
+    @property
+    def is_archive(self) -> bool:
+        return self.listing is not None
+
+    def walk(self) -> Iterator["File"]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass(eq=False)
+class Examined:
+    files: list[File]  # top-level attachments and files of attached mails
+    password_in_text: bool = False
+    auto_open: bool = False  # the HTML text loads a part by itself (<iframe src="cid:...">)
+    budget: archives.Budget = field(default_factory=archives.Budget)  # decompressed bytes, whole message
+
+
+_HTML_SCRIPT = re.compile(r"<script\b", re.I)
+_HTML_HANDLER = re.compile(r"<[a-z][^<>]*\son(?:load|error|begin|end|focus|mouseover|activate|pageshow)\s*=", re.I)
+_HTML_PASSWORD = re.compile(r"<input\b[^<>]*\btype\s*=\s*[\"']?password", re.I)
+_HTML_FORM = re.compile(r"<form\b([^<>]*)>", re.I)
+_HTML_ACTION = re.compile(r"\baction\s*=\s*[\"']?\s*(https?://[^\"'\s>]+)", re.I)
+_HTML_REFRESH = re.compile(r"<meta\b[^<>]*http-equiv\s*=\s*[\"']?refresh[^<>]*>", re.I)
+_HTML_LOCATION = re.compile(
+    r"(?:\b(?:window|document|top|self|parent)\s*\.\s*)?\blocation\s*(?:\.\s*href\s*)?=(?!=)\s*|"
+    r"\blocation\s*\.\s*(?:replace|assign)\s*\(\s*",
+    re.I,
+)
+_HTML_ASSIGNED = re.compile(r"[\"'`](https?://[^\"'`\s<>]+)|([A-Za-z_$][\w$]*)\s*[;),}]")
+_HTML_URL = re.compile(r"https?://[^\"'\s<>()]+", re.I)
+_HTML_SMUGGLE_DECODE = re.compile(r"\batob\s*\(|\bUint8Array\b|\bcharCodeAt\b", re.I)
+_HTML_SMUGGLE_BLOB = re.compile(r"\bnew\s+Blob\s*\(", re.I)
+_HTML_SMUGGLE_SAVE = re.compile(r"createObjectURL|msSaveOrOpenBlob|msSaveBlob|\.download\s*=|\bdownload\s*:", re.I)
+_HTML_B64_CALL = re.compile(r"\batob\s*\(\s*[\"']([A-Za-z0-9+/=\s]{40,})[\"']", re.I)
+_HTML_UNESCAPE = re.compile(r"\b(?:unescape|decodeURIComponent)\s*\(\s*[\"']((?:%[0-9a-f]{2}){20,})", re.I)
+_IFRAME_CID = re.compile(rb"<(?:iframe|embed|object|frame)\b[^<>]*(?:src|data)\s*=\s*[\"']?cid:", re.I)
+_PASSWORD_WORDS = re.compile(
+    r"\b(?:password|passwort|kennwort|passcode|pwd|pw|mot de passe|contrase[ñn]a|wachtwoord|has[łl]o|senha|"
+    r"parola|heslo|salasana|l[öo]senord|adgangskode)\b",
+    re.I,
+)
+
+
+def _html_report(data: bytes, svg: bool) -> HtmlReport:
+    import base64  # noqa: PLC0415 - only for the rare encoded page
+    import binascii  # noqa: PLC0415
+    from urllib.parse import unquote  # noqa: PLC0415
+
+    text = data[:TEXT_BYTES].decode("utf-8", "replace")
+    # Pages often hide themselves in one layer of base64 or %-escapes: look one layer down.
+    extra = []
+    for m in _HTML_B64_CALL.finditer(text):
+        try:
+            extra.append(base64.b64decode(re.sub(r"\s", "", m.group(1))).decode("utf-8", "replace"))
+        except (binascii.Error, ValueError):
+            pass
+    extra.extend(unquote(m.group(1)) for m in _HTML_UNESCAPE.finditer(text))
+    if extra:
+        text = text + "\n" + "\n".join(extra)[:TEXT_BYTES]
+    rep = HtmlReport(svg=svg)
+    rep.script = bool(_HTML_SCRIPT.search(text) or _HTML_HANDLER.search(text))
+    rep.password = bool(_HTML_PASSWORD.search(text))
+    for m in _HTML_FORM.finditer(text):
+        rep.form = True
+        action = _HTML_ACTION.search(m.group(1))
+        if action:
+            rep.target = action.group(1)
+            break
+    refresh = _HTML_REFRESH.search(text)
+    if refresh:
+        url = _HTML_URL.search(refresh.group())
+        rep.redirect = True
+        rep.target = rep.target or (url.group() if url else "")
+    if rep.script:
+        for loc in _HTML_LOCATION.finditer(text):
+            # A redirect counts when it names where it goes: a web address, directly or through a variable
+            # (frame-busting 'top.location = self.location' in saved web pages does not).
+            value = _HTML_ASSIGNED.match(text, loc.end())
+            url = value.group(1) if value else ""
+            if value and value.group(2):
+                named = re.search(r"\b" + re.escape(value.group(2)) + r"\s*=\s*[\"'`](https?://[^\"'`\s<>]+)", text)
+                url = named.group(1) if named else ""
+            if url:
+                rep.redirect = True
+                rep.target = rep.target or url
+                break
+        rep.smuggling = bool(
+            _HTML_SMUGGLE_DECODE.search(text) and _HTML_SMUGGLE_BLOB.search(text) and _HTML_SMUGGLE_SAVE.search(text)
+        )
+    if rep.password and not rep.target:
+        url = _HTML_URL.search(text)  # a script may send the password there
+        rep.target = url.group() if url else ""
+    return rep
+
+
+def _is_html(f: File) -> bool:
+    if f.sniffed.kind in ("html", "svg"):
+        return True
+    if f.sniffed.kind in ("text", "unknown") and (f.ext in _HTML_EXTS or f.declared in _HTML_TYPES):
+        return True
+    return False
+
+
+def _examine_content(f: File, budget: archives.Budget) -> None:
+    """Fills in what the content shows: macros, scripts in web pages, and an archive's members."""
+    kind = f.sniffed.kind
+    if _is_html(f):
+        f.html = _html_report(f.data if f.data is not None else f.head, f.sniffed.kind == "svg" or f.ext == "svg")
+    if kind == "ole":
+        if f.data is not None:
+            f.macros = office.analyse_ole(f.data, f.name)
+        elif f.ext in office.OLE_OFFICE_EXTS:
+            f.macro_unchecked = True
+    elif kind == "zip" and (f.ext in ZIP_DOCUMENT_EXTS or f.ext in office.MACRO_ENABLED_EXTS):
+        if f.ext in office.MACRO_ENABLED_EXTS:
+            if f.data is not None:
+                f.macros = office.analyse_ooxml(f.data)
+            else:
+                f.macro_unchecked = True
+        return  # a document or a program in zip form, not an archive to look into
+    elif kind == "rtf" and f.data is not None:
+        f.rtf = office.analyse_rtf(f.data)
+    elif f.ext in office.MACRO_ENABLED_EXTS and kind not in ("zip", "ole") and f.data is None:
+        f.macro_unchecked = True
+    if kind in _ARCHIVE_KINDS and f.data is not None:
+        if f.depth >= archives.MAX_DEPTH:
+            f.too_deep = True
+            return
+        listing = archives.list_archive(kind, f.data, f.name, budget)
+        if listing is None:
+            return
+        f.listing = listing
+        _examine_members(f, listing, budget)
+
+
+def _examine_members(parent: File, listing: archives.Listing, budget: archives.Budget) -> None:
+    path = (*parent.path, parent.name or "archive")
+    for i, member in enumerate(listing.members):
+        if member.is_dir:
+            continue
+        name = re.split(r"[\\/]", member.name.rstrip("/\\"))[-1]
+        child = File(
+            name=name,
+            declared="",
+            size=member.size,
+            head=b"",
+            data=None,
+            path=path,
+            in_mail=parent.in_mail,
+            depth=parent.depth + 1,
+            encrypted=member.encrypted,
+        )
+        child.ext = extension(name)
+        child.risky = risky(child.ext)
+        child.double = double_extension(name)
+        if not member.encrypted and i < _MAX_SNIFFED_MEMBERS:
+            head = listing.read(member, HEAD_BYTES, budget)
+            if head is not None:
+                child.head = head
+                child.sniffed = sniff(head)
+                wants_all = (
+                    child.sniffed.kind in _ARCHIVE_KINDS
+                    or child.sniffed.kind in ("ole", "rtf")
+                    or (child.sniffed.kind == "zip" and child.ext in office.MACRO_ENABLED_EXTS)
+                    or _is_html(child)
+                )
+                if len(head) < HEAD_BYTES:
+                    child.data = head
+                elif wants_all and 0 <= member.size <= archives.MAX_MEMBER:
+                    limit = TEXT_BYTES if _is_html(child) else archives.MAX_MEMBER
+                    child.data = listing.read(member, limit, budget)
+                _examine_content(child, budget)
+        parent.children.append(child)
+
+
+def _file_from_part(part: Part, in_mail: bool, complete: bool) -> File:
+    need = decoded_bytes_needed(part.content_type, part.filename)
+    whole = complete and part.complete and len(part.data) <= need
+    f = File(
+        name=part.filename,
+        declared=part.content_type,
+        size=len(part.data) if part.complete else part.approx_decoded_size,
+        head=part.data[:HEAD_BYTES],
+        data=part.data[:need] if whole else None,
+        in_mail=in_mail,
+    )
+    f.ext = part.extension
+    f.risky = risky(f.ext)
+    f.double = double_extension(part.filename) if part.filename else None
+    f.sniffed = sniff(f.head)
+    if f.data is None and f.sniffed.kind in ("html", "svg", "text", "unknown") and (
+        f.ext in _HTML_EXTS or part.content_type in _HTML_TYPES
+    ):
+        f.data = part.data[:TEXT_BYTES]
+    return f
+
+
+def _mail_files(msg: Message, in_mail: bool, complete: bool, depth: int, ex: Examined) -> None:
+    for part in msg.parts:
+        if part.content_type in ("message/rfc822", "message/global"):
+            if depth < _MAX_MAIL_DEPTH:
+                data = part.data[:TEXT_BYTES]
+                inner_complete = complete and part.complete and len(part.data) <= TEXT_BYTES
+                _mail_files(from_bytes(data), True, inner_complete, depth + 1, ex)
+            continue
+        if not part.is_attachment or part.content_type.startswith("multipart/"):
+            if part.content_type == "text/html" and _IFRAME_CID.search(part.data[:TEXT_BYTES]):
+                ex.auto_open = True
+            continue
+        f = _file_from_part(part, in_mail, complete)
+        _examine_content(f, ex.budget)
+        ex.files.append(f)
+
+
+_cache: "weakref.WeakKeyDictionary[Message, Examined]" = weakref.WeakKeyDictionary()
+
+
+def examine(msg: Message) -> Examined:
+    """Every attachment of `msg`, examined once (the rules of this module share the result)."""
+    found = _cache.get(msg)
+    if found is not None:
+        return found
+    ex = Examined(files=[])
+    if msg.parts:
+        _mail_files(msg, False, True, 0, ex)
+    if any(f.listing is not None and f.listing.encrypted for top in ex.files for f in top.walk()):
+        ex.password_in_text = any(
+            _PASSWORD_WORDS.search(p.data[:TEXT_BYTES].decode("utf-8", "replace")) for p in msg.body_parts
+        ) or bool(_PASSWORD_WORDS.search(msg.subject))
+    _cache[msg] = ex
+    return ex
+
+
+def _all_files(msg: Message) -> Iterator[File]:
+    for f in examine(msg).files:
+        yield from f.walk()
+
+
+# --- helpers for the findings -------------------------------------------------------------------------
+
+
+def _size(n: int) -> str:
+    if n < 0:
+        return "unknown"
+    if n < 1024:
+        return f"{n} bytes"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+_SOURCES = {"gmail": "Gmail", "microsoft": "Microsoft 365", "rspamd": "rspamd", "spamassassin": "SpamAssassin"}
+
+
+def _evidence(f: File, **extra: object) -> dict[str, object]:
+    ev: dict[str, object] = {"File": f.shown}
+    if f.declared:
+        ev["Declared type"] = f.declared
+    if f.head:
+        ev["Content"] = f.sniffed.label
+    ev["Size"] = _size(f.size)
+    if f.in_mail:
+        ev["Found in"] = "a mail attached to this one"
+    ev.update({k: v for k, v in extra.items() if v not in (None, "", [], ())})
+    return ev
+
+
+def _a(label: str) -> str:
+    return ("an " if label[:1].lower() in "aeiou" else "a ") + label
+
+
+def _max_severity(values: list[str]) -> str:
+    return max(values, key=lambda s: _SEVERITY_ORDER[s]) if values else "low"
+
+
+def _skip(f: File) -> bool:
+    """The EICAR test file speaks for itself; no other finding for it."""
+    return f.sniffed.kind == "eicar"
+
+
+_IN_MAIL_NOTE = "The file is inside a mail that is attached to this one."
+
+# --- the rules -----------------------------------------------------------------------------------------
+
+_KIND_NOTES = {
+    "program": "Opening it starts a program on your computer. Firms do not send programs by mail.",
+    "script": "Opening it runs commands on your computer. Real bills and letters are never scripts.",
+    "installer": "Opening it puts new software on your computer.",
+    "java": "If Java is on your computer, opening it starts a program.",
+    "office_addin": "Opening it loads a program into Office.",
+    "help": "Help files like this can run hidden commands when you open them.",
+    "settings": "Opening it can change settings on your computer.",
+    "system": "Files like this are parts of programs. Nobody sends them as documents.",
+    "database": "Files like this can hold code that runs when you open them.",
+    "other_system": "It is a program for a phone or for another kind of computer.",
+    "archive": "This kind of archive is rare. It is often used to slip programs past virus scanners.",
+    "other": "Files like this can be misused to run code.",
+}
+
+
+@register
+class DangerousType(Rule):
+    """Programs, scripts, installers and the like: the types Gmail, Microsoft 365, rspamd and SpamAssassin
+    block. Disk images and shortcuts have rules of their own, macro documents too."""
+
+    id = "attachment.dangerous_type"
+    category = "attachment"
+    severity = "high"
+    title = "{name} is {label}"
+    explanation = "The attached file {name} is {label}: its name ends in .{ext}."
+    advice = (
+        "Do not open it. If you expected a file from this sender, call them on a number you already know "
+        "and ask what it is."
+    )
+    notes = {**_KIND_NOTES, "in_mail": _IN_MAIL_NOTE}
+
+    def check(self, msg, ctx):
+        for top in examine(msg).files:
+            f = top
+            r = f.risky
+            if r is None or _skip(f) or r.kind in ("disk_image", "shortcut", "macro_document"):
+                continue
+            yield Hit(
+                facts={"name": visible(f.name), "label": _a(r.label), "ext": f.ext},
+                evidence=_evidence(f, **{"Blocked by": ", ".join(_SOURCES[s] for s in r.blocked_by)}),
+                notes=(r.kind, "in_mail") if f.in_mail else (r.kind,),
+                severity=r.severity,
+            )
+
+
+@register
+class DiskImage(Rule):
+    """ISO, IMG and VHD files open like a USB stick; the files inside may escape Windows' "this came from
+    the internet" warning (Mark of the Web), which is why attackers moved to them."""
+
+    id = "attachment.disk_image"
+    category = "attachment"
+    severity = "high"
+    title = "{name} is a disk image"
+    explanation = (
+        "The attached file {name} is a disk image. It works like a USB stick packed into one file. When "
+        "you open it, Windows shows the files inside, and it may not warn you before a program in it runs. "
+        "That is why it is a common way to sneak harmful programs past you."
+    )
+    advice = "Do not open it. Real bills and letters do not come as disk images. Ask the sender by phone what it is."
+    notes = {"in_mail": _IN_MAIL_NOTE, "mac": "Disk images like this are used to install Mac programs."}
+
+    def check(self, msg, ctx):
+        for f in examine(msg).files:
+            by_name = f.risky is not None and f.risky.kind == "disk_image"
+            if _skip(f) or not (by_name or f.sniffed.kind == "disk_image"):
+                continue
+            notes = ["mac"] if f.ext == "dmg" else []
+            if f.in_mail:
+                notes.append("in_mail")
+            yield Hit(
+                facts={"name": visible(f.name)},
+                evidence=_evidence(f),
+                notes=tuple(notes),
+                severity=f.risky.severity if by_name else "high",
+            )
+
+
+@register
+class Shortcut(Rule):
+    """A shortcut (.lnk, .url, .scf, ...) can carry a command line; its icon can look like a PDF."""
+
+    id = "attachment.shortcut"
+    category = "attachment"
+    severity = "high"
+    title = "{name} is a shortcut, not a document"
+    explanation = (
+        "The attached file {name} is {label}. Opening a shortcut can run a command or fetch a program from the "
+        "internet, even when its icon looks like a document."
+    )
+    advice = "Do not open it. Delete the mail. If it seems to come from someone you know, call them to warn them."
+    notes = {"in_mail": _IN_MAIL_NOTE}
+
+    def check(self, msg, ctx):
+        for f in examine(msg).files:
+            if _skip(f) or f.risky is None or f.risky.kind != "shortcut":
+                continue
+            yield Hit(
+                facts={"name": visible(f.name), "label": _a(f.risky.label)},
+                evidence=_evidence(f),
+                notes=("in_mail",) if f.in_mail else (),
+                severity=f.risky.severity,
+            )
+
+
+@register
+class DoubleExtensionRule(Rule):
+    """'invoice.pdf.exe': Windows hides the last extension by default, so only 'invoice.pdf' shows."""
+
+    id = "attachment.double_extension"
+    category = "attachment"
+    severity = "high"
+    title = "{name} hides its real type"
+    explanation = (
+        "The file name ends in .{decoy} and then .{real}. Windows often hides the last part, so you may see "
+        "only .{decoy}. The real type is .{real}: {real_label}."
+    )
+    advice = "Do not open it. Delete the mail. If it seems to come from someone you know, call them to warn them."
+    notes = {
+        "padded": "Spaces or dots were put before .{real} to push the real ending out of view.",
+        "declared": "The mail also calls it {declared_words} ({declared}).",
+        "in_mail": _IN_MAIL_NOTE,
+    }
+
+    def check(self, msg, ctx):
+        for f in examine(msg).files:
+            d = f.double
+            if d is None or _skip(f):
+                continue
+            r = risky(d.real)
+            if r is not None:
+                real_label, severity = _a(r.label), ("high" if r.severity == "high" else "medium")
+            elif d.real in WEB_PAGE_EXTS:
+                real_label, severity = "a web page", "medium"
+            else:
+                real_label, severity = _a(DOCUMENT_EXTS.get(d.real, "file of another type")), "medium"
+            if d.padded and severity == "medium" and r is not None:
+                severity = "high"
+            notes = ["padded"] if d.padded else []
+            family, words = declared_family(f.declared)
+            if family:
+                notes.append("declared")
+            if f.in_mail:
+                notes.append("in_mail")
+            yield Hit(
+                facts={
+                    "name": visible(f.name),
+                    "decoy": d.decoy,
+                    "real": d.real,
+                    "real_label": real_label,
+                    "declared": f.declared,
+                    "declared_words": words,
+                },
+                evidence=_evidence(f),
+                notes=tuple(notes),
+                severity=severity,
+            )
+
+
+def _hidden_in_name(name: str) -> tuple[list[str], bool]:
+    """(names of the hidden characters that matter, whether one flips the text direction)."""
+    rtl_script = has_rtl_letters(name)
+    emoji = any(ord(ch) >= 0x1F000 for ch in name)
+    found, flips = [], False
+    for ch in name:
+        cp = ord(ch)
+        if (rtl_script and cp in _RTL_MARKS) or (emoji and cp in (0x200D, 0xFE0F)):
+            continue
+        if cp in BIDI_CONTROLS:
+            if rtl_script and cp not in (0x202D, 0x202E):
+                continue
+            flips = flips or cp in (0x202E, 0x202B, 0x2067)
+        if cp < 0x20 or cp in BIDI_CONTROLS or cp >= 0x7F:
+            found.extend(hidden_characters(ch))
+    return list(dict.fromkeys(found)), flips
+
+
+@register
+class HiddenCharacters(Rule):
+    """Invisible characters in a file name: the RIGHT-TO-LEFT OVERRIDE turns 'invoice_\u202efdp.scr' into
+    what looks like 'invoice_rcs.pdf'; zero-width characters and long runs of spaces hide the real type.
+    Names in Hebrew or Arabic need direction marks and stay quiet."""
+
+    id = "attachment.hidden_characters"
+    category = "attachment"
+    severity = "high"
+    title = "The file name {looks_like} is not what it seems"
+    explanation = "The file name holds hidden characters ({chars}). Written out, the name is {real_name}."
+    advice = (
+        "Do not open the file. Hidden characters in a file name have no honest use. Delete the mail, and if it "
+        "seems to come from someone you know, call them to warn them."
+    )
+    notes = {
+        "flip": "One of them turns the text around, so the name looks like {looks_like}. Its real ending is .{ext}.",
+        "padding": "A long run of spaces pushes the real ending, .{ext}, out of view.",
+        "in_mail": _IN_MAIL_NOTE,
+    }
+
+    def check(self, msg, ctx):
+        for f in examine(msg).files:
+            if not f.name or _skip(f):
+                continue
+            chars, flips = _hidden_in_name(f.name)
+            pad = padding_run(f.name) if (f.double is None or not f.double.padded) else 0
+            if not chars and not pad:
+                continue
+            notes = []
+            if flips:
+                notes.append("flip")
+            if pad:
+                notes.append("padding")
+                chars.append(f"{pad} spaces")
+            if f.in_mail:
+                notes.append("in_mail")
+            dangerous = (f.risky is not None and f.risky.severity == "high") or f.sniffed.kind == "program"
+            if flips or dangerous:
+                severity = "high"
+            elif f.risky is not None or any(c.startswith("U+202") or c.startswith("U+206") for c in chars):
+                severity = "medium"  # other direction controls, or a risky type
+            else:
+                severity = "low"  # invisible characters or padding in the name of a harmless file
+            looks_like = displayed_as(f.name)
+            looks_like = re.sub(r"\s{4,}", " ", looks_like)
+            yield Hit(
+                facts={
+                    "looks_like": looks_like,
+                    "real_name": visible(f.name),
+                    "chars": ", ".join(chars),
+                    "ext": f.ext or "?",
+                },
+                evidence=_evidence(f, **{"Looks like": looks_like, "Hidden characters": chars}),
+                notes=tuple(notes),
+                severity=severity,
+            )
+
+
+_DISGUISE_ARCHIVE_EXTS = frozenset({"pdf", "jpg", "jpeg", "png", "gif", "txt", "wav", "mp3"})
+_DISGUISE_HTML_EXTS = frozenset({"pdf", "jpg", "jpeg", "png", "gif"})
+
+
+def _disguise(f: File) -> tuple[str, str, str, str] | None:
+    """(severity, real label, claimed words, how it is claimed) when the content contradicts what the
+    name or the declared type promise; None when they agree or the difference is harmless."""
+    kind = f.sniffed.kind
+    family, words = declared_family(f.declared)
+    runs_by_name = f.risky is not None and f.risky.kind in RUNS_CODE
+    by_name = DOCUMENT_EXTS.get(f.ext)
+    if kind in ("program", "shortcut") and not (f.risky is not None and f.risky.kind in RUNS_CODE | {"other_system"}):
+        if family:
+            return "high", f.sniffed.label, f"{words} ({f.declared})", "declared"
+        claimed = _a(by_name) if by_name else (f"a .{f.ext} file" if f.ext else "a file with no type")
+        return "high", f.sniffed.label, claimed, "name"
+    if family and (runs_by_name or kind == "program"):
+        if f.double is not None and DOCUMENT_EXTS.get(f.double.decoy, "?").split()[-1] in words:
+            return None  # the double-extension finding already says the mail calls it a document
+        real = f.sniffed.label if kind == "program" else f.risky.label  # type: ignore[union-attr]
+        return "high", real, f"{words} ({f.declared})", "declared"
+    if kind in ("zip", "rar", "7z") and f.ext in _DISGUISE_ARCHIVE_EXTS:
+        return "medium", f.sniffed.label, _a(by_name or f.ext), "name"
+    if kind == "html" and f.ext in _DISGUISE_HTML_EXTS and family != "text":
+        return "medium", "web page", _a(by_name or f.ext), "name"
+    return None
+
+
+@register
+class DisguisedType(Rule):
+    """The Klez trick: a program declared as audio/x-wav (or named .jpg/.pdf/.txt). The first bytes of a
+    file tell what it really is; a PDF sent as application/octet-stream is normal and stays quiet."""
+
+    id = "attachment.disguised_type"
+    category = "attachment"
+    severity = "high"
+    title = "{name} is {real_label} in disguise"
+    explanation = "The mail presents {name} as {claimed}, but its content shows it is really {real_label}."
+    advice = (
+        "Do not open it. Delete the mail. If it seems to come from someone you know, call them: their computer "
+        "may have a virus."
+    )
+    notes = {
+        "klez": (
+            "This is the trick of the Klez worm: a program labeled as a sound or a picture. Some mail "
+            "programs used to open such files by themselves."
+        ),
+        "auto_open": "The mail text also tries to open an attached file by itself as soon as you read it.",
+        "in_mail": _IN_MAIL_NOTE,
+    }
+
+    def check(self, msg, ctx):
+        ex = examine(msg)
+        for f in ex.files:
+            if _skip(f):
+                continue
+            found = _disguise(f)
+            if found is None:
+                continue
+            severity, real, claimed, how = found
+            notes = []
+            if how == "declared" and f.declared.split("/")[0] in ("audio", "image", "video"):
+                notes.append("klez")
+            if ex.auto_open and severity == "high":
+                notes.append("auto_open")
+            if f.in_mail:
+                notes.append("in_mail")
+            yield Hit(
+                facts={"name": visible(f.name) or "An attachment", "real_label": _a(real), "claimed": claimed},
+                evidence=_evidence(f),
+                notes=tuple(notes),
+                severity=severity,
+            )
+
+
+def _member_danger(f: File) -> tuple[str, str] | None:
+    """(severity, label) of an archive member that is a program or the like, else None."""
+    if f.sniffed.kind in ("program", "shortcut") and not (f.risky is not None and f.risky.severity == "high"):
+        return "high", f.sniffed.label
+    r = f.risky
+    if r is not None and r.kind not in ("macro_document", "archive") and r.severity != "low":
+        return r.severity, r.label  # (an unusual archive inside an archive is reported as nesting)
+    if f.double is not None and f.double.real in WEB_PAGE_EXTS:
+        return "medium", "web page"
+    return None
+
+
+def _archive_facts(top: File) -> dict:
+    """What an archive (with everything nested in it) holds that matters for the findings."""
+    bad, nested, encrypted, names_hidden, bomb, deep, names = [], [], False, False, "", False, []
+    for f in top.walk():
+        if f is not top and f.path:
+            names.append(f)
+        if f.listing is not None:
+            encrypted |= f.listing.encrypted
+            names_hidden |= f.listing.names_hidden
+            bomb = bomb or f.listing.bomb
+            if f is not top:
+                nested.append(f)
+        deep |= f.too_deep
+        if f is not top and not _skip(f):
+            danger = _member_danger(f)
+            if danger is not None:
+                bad.append((f, *danger))
+    return {
+        "bad": bad, "nested": nested, "encrypted": encrypted, "names_hidden": names_hidden, "bomb": bomb,
+        "deep": deep, "members": names,
+    }
+
+
+def _member_list(files: list[File]) -> str:
+    shown = [visible(f.name) for f in files[:_MAX_SHOWN]]
+    if len(files) > _MAX_SHOWN:
+        shown.append(f"and {len(files) - _MAX_SHOWN} more")
+    return ", ".join(shown)
+
+
+def _archives(msg: Message) -> Iterator[tuple[File, dict]]:
+    for f in examine(msg).files:
+        if f.listing is not None:
+            yield f, _archive_facts(f)
+
+
+@register
+class ArchiveProgram(Rule):
+    """Programs and scripts packed in an archive (zip, rar, 7z, gz), also in archives inside archives and in
+    password-protected zips, whose member names stay readable."""
+
+    id = "attachment.archive_program"
+    category = "attachment"
+    severity = "high"
+    title = "{archive} holds {label}: {member}"
+    explanation = (
+        "Inside the archive {archive} is {member}, which is {label}. Opening it would start it on your "
+        "computer. Firms do not send programs packed in archives."
+    )
+    advice = "Do not open the archive or anything in it. Delete the mail."
+    notes = {
+        "more": "It holds other risky files as well: {others}.",
+        "nested": "It was packed inside a second archive, to hide it from virus scanners.",
+        "encrypted": "The archive is locked with a password. That stops virus scanners from looking inside.",
+        "password_in_text": "The password is given in the mail. That is a common trick to get past scanners.",
+        "double": "Its name ends in .{decoy}.{real}, so it looks like {decoy_label}.",
+        "in_mail": _IN_MAIL_NOTE,
+    }
+
+    def check(self, msg, ctx):
+        ex = examine(msg)
+        for top, facts in _archives(msg):
+            bad = facts["bad"]
+            if not bad:
+                continue
+            bad.sort(key=lambda item: -_SEVERITY_ORDER[item[1]])
+            first, severity, label = bad[0]
+            notes = []
+            if len(bad) > 1:
+                notes.append("more")
+            if len(first.path) > 1:
+                notes.append("nested")
+            if facts["encrypted"]:
+                notes.append("encrypted")
+                if ex.password_in_text:
+                    notes.append("password_in_text")
+            if first.double is not None:
+                notes.append("double")
+            if top.in_mail:
+                notes.append("in_mail")
+            yield Hit(
+                facts={
+                    "archive": visible(top.name) or "An archive",
+                    "member": visible(first.name),
+                    "label": _a(label),
+                    "others": _member_list([b[0] for b in bad[1:]]),
+                    "decoy": first.double.decoy if first.double else "",
+                    "real": first.double.real if first.double else "",
+                    "decoy_label": _a(DOCUMENT_EXTS.get(first.double.decoy, "document")) if first.double else "",
+                },
+                evidence=_evidence(top, **{"Risky files inside": [b[0].shown for b in bad[:10]],
+                                           "Password-protected": "yes" if facts["encrypted"] else ""}),
+                notes=tuple(notes),
+                severity=_max_severity([b[1] for b in bad]),
+            )
+
+
+@register
+class EncryptedArchive(Rule):
+    """A password-protected archive from someone you don't know, password in the text: virus scanners
+    cannot look inside. When the visible names show a program, archive_program speaks instead."""
+
+    id = "attachment.encrypted_archive"
+    category = "attachment"
+    severity = "medium"
+    title = "{archive} is locked with a password"
+    explanation = (
+        "The archive {archive} is locked with a password, so virus scanners cannot check what is inside."
+    )
+    advice = (
+        "Open it only if you expected it and know the sender. If you are unsure, call them on a number you "
+        "already know."
+    )
+    notes = {
+        "contents": "It holds: {members}.",
+        "names_hidden": "Even the names of the files inside are hidden.",
+        "password_in_text": "The password is given in the mail. That is a common trick to get past scanners.",
+        "nested": "Inside it is another archive, which hides its content even more.",
+        "in_mail": _IN_MAIL_NOTE,
+    }
+
+    def check(self, msg, ctx):
+        ex = examine(msg)
+        for top, facts in _archives(msg):
+            if not facts["encrypted"] or facts["bad"]:
+                continue
+            notes = []
+            if facts["members"]:
+                notes.append("contents")
+            if facts["names_hidden"]:
+                notes.append("names_hidden")
+            if ex.password_in_text:
+                notes.append("password_in_text")
+            nested_inside = any(
+                f.sniffed.kind in _ARCHIVE_KINDS or f.ext in ARCHIVE_EXTS for f in facts["members"]
+            )
+            if nested_inside:
+                notes.append("nested")
+            if top.in_mail:
+                notes.append("in_mail")
+            yield Hit(
+                facts={"archive": visible(top.name) or "An archive", "members": _member_list(facts["members"])},
+                evidence=_evidence(top, Members=[f.shown for f in facts["members"][:10]]),
+                notes=tuple(notes),
+                severity="medium",
+            )
+
+
+@register
+class NestedArchive(Rule):
+    """An archive inside an archive, with nothing risky visible: a way to hide files from scanners, but
+    harmless often enough (a zip of zipped photo folders) to be only a hint."""
+
+    id = "attachment.nested_archive"
+    category = "attachment"
+    severity = "low"
+    title = "{archive} holds another archive"
+    explanation = (
+        "The archive {archive} holds another archive, {inner}. Packing archives inside archives can hide files "
+        "from virus scanners. The files we could see look harmless."
+    )
+    advice = "Open it only if you expected it from this sender."
+    notes = {"in_mail": _IN_MAIL_NOTE}
+
+    def check(self, msg, ctx):
+        for top, facts in _archives(msg):
+            if not facts["nested"] or facts["bad"] or facts["encrypted"] or facts["bomb"] or facts["deep"]:
+                continue
+            yield Hit(
+                facts={"archive": visible(top.name) or "An archive", "inner": visible(facts["nested"][0].name)},
+                evidence=_evidence(top, Members=[f.shown for f in facts["members"][:10]]),
+                notes=("in_mail",) if top.in_mail else (),
+            )
+
+
+@register
+class ArchiveBomb(Rule):
+    """Archives built to overwhelm scanners: thousands of files, absurd compression, many nesting levels.
+    Our limits stop reading them; the shape itself is the finding."""
+
+    id = "attachment.archive_bomb"
+    category = "attachment"
+    severity = "medium"
+    title = "{archive} looks built to jam virus scanners"
+    explanation = (
+        "We stopped unpacking the archive {archive}, because it is built in a way that harmless files never are."
+    )
+    advice = "Do not open it. Delete the mail."
+    notes = {
+        "many_files": f"It holds more than {archives.MAX_MEMBERS} files.",
+        "ratio": "Unpacked, it would grow to a huge size. This is called a zip bomb.",
+        "size": "Unpacked, it would grow to a huge size. This is called a zip bomb.",
+        "deep": "It has archives inside archives inside archives.",
+        "in_mail": _IN_MAIL_NOTE,
+    }
+
+    def check(self, msg, ctx):
+        for top, facts in _archives(msg):
+            if not (facts["bomb"] or facts["deep"]):
+                continue
+            notes = [facts["bomb"]] if facts["bomb"] else ["deep"]
+            if top.in_mail:
+                notes.append("in_mail")
+            yield Hit(
+                facts={"archive": visible(top.name) or "An archive"},
+                evidence=_evidence(top),
+                notes=tuple(notes),
+            )
+
+
+@register
+class OfficeMacro(Rule):
+    """Macros are small programs in Office files. mraptor's rule: one that starts by itself AND writes files
+    or runs programs is malicious-looking (high). Macros that start by themselves, or a document that asks
+    you to "Enable Content", are suspicious; other macros, or a macro type we cannot look into, only a hint
+    (an accountant's .xlsm is real)."""
+
+    id = "attachment.office_macro"
+    category = "attachment"
+    severity = "medium"
+    title = "{name} contains macros"
+    explanation = "The Office file {name} contains {language} macros. Macros are small programs inside a document."
+    advice = (
+        "Do not click Enable Content or Enable Macros. If you expected this file, ask the sender by phone "
+        "whether it should have macros."
+    )
+    notes = {
+        "autoexec": "They start by themselves when the file is opened ({autoexec}).",
+        "execute": "They can start other programs ({execute}).",
+        "download": "They fetch things from the internet ({download}).",
+        "write": "They can write files on your computer ({write}).",
+        "lure": "The document asks you to click Enable Content. That is how harmful macros get started.",
+        "quiet": "We found nothing that starts by itself. Some firms use macros in their own sheets.",
+        "unchecked": "This type of file can hold macros. We could not look inside it.",
+        "in_mail": _IN_MAIL_NOTE,
+    }
+
+    def check(self, msg, ctx):
+        for f in _all_files(msg):
+            if _skip(f):
+                continue
+            m = f.macros
+            notes: list[str] = []
+            if m is not None and m.present:
+                for key in ("autoexec", "execute", "download", "write"):
+                    if getattr(m, key):
+                        notes.append(key)
+                if m.lure:
+                    notes.append("lure")
+                if m.suspicious or (m.autoexec and m.lure):
+                    severity = "high"
+                elif m.autoexec or m.execute or m.download or m.write or m.lure:
+                    severity = "medium"
+                else:
+                    severity, notes = "low", ["quiet"]
+                language = m.language
+            elif f.macro_unchecked or (m is None and f.ext in office.MACRO_ENABLED_EXTS and f.data is None):
+                severity, notes, language = "low", ["unchecked"], "possible"
+                if f.head == b"" and f.path:
+                    continue  # a member we could not read at all: nothing to say
+            else:
+                continue
+            if f.in_mail:
+                notes.append("in_mail")
+            yield Hit(
+                facts={
+                    "name": f.shown,
+                    "language": language,
+                    "autoexec": m.autoexec if m else "",
+                    "execute": m.execute if m else "",
+                    "download": m.download if m else "",
+                    "write": m.write if m else "",
+                },
+                evidence=_evidence(f),
+                notes=tuple(notes),
+                severity=severity,  # type: ignore[arg-type]
+            )
+
+
+@register
+class RtfObject(Rule):
+    """RTF files with embedded objects that load themselves or use the old Equation Editor (CVE-2017-11882),
+    a favourite of document exploits. Plain RTF letters have no such objects."""
+
+    id = "attachment.rtf_object"
+    category = "attachment"
+    severity = "high"
+    title = "{name} hides an object that runs when opened"
+    explanation = (
+        "The document {name} hides an object of the type {object_class}. Attacks use such objects to run code "
+        "as soon as the file is opened in Word."
+    )
+    advice = "Do not open it. Delete the mail."
+    notes = {"autoupdate": "The object is set to load itself when the file opens.", "in_mail": _IN_MAIL_NOTE}
+
+    def check(self, msg, ctx):
+        for f in _all_files(msg):
+            r = f.rtf
+            if r is None or not (r.risky_class or r.autoupdate):
+                continue
+            notes = ["autoupdate"] if r.autoupdate else []
+            if f.in_mail:
+                notes.append("in_mail")
+            yield Hit(
+                facts={"name": f.shown, "object_class": r.risky_class or "OLE object"},
+                evidence=_evidence(f, **{"Object": r.risky_class}),
+                notes=tuple(notes),
+                severity="high" if r.risky_class else "medium",
+            )
+
+
+@register
+class ActiveHtml(Rule):
+    """Web pages and SVG pictures sent as files open in the browser from your own disk: a login form there
+    posts your password to the attacker, a script can redirect you or build a program to download (HTML
+    smuggling). A plain HTML receipt has none of this and stays quiet."""
+
+    id = "attachment.active_html"
+    category = "attachment"
+    severity = "high"
+    title = "{name} {what}"
+    explanation = "The attached file {name} is {page}. It opens in your web browser, not as a document."
+    advice = (
+        "Do not open it, and never type a password into a page that came as an attachment. To log in, type "
+        "the address of the site yourself."
+    )
+    notes = {
+        "password": "It shows a form that asks for a password and sends it to {target}.",
+        "form": "It has a form that sends what you type to {target}.",
+        "redirect": "It sends your browser on to {target} by itself.",
+        "smuggling": "It holds a hidden file and saves it to your computer when opened. This trick gets "
+        "programs past mail scanners.",
+        "script": "It holds a script: code that runs in your browser.",
+        "svg": "SVG is a picture format, but it can hold code. Real pictures do not need code.",
+        "in_mail": _IN_MAIL_NOTE,
+    }
+
+    def check(self, msg, ctx):
+        for f in _all_files(msg):
+            h = f.html
+            if h is None or _skip(f) or (f.risky is not None and f.risky.kind in RUNS_CODE):
+                continue  # (an .hta is reported as a program)
+            notes: list[str] = []
+            if h.password:
+                notes.append("password")
+                severity, what = "high", "asks for your password"
+            elif h.smuggling:
+                notes.append("smuggling")
+                severity, what = "high", "drops a hidden file"
+            elif h.form and h.target:
+                notes.append("form")
+                severity, what = "medium", "is a form that sends data away"
+            elif h.redirect and h.target:
+                notes.append("redirect")
+                severity, what = ("high" if h.svg else "medium"), "sends you to another website"
+            elif h.script and h.svg:
+                severity, what = "medium", "is a picture with hidden code"
+            elif h.script:
+                severity, what = "low", "is a web page with a script"
+            else:
+                continue
+            if h.script and "smuggling" not in notes:
+                notes.append("script")
+            if h.svg:
+                notes.append("svg")
+            if f.in_mail:
+                notes.append("in_mail")
+            target = h.target or "another website"
+            yield Hit(
+                facts={
+                    "name": f.shown,
+                    "what": what,
+                    "page": "an SVG picture" if h.svg else "a web page",
+                    "target": target,
+                },
+                evidence=_evidence(f, Target=h.target),
+                notes=tuple(notes),
+                severity=severity,  # type: ignore[arg-type]
+            )
+
+
+@register
+class EicarTest(Rule):
+    """The EICAR file is the anti-virus industry's harmless test string. Shown as a threat on purpose, so
+    the user (or their IT helper) sees what a real warning looks like."""
+
+    id = "attachment.eicar_test"
+    category = "attachment"
+    severity = "high"
+    title = "{name} is the anti-virus test file"
+    explanation = (
+        "This is the harmless test file that virus scanners use to show a warning (called EICAR). It cannot do "
+        "any damage. We show it like a real threat so that you can see what a warning looks like."
+    )
+    advice = "If you or your IT helper sent it as a test, all is well. If not, delete the mail."
+    notes = {"in_mail": _IN_MAIL_NOTE}
+
+    def check(self, msg, ctx):
+        for f in _all_files(msg):
+            if f.sniffed.kind != "eicar":
+                continue
+            yield Hit(
+                facts={"name": f.shown},
+                evidence=_evidence(f),
+                notes=("in_mail",) if f.in_mail else (),
+            )

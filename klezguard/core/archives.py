@@ -1,0 +1,280 @@
+"""Lists what an archive holds, from bytes in memory, under hard limits so that a zip bomb costs nothing.
+
+Nothing is extracted to disk and nothing is run. Zip and tar members can be read (bounded) so that the
+caller can sniff them; RAR and 7z are only listed (their libraries need outside tools or extract whole
+solid blocks to read content). Compressed single files (gzip, bzip2, xz) are decompressed up to the byte
+budget and listed as one member, or as a tar.
+"""
+
+import bz2
+import io
+import lzma
+import struct
+import tarfile
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+MAX_MEMBERS = 1000  # more than this: the listing stops and says so
+MAX_DEPTH = 3  # archives inside archives are opened this many levels deep (the attachment is level 0)
+MAX_TOTAL = 10 * 1024 * 1024  # decompressed bytes read from one message, all attachments and levels together
+MAX_MEMBER = 4 * 1024 * 1024  # a single member is read whole only up to this size
+MAX_RATIO = 200  # a member that claims to expand more than this is not read
+BOMB_RATIO = 1000  # ... and more than this (or more than BOMB_SIZE in all) marks the archive a bomb
+BOMB_SIZE = 1024 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class Budget:
+    """Decompressed bytes still allowed for one message (shared by its attachments and all nesting levels)."""
+
+    left: int = MAX_TOTAL
+
+    def take(self, n: int) -> bool:
+        if n > self.left:
+            return False
+        self.left -= n
+        return True
+
+
+@dataclass(slots=True)
+class Member:
+    name: str
+    size: int  # uncompressed size as the archive states it (-1 unknown)
+    packed: int = -1
+    encrypted: bool = False
+    is_dir: bool = False
+    key: object = None  # what the reader needs to find the member
+
+
+@dataclass(slots=True)
+class Listing:
+    kind: str
+    members: list[Member] = field(default_factory=list)
+    encrypted: bool = False  # some content needs a password
+    names_hidden: bool = False  # even the names are encrypted
+    truncated: bool = False  # more than MAX_MEMBERS: the rest is not listed
+    bomb: str = ""  # why the archive looks built to overwhelm scanners ('' if it does not)
+    error: str = ""
+    reader: Callable[[Member, int], bytes | None] | None = None
+
+    def read(self, member: Member, limit: int, budget: Budget) -> bytes | None:
+        """Up to `limit` decompressed bytes of a member, or None when it cannot or must not be read."""
+        if self.reader is None or member.encrypted or member.is_dir:
+            return None
+        if member.size >= 0 and member.packed > 0 and member.size > MAX_RATIO * member.packed and limit > 4096:
+            return None
+        want = min(limit, member.size) if member.size >= 0 else limit
+        if not budget.take(max(want, 0)):
+            return None
+        try:
+            return self.reader(member, want)
+        except Exception:  # noqa: BLE001 - hostile archives break decoders in many ways; unreadable = skip
+            return None
+
+
+def _zip_count(data: bytes) -> int:
+    """Entry count from the end-of-central-directory record (-1 if not found), read before zipfile parses
+    every entry, so that a zip with a million entries costs nothing."""
+    pos = data.rfind(b"PK\x05\x06", max(0, len(data) - 65557))
+    if pos < 0 or pos + 22 > len(data):
+        return -1
+    return struct.unpack_from("<H", data, pos + 10)[0]
+
+
+def list_zip(data: bytes) -> Listing:
+    listing = Listing("zip")
+    count = _zip_count(data)
+    if count > MAX_MEMBERS or count == 0xFFFF:
+        listing.truncated = True
+        listing.bomb = "many_files"
+        return listing
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except Exception as exc:  # noqa: BLE001 - zipfile raises many types on damaged archives
+        listing.error = type(exc).__name__
+        return listing
+    total = 0
+    for info in infos[:MAX_MEMBERS]:
+        encrypted = bool(info.flag_bits & 0x1)
+        listing.encrypted |= encrypted
+        listing.members.append(
+            Member(info.filename, info.file_size, info.compress_size, encrypted, info.is_dir(), info)
+        )
+        total += info.file_size
+        if info.file_size > BOMB_RATIO * max(info.compress_size, 1) and info.file_size > MAX_MEMBER:
+            listing.bomb = "ratio"
+    if total > BOMB_SIZE:
+        listing.bomb = "size"
+    listing.truncated = len(infos) > MAX_MEMBERS
+
+    def read(member: Member, limit: int) -> bytes:
+        with zf.open(member.key) as handle:  # type: ignore[arg-type]
+            return handle.read(limit)
+
+    listing.reader = read
+    return listing
+
+
+def list_rar(data: bytes) -> Listing:
+    listing = Listing("rar")
+    try:
+        import rarfile  # noqa: PLC0415 - only needed for the rare RAR attachment
+
+        rf = rarfile.RarFile(io.BytesIO(data))
+        if rf.needs_password() and not rf.infolist():
+            listing.encrypted = listing.names_hidden = True
+            return listing
+        infos = rf.infolist()
+    except Exception as exc:  # noqa: BLE001 - rarfile raises its own and OS errors on damaged/locked files
+        name = type(exc).__name__
+        if "Password" in name or "Encrypt" in name:
+            listing.encrypted = listing.names_hidden = True
+        else:
+            listing.error = name
+        return listing
+    for info in infos[:MAX_MEMBERS]:
+        encrypted = bool(info.needs_password())
+        listing.encrypted |= encrypted
+        listing.members.append(Member(info.filename, info.file_size, info.compress_size, encrypted, info.is_dir()))
+    listing.truncated = len(infos) > MAX_MEMBERS
+    return listing
+
+
+def list_7z(data: bytes) -> Listing:
+    listing = Listing("7z")
+    try:
+        import py7zr  # noqa: PLC0415 - only needed for the rare 7z attachment
+
+        with py7zr.SevenZipFile(io.BytesIO(data), mode="r") as sz:
+            encrypted = bool(sz.needs_password())
+            infos = sz.list()
+    except Exception as exc:  # noqa: BLE001 - py7zr raises many types; a locked header asks for a password
+        name = type(exc).__name__
+        if "Password" in name:
+            listing.encrypted = listing.names_hidden = True
+        else:
+            listing.error = name
+        return listing
+    listing.encrypted = encrypted
+    total = 0
+    for info in infos[:MAX_MEMBERS]:
+        size = int(getattr(info, "uncompressed", -1) or 0)
+        total += size
+        listing.members.append(Member(info.filename, size, -1, encrypted, bool(info.is_directory)))
+    listing.truncated = len(infos) > MAX_MEMBERS
+    if total > BOMB_SIZE:
+        listing.bomb = "size"
+    return listing
+
+
+def gzip_inner_name(data: bytes) -> str:
+    """The original file name stored in a gzip header (FNAME), or ''."""
+    if len(data) < 10 or data[:2] != b"\x1f\x8b":
+        return ""
+    flags = data[3]
+    pos = 10
+    if flags & 0x04:  # FEXTRA
+        if len(data) < pos + 2:
+            return ""
+        pos += 2 + struct.unpack_from("<H", data, pos)[0]
+    if not flags & 0x08:  # FNAME
+        return ""
+    end = data.find(b"\x00", pos, pos + 1024)
+    return data[pos:end].decode("latin-1") if end > pos else ""
+
+
+def _decompress(kind: str, data: bytes, limit: int) -> tuple[bytes, bool]:
+    """At most `limit` decompressed bytes; also whether the stream ended within them."""
+    if kind == "gzip":
+        obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out = obj.decompress(data, limit)
+        return out, obj.eof
+    decomp = bz2.BZ2Decompressor() if kind == "bz2" else lzma.LZMADecompressor()
+    out = decomp.decompress(data, max_length=limit)
+    return out, decomp.eof
+
+
+def _inner_name(kind: str, data: bytes, outer: str) -> str:
+    if kind == "gzip":
+        stored = gzip_inner_name(data)
+        if stored:
+            return stored
+    lower = outer.lower()
+    for suffix, repl in ((".tgz", ".tar"), (".tbz2", ".tar"), (".tbz", ".tar"), (".txz", ".tar"),
+                         (".gz", ""), (".bz2", ""), (".xz", "")):
+        if lower.endswith(suffix):
+            return outer[: len(outer) - len(suffix)] + repl
+    return outer
+
+
+def list_compressed(kind: str, data: bytes, outer_name: str, budget: Budget) -> Listing:
+    """A gzip/bzip2/xz file holds one file: list it (or the tar inside it)."""
+    listing = Listing(kind)
+    inner = _inner_name(kind, data, outer_name)
+    claimed = struct.unpack_from("<I", data, len(data) - 4)[0] if kind == "gzip" and len(data) >= 18 else -1
+    take = min(budget.left, MAX_TOTAL)
+    try:
+        content, ended = _decompress(kind, data, take)
+    except Exception as exc:  # noqa: BLE001 - zlib/bz2/lzma errors on damaged data
+        listing.error = type(exc).__name__
+        return listing
+    budget.take(len(content))
+    if not ended and len(content) >= take:
+        listing.bomb = "size" if len(data) * BOMB_RATIO < take else ""
+        listing.truncated = True
+    if inner.lower().endswith(".tar") or (len(content) > 262 and content[257:262] == b"ustar"):
+        tar = list_tar(content)
+        tar.kind = kind + "+tar"
+        tar.truncated |= listing.truncated
+        tar.bomb = tar.bomb or listing.bomb
+        return tar
+    size = len(content) if ended else claimed
+    listing.members.append(Member(inner, size, len(data), key=content))
+    listing.reader = lambda member, limit: member.key[:limit]  # type: ignore[index]
+    return listing
+
+
+def list_tar(data: bytes) -> Listing:
+    """Lists a tar held in memory; a cut-off tar lists the members before the cut."""
+    listing = Listing("tar")
+    try:
+        tf = tarfile.open(fileobj=io.BytesIO(data), mode="r:")  # noqa: SIM115 - closed with the BytesIO
+    except Exception as exc:  # noqa: BLE001 - tarfile raises ReadError and others on damaged data
+        listing.error = type(exc).__name__
+        return listing
+    try:
+        while True:
+            info = tf.next()
+            if info is None:
+                break
+            if len(listing.members) >= MAX_MEMBERS:
+                listing.truncated = True
+                break
+            listing.members.append(Member(info.name, info.size, info.size, False, info.isdir(), info))
+    except Exception:  # noqa: BLE001 - a cut-off tar ends the listing where it is cut
+        listing.truncated = True
+
+    def read(member: Member, limit: int) -> bytes:
+        start = member.key.offset_data  # type: ignore[attr-defined]
+        return data[start : start + min(limit, member.size)]
+
+    listing.reader = read
+    return listing
+
+
+def list_archive(kind: str, data: bytes, outer_name: str, budget: Budget) -> Listing | None:
+    """The listing of an archive of `kind` (as `filetypes.sniff` names it), or None for other kinds."""
+    if kind == "zip":
+        return list_zip(data)
+    if kind == "rar":
+        return list_rar(data)
+    if kind == "7z":
+        return list_7z(data)
+    if kind in ("gzip", "bz2", "xz"):
+        return list_compressed(kind, data, outer_name, budget)
+    if kind == "tar":
+        return list_tar(data)
+    return None
