@@ -1,1 +1,295 @@
-"""links rules."""
+"""Deceptive links: what the mail shows is not where it leads.
+
+Phishing lives on links: a text that reads "https://www.paypal.com" over a link to another site, a
+bare IP address instead of a name, a name one letter off a bank's, a sign-in form inside the mail.
+Newsletters rewrite every link through a click counter, so a link going elsewhere than its text is
+only flagged when the text itself is a web address, and never when the counter carries the shown
+site inside the link or belongs to the sender.
+"""
+
+from klezguard.core import authresults, links, lookalike
+from klezguard.core.context import Context
+from klezguard.core.domains import ascii_domain, org_domain, unicode_domain
+from klezguard.core.message import Message
+from klezguard.core.visible import visible
+from klezguard.rules.lookalike import match_evidence, match_facts, match_severity
+from klezguard.rules.registry import Hit, Rule, Severity, register
+
+_ORDER: tuple[Severity, ...] = ("low", "medium", "high")
+_MAX_SHOWN = 160
+
+
+def _short(text: str) -> str:
+    text = visible(text)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+def _from_org(msg: Message) -> str:
+    fa = msg.from_addr
+    return org_domain(ascii_domain(fa.domain)) if fa else ""
+
+
+def _same_owner(a: str, b: str) -> bool:
+    """Same registrable domain, or two domains of one brand (paypal.com and paypal.co.uk)."""
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    brands = lookalike.brand_orgs()
+    return bool(set(brands.get(a, ())) & set(brands.get(b, ())))
+
+
+def _is_known(org: str, ctx: Context) -> bool:
+    return org in lookalike.brand_orgs() or ctx.is_own_domain(org) or org in lookalike.correspondent_orgs(ctx)
+
+
+@register
+class LinkTextMismatch(Rule):
+    """The oldest phishing trick: the link shows one web address and opens another."""
+
+    id = "link.text_mismatch"
+    category = "link"
+    severity = "medium"
+    title = "A link shows {shown_host} but opens {target_host}"
+    explanation = (
+        'The mail shows the link "{shown}". But if you click it, it opens {target}, which belongs to '
+        "{target_host}, not to {shown_host}."
+    )
+    advice = (
+        "Do not click this link. If you need the site, type {shown_host} into your browser yourself."
+    )
+    notes = {
+        "known": "{shown_host} is a site you know. Making a link look like it is how fake sign-in pages work.",
+        "many": "The mail has {count} links like this.",
+        "redirect": "The link passes through {via} on the way.",
+        "userinfo": (
+            "The part before the @ sign in the link is only a user name. Your browser opens what comes after it."
+        ),
+    }
+
+    def check(self, msg: Message, ctx: Context):
+        scan = links.scan(msg)
+        if not scan.links:
+            return
+        from_org = _from_org(msg)
+        auth = None
+        found = []
+        for link in scan.links:
+            if not link.host:
+                continue
+            shown = links.userinfo_host(link.url) if "@" in link.url else ""
+            if not shown:
+                if link.kind not in ("a", "area"):
+                    continue
+                shown = links.shown_host(link.text)
+                if not shown:
+                    continue
+            shown_org = org_domain(shown)
+            target_org = org_domain(link.host.lower())
+            if _same_owner(shown_org, target_org):
+                continue
+            embedded = links.embedded_hosts(link.url)
+            real = link.host
+            if embedded:
+                if any(_same_owner(shown_org, org_domain(e)) for e in embedded):
+                    continue  # a click counter that carries the shown site inside the link
+                real = embedded[-1]
+            elif links.is_redirector(link.host):
+                continue  # a mail service's click counter: the target is in an opaque token
+            known = _is_known(shown_org, ctx)
+            if not known and from_org and (shown_org == from_org or target_org == from_org):
+                # The sender shows its own site, or counts clicks on its own domain: normal for a
+                # newsletter, unless the provider says the From is not confirmed.
+                if auth is None:
+                    auth = authresults.read(msg, ctx.trusted_authserv)
+                if not auth.found or auth.aligned_pass(from_org):
+                    continue
+            found.append((known, link, shown, real))
+        if not found:
+            return
+        found.sort(key=lambda f: not f[0])
+        known, link, shown, real = found[0]
+        notes = ["known"] if known else []
+        if len(found) > 1:
+            notes.append("many")
+        if real != link.host:
+            notes.append("redirect")
+        if "@" in link.url and links.userinfo_host(link.url) == shown:
+            notes.append("userinfo")
+        yield Hit(
+            facts={
+                "shown": _short(link.text),
+                "shown_host": visible(unicode_domain(shown)),
+                "target": _short(link.url),
+                "target_host": visible(unicode_domain(real.lower())),
+                "count": str(len(found)),
+                "via": visible(link.host),
+            },
+            evidence={
+                "Shown text": _short(link.text),
+                "Real target": _short(link.url),
+                "Links like this": len(found),
+            },
+            notes=tuple(notes),
+            severity="high" if known else "medium",
+        )
+
+
+@register
+class LinkToIpAddress(Rule):
+    """Real firms link to their names. A link to a bare number hides who runs the site, and the odd
+    number forms (3405803785, 0xCB007109) exist only to fool the reader."""
+
+    id = "link.ip_address"
+    category = "link"
+    severity = "medium"
+    title = "A link goes to the bare address {ip}"
+    explanation = (
+        "A link in this mail opens {target}. That is a raw internet address, {ip}, with no name. "
+        "Real firms link to their own names."
+    )
+    advice = "Do not click it. Do not enter a password or card number on a page it opens."
+    notes = {
+        "hidden": 'The link text shows "{shown}", so you would not see where it goes.',
+        "disguised": "The number is written in a rare form that browsers still open, to hide it.",
+        "shown": "The address is shown openly, so this may be a technical note. Still take care.",
+        "many": "The mail has {count} links like this.",
+    }
+
+    def check(self, msg: Message, ctx: Context):
+        scan = links.scan(msg)
+        if not scan.links:
+            return
+        found: list[tuple[int, object, links.Link, str]] = []
+        for link in scan.links:
+            if not link.host:
+                continue
+            ip = links.ip_of(link.host)
+            if ip is None or not ip.is_global:
+                continue  # your router at 192.168.1.1 is not a web site of strangers
+            if not links.is_plain_ip(link.host):
+                rank, why = 2, "disguised"
+            elif link.kind == "text" or link.host.lower() in link.text.lower():
+                if msg.is_mailing_list:
+                    continue  # an address written out in a technical discussion
+                rank, why = 0, "shown"
+            else:
+                rank, why = 1, "hidden"
+            found.append((rank, ip, link, why))
+        if not found:
+            return
+        found.sort(key=lambda f: -f[0])
+        rank, ip, link, why = found[0]
+        notes = [why]
+        if len(found) > 1:
+            notes.append("many")
+        yield Hit(
+            facts={
+                "ip": str(ip),
+                "target": _short(link.url),
+                "shown": _short(link.text) or "(no text)",
+                "count": str(len(found)),
+            },
+            evidence={
+                "Shown text": _short(link.text) or "(no text)",
+                "Real target": _short(link.url),
+                "Address": str(ip),
+                "Links like this": len(found),
+            },
+            notes=tuple(notes),
+            severity=_ORDER[rank],
+        )
+
+
+@register
+class LinkToLookalikeDomain(Rule):
+    """A link to paypaI.com or timberworks-suppIies.co.uk leads to a copy of a site you trust."""
+
+    id = "link.lookalike_domain"
+    category = "link"
+    severity = "high"
+    title = "A link goes to {domain}, made to look like {target}"
+    explanation = (
+        "A link in this mail opens {url}. Its domain {domain} is not {target}{whose}. {how}"
+    )
+    advice = "Do not click it. If you need {target}, type it into your browser yourself."
+    notes = {
+        "punycode": "Behind the scenes, the domain is written {ascii}.",
+        "hidden": 'The link text shows "{shown}".',
+        "extra_words": "Firms sometimes buy such names too. Check before you trust it.",
+        "many": "The mail has {count} links to look-alike domains.",
+    }
+
+    def check(self, msg: Message, ctx: Context):
+        scan = links.scan(msg)
+        if not scan.links:
+            return
+        from_org = _from_org(msg)
+        from_brands = set(lookalike.brand_orgs().get(from_org, ()))
+        known = lookalike.for_context(ctx)
+        seen: dict[str, lookalike.Match | None] = {}
+        found = []
+        for link in scan.links:
+            host = link.host
+            if not host or host in seen or links.ip_of(host):
+                continue
+            if len(seen) > 100:
+                break
+            seen[host] = match = known.check(host, for_link=True)
+            if match is None:
+                continue
+            if org_domain(match.ascii) == from_org:
+                continue  # the sender's own domain: the sender rules judge it
+            if match.target is not None and match.target.brand and match.target.brand in from_brands:
+                continue  # a brand linking to its own other names
+            found.append((match_severity(match) == "high", match, link))
+        if not found:
+            return
+        found.sort(key=lambda f: not f[0])
+        strong, match, link = found[0]
+        notes = []
+        if match.ascii != match.unicode:
+            notes.append("punycode")
+        if link.text and link.kind in ("a", "area") and links.shown_host(link.text) != host_lower(link.host):
+            notes.append("hidden")
+        if match.how == "extra_words":
+            notes.append("extra_words")
+        if len(found) > 1:
+            notes.append("many")
+        facts = match_facts(match, ctx)
+        facts.update({"url": _short(link.url), "shown": _short(link.text), "count": str(len(found))})
+        evidence: dict[str, object] = {"Shown text": _short(link.text) or "(no text)", "Real target": _short(link.url)}
+        evidence.update(match_evidence(match))
+        evidence["Links like this"] = len(found)
+        yield Hit(facts=facts, evidence=evidence, notes=tuple(notes), severity=match_severity(match))
+
+
+def host_lower(host: str) -> str:
+    return host.lower().rstrip(".")
+
+
+@register
+class PasswordForm(Rule):
+    """A form inside the mail that asks for a password sends it to whoever wrote the mail. No real
+    firm asks for a password this way."""
+
+    id = "link.password_form"
+    category = "link"
+    severity = "high"
+    title = "The mail has a form that asks for a password"
+    explanation = (
+        "This mail holds {count} password box(es) you can type into. What you type would be sent to "
+        "{action}. Real firms never ask for a password inside a mail."
+    )
+    advice = "Do not type anything into it. If you worry about your account, open the firm's app or site yourself."
+
+    def check(self, msg: Message, ctx: Context):
+        scan = links.scan(msg)
+        if not scan.password_fields:
+            return
+        actions = [a for a in scan.password_forms if a] or [a for a in scan.forms if a]
+        action = _short(actions[0]) if actions else "an address hidden in the mail"
+        yield Hit(
+            facts={"count": str(scan.password_fields), "action": action},
+            evidence={"Password fields": scan.password_fields, "Form sends to": action},
+        )
