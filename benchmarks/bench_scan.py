@@ -142,7 +142,7 @@ def watch_latency(server, store_path: Path, rounds: int = 5) -> list[float]:
     watcher = Watcher(connect, account, Store(store_path), events.put, stop)
     thread = threading.Thread(target=watcher.run, daemon=True)
     thread.start()
-    while events.get(timeout=120).kind != "connected":
+    while events.get(timeout=120).kind != "watching":
         pass
     time.sleep(1.0)
     appender = connect()

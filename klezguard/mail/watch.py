@@ -21,7 +21,10 @@ from klezguard.store.db import Store
 
 log = logging.getLogger(__name__)
 
-IDLE_RENEW = 25 * 60  # RFC 2177: servers may drop an IDLE after 30 minutes
+# RFC 2177: servers may drop an IDLE after 30 minutes. We renew more often: a message delivered in the
+# instant between our last command and IDLE is only announced by the next change (Dovecot, measured),
+# so a renewal also bounds how late such a message can be found.
+IDLE_RENEW = 2 * 60
 IDLE_CHECK = 1.0  # how often the loop looks at the stop flag while idling
 POLL_EVERY = 60.0
 BACKOFF = (1, 2, 5, 10, 30, 60, 120)
@@ -29,7 +32,8 @@ BACKOFF = (1, 2, 5, 10, 30, 60, 120)
 
 @dataclass
 class WatchEvent:
-    """kind: 'new' (a scanned message), 'connected', 'error' (with a plain text), 'stopped'."""
+    """kind: 'new' (a scanned message), 'connected', 'watching' (IDLE or polling has begun),
+    'error' (with a plain text), 'stopped'."""
 
     kind: str
     account: str
@@ -99,11 +103,15 @@ class Watcher:
     def _idle_loop(self, client: imapclient.IMAPClient, scanner: Scanner) -> None:
         # The scan leaves the folder selected; anything that arrives between its last command and
         # IDLE is announced by the server as soon as IDLE starts.
+        announced = False
         while not self.stop.is_set():
             if self._arrived_meanwhile(client):
                 self._scan(scanner)
                 continue
             client.idle()
+            if not announced:
+                self._emit("watching")
+                announced = True
             started = time.monotonic()
             try:
                 while not self.stop.is_set() and time.monotonic() - started < self.idle_renew:
@@ -123,5 +131,6 @@ class Watcher:
         return any(len(r) > 1 and r[1] == b"EXISTS" for r in responses)
 
     def _poll_loop(self, scanner: Scanner) -> None:
+        self._emit("watching")
         while not self.stop.wait(self.poll_every):
             self._scan(scanner)

@@ -59,7 +59,7 @@ def empty_inbox(imap):
 @pytest.mark.parametrize("poll", [False, True], ids=["IDLE", "polling"])
 def test_new_message_is_reported(imap_server, empty_inbox, tmp_path, poll):
     events, stop, thread = start(imap_server, Store(tmp_path / "s.sqlite3"), poll=poll)
-    next_event(events, "connected")
+    next_event(events, "watching")
     empty_inbox.append("INBOX", KLEZ)
     event = next_event(events, "new", timeout=4)
     assert event.scanned.message.subject == "Your statement"
@@ -72,7 +72,7 @@ def test_new_message_is_reported(imap_server, empty_inbox, tmp_path, poll):
 def test_dropped_connection_is_reported_and_watching_resumes(imap_server, empty_inbox, tmp_path):
     relay = CuttingRelay(imap_server.port)
     events, stop, thread = start(imap_server, Store(tmp_path / "s.sqlite3"), port=relay.port)
-    next_event(events, "connected")
+    next_event(events, "watching")
     relay.arm(1, "before")  # the next command (DONE or a scan) dies
     empty_inbox.append("INBOX", KLEZ)
     error = next_event(events, "error")
