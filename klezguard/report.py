@@ -37,22 +37,28 @@ def _evidence_lines(evidence: dict[str, object]) -> list[str]:
 
 def as_text(source: str, msg: Message, result: Result, width: int = 100) -> str:
     """A readable block for one message: verdict first, then each finding with advice and evidence."""
-    head = f"[{_(VERDICT_WORDS[result.verdict])}] {msg.subject or _('(no subject)')}"
-    lines = [head, f"  {_('From')}: {msg.from_display or '?'}", f"  {_('File')}: {source}"]
-    if not result.findings:
+    return format_text(source, msg.subject, msg.from_display, result.verdict,
+                       [f.to_dict() for f in result.findings], width)
+
+
+def format_text(source: str, subject: str, sender: str, verdict: str, findings: list[dict],
+                width: int = 100) -> str:
+    """The same block from stored values (the desktop app's "Copy report")."""
+    head = f"[{_(VERDICT_WORDS.get(verdict, verdict))}] {subject or _('(no subject)')}"
+    lines = [head, f"  {_('From')}: {sender or '?'}", f"  {_('File') if '://' not in source else _('Where')}: {source}"]
+    scored = [f for f in findings if f.get("score", 0) > 0]
+    if not scored:
         lines.append("  " + _("Nothing suspicious found."))
     wrap = textwrap.TextWrapper(width=width, initial_indent="      ", subsequent_indent="      ")
-    for f in result.findings:
-        if f.score <= 0:
-            continue
-        lines.append(f"  * {f.title}")
-        lines.extend(wrap.wrap(f.explanation))
-        lines.extend(wrap.wrap(_("What to do:") + " " + f.advice))
-        for ev in _evidence_lines(f.evidence):
+    for f in scored:
+        lines.append(f"  * {f['title']}")
+        lines.extend(wrap.wrap(f["explanation"]))
+        lines.extend(wrap.wrap(_("What to do:") + " " + f["advice"]))
+        for ev in _evidence_lines(f.get("evidence", {})):
             lines.append("        | " + ev)
-    notes = [f for f in result.findings if f.score <= 0]
-    for f in notes:
-        lines.append(f"  - {_('Note')}: {f.title}")
+    for f in findings:
+        if f.get("score", 0) <= 0:
+            lines.append(f"  - {_('Note')}: {f['title']}")
     return "\n".join(lines)
 
 

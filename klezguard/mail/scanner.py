@@ -255,12 +255,17 @@ class Scanner:
         return scanned, fetched_bytes
 
 
-def rejudge(store: Store, account: str, ctx: Context) -> int:
+def rejudge(store: Store, account: str, ctx: Context, sender: str | None = None) -> int:
     """Judges stored messages again with the current rules, from their stored partial view: after an
-    update of KlezGuard, no message needs to be fetched again. Returns how many were judged."""
+    update of KlezGuard (or after the user trusted `sender`), no message needs to be fetched again.
+    Messages the user cleared keep the user's word. Returns how many were judged."""
     engine = engine_version()
-    rows = store.query("SELECT id, view FROM messages WHERE account=? AND engine != ? AND view IS NOT NULL",
-                       (account, engine))
+    if sender is None:
+        rows = store.query("SELECT id, view FROM messages WHERE account=? AND engine != ? AND view IS NOT NULL "
+                           "AND cleared=0", (account, engine))
+    else:
+        rows = store.query("SELECT id, view FROM messages WHERE account=? AND from_addr=? COLLATE NOCASE "
+                           "AND view IS NOT NULL AND cleared=0", (account, sender))
     for start in range(0, len(rows), BATCH):
         updates = []
         for row_id, blob in rows[start : start + BATCH]:

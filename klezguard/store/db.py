@@ -54,6 +54,11 @@ MIGRATIONS: list[list[str]] = [
             address TEXT NOT NULL, auth_domain TEXT NOT NULL, created_at REAL NOT NULL,
             PRIMARY KEY (address, auth_domain))""",
     ],
+    # 2: the user can overrule a verdict ("not a threat"); a rescan or re-judging keeps their word
+    [
+        "ALTER TABLE messages ADD COLUMN cleared INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX messages_by_sender ON messages (account, from_addr)",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -241,6 +246,12 @@ class Store:
         with self.transaction() as db:
             db.execute("DELETE FROM trusted_senders WHERE address=? AND auth_domain=?",
                        (address.lower(), auth_domain.lower()))
+
+    def clear(self, row_ids: list[int], reason: str) -> None:
+        """The user says these messages are not a threat."""
+        with self.transaction() as db:
+            db.executemany("UPDATE messages SET cleared=1, verdict='clean', score=0, reason=? WHERE id=?",
+                           [(reason, i) for i in row_ids])
 
     def known_uids(self, account: str, folder: str, uidvalidity: int) -> set[int]:
         return {r[0] for r in self.query("SELECT uid FROM messages WHERE account=? AND folder=? AND uidvalidity=?",

@@ -1,0 +1,181 @@
+"""Starts the desktop app: logging, the error hook, the accounts' services, the window and the tray.
+
+`klezguard` with no arguments opens it; `klezguard --demo` opens it on the bundled demo mailbox
+(a local copy: no account, no network); `--tray` starts hidden in the tray.
+"""
+
+import argparse
+import logging
+import logging.handlers
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
+
+from klezguard import paths
+from klezguard.errors import KnownError
+from klezguard.gui.dialogs import ErrorDialog, SettingsDialog
+from klezguard.gui.icons import app_icon
+from klezguard.gui.mainwindow import MainWindow
+from klezguard.gui.tray import NoticeGrouper, TrayController, TrayNotifier, WindowNotifier
+from klezguard.gui.wizard import AccountWizard
+from klezguard.mail import credentials
+from klezguard.mail.accounts import AccountStore
+from klezguard.mail.local import LocalMailbox, demo_source
+from klezguard.mail.service import ImapService, LocalService
+from klezguard.settings import Settings
+from klezguard.store.db import Store
+
+log = logging.getLogger("klezguard")
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("App", text)
+
+
+def setup_logging(debug: bool) -> Path:
+    """Logs go to the user's log folder. Nothing logs a password: the IMAP library redacts LOGIN, and our
+    own code never passes one to a logger."""
+    folder = paths.log_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(folder / "klezguard.log", maxBytes=1_000_000, backupCount=3,
+                                                   encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    logging.getLogger("imapclient").setLevel(logging.DEBUG if debug else logging.WARNING)
+    return folder
+
+
+def apply_theme(app: QApplication, theme: str) -> None:
+    app.setStyle("Fusion")
+    hints = app.styleHints()
+    if hasattr(hints, "setColorScheme"):
+        scheme = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}.get(theme, Qt.ColorScheme.Unknown)
+        hints.setColorScheme(scheme)
+
+
+class App:
+    """Owns the long-lived objects and wires them together."""
+
+    def __init__(self, qapp: QApplication, demo: bool = False, start_hidden: bool = False):
+        self.qapp = qapp
+        self.demo = demo
+        self.settings = Settings()
+        apply_theme(qapp, self.settings.get("theme"))
+        if demo:
+            self.demo_dir = tempfile.TemporaryDirectory(prefix="klezguard-demo-")
+            self.store = Store(Path(self.demo_dir.name) / "demo.sqlite3")
+            box = LocalMailbox(demo_source(), self.store, root=Path(self.demo_dir.name) / "mail")
+            services = {box.key: LocalService(box)}
+        else:
+            self.store = Store()
+            services = {}
+            for account in AccountStore().load():
+                service = ImapService(account, self.store)
+                services[service.key] = service
+        self.tray_available = QSystemTrayIcon.isSystemTrayAvailable()
+        self.window = MainWindow(self.store, services, keep_in_tray=self.tray_available and not demo,
+                                 add_account=self.add_account, open_settings=self.open_settings)
+        if demo:
+            self.window.setWindowTitle(tr("KlezGuard — demo mailbox (a local copy: nothing leaves this computer)"))
+        self.tray = None
+        if self.tray_available:
+            self.tray = TrayController(self.qapp)
+            self.tray.open_requested.connect(self.show_window)
+            self.tray.scan_requested.connect(self.window.scan_all)
+            self.tray.pause_toggled.connect(self.pause)
+            self.tray.quit_requested.connect(self.quit)
+            self.window.state_changed.connect(self._state)
+            self.window.tray_hint_needed.connect(lambda: self.tray.tray.showMessage(
+                "KlezGuard", tr("KlezGuard keeps watching your mail here. Use Quit in this menu to stop it.")))
+            self.notifier = TrayNotifier(self.tray.tray, self.qapp)
+            self.tray.show()
+        else:
+            self.notifier = WindowNotifier(self.window, self.qapp)
+        self.grouper = NoticeGrouper(self.notifier, self.settings.get("notify_level"), parent=self.qapp)
+        self.window.new_findings.connect(self.grouper.add)
+        self.notifier.clicked.connect(self.window.open_message)
+        self.qapp.aboutToQuit.connect(self.window.shutdown)
+        if not start_hidden or not self.tray_available:
+            self.window.show()
+        if not services and not demo:
+            self.window.status_text.setText(tr("Add your mail account to begin, or try the demo: klezguard --demo"))
+        self.window.scan_all()
+        self.window.start_watching()
+
+    def _state(self, state: str) -> None:
+        if self.tray and not self.tray.pause_action.isChecked():
+            self.tray.set_state(state)
+
+    def show_window(self) -> None:
+        self.window.showNormal()
+        self.window.raise_()
+        self.window.activateWindow()
+
+    def pause(self, paused: bool) -> None:
+        if paused:
+            self.window.stop_watching()
+            self.tray.set_state("paused")
+        else:
+            self.window.start_watching()
+            self.tray.set_state("clear")
+
+    def quit(self) -> None:
+        self.window.quitting = True
+        self.window.close()
+        self.qapp.quit()
+
+    def add_account(self):
+        wizard = AccountWizard(self.window)
+        if wizard.exec() != AccountWizard.DialogCode.Accepted:
+            return None
+        account = wizard.account()
+        account.quarantine_folder = self.settings.get("quarantine_folder")
+        AccountStore().put(account)
+        try:
+            credentials.set_password(account.key, wizard.password())
+            password = None
+        except KnownError as exc:
+            QMessageBox.warning(self.window, tr("Password not saved"), exc.text())
+            password = wizard.password()  # kept in memory for this session only
+        return ImapService(account, self.store, password=password)
+
+    def open_settings(self) -> None:
+        if SettingsDialog(self.settings, self.window).exec():
+            apply_theme(self.qapp, self.settings.get("theme"))
+            self.grouper.level = self.settings.get("notify_level")
+
+
+def install_excepthook(parent_getter) -> None:
+    def hook(kind, value, tb):
+        details = "".join(traceback.format_exception(kind, value, tb))
+        log.error("unexpected error\n%s", details)
+        if isinstance(value, KnownError):
+            QMessageBox.warning(parent_getter(), "KlezGuard", value.text())
+        else:
+            ErrorDialog(details, parent_getter()).exec()
+
+    sys.excepthook = hook
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="klezguard", description="KlezGuard desktop app")
+    parser.add_argument("--demo", action="store_true", help="open the app on the bundled demo mailbox")
+    parser.add_argument("--tray", action="store_true", help="start hidden in the system tray")
+    parser.add_argument("--debug", action="store_true", help="write debug logs (never passwords)")
+    args, qt_args = parser.parse_known_args(argv)
+    setup_logging(args.debug)
+    QApplication.setApplicationName("KlezGuard")
+    QApplication.setOrganizationName("KlezGuard")
+    QApplication.setDesktopFileName("klezguard")
+    qapp = QApplication([sys.argv[0], *qt_args])
+    qapp.setWindowIcon(app_icon())
+    qapp.setQuitOnLastWindowClosed(not QSystemTrayIcon.isSystemTrayAvailable() or args.demo)
+    app = App(qapp, demo=args.demo, start_hidden=args.tray)
+    install_excepthook(lambda: app.window)
+    return qapp.exec()

@@ -1,0 +1,201 @@
+"""The detail pane: the verdict, each finding (title, explanation, advice, evidence on request), and a
+safe preview of the message text. The core writes every word of the findings; this only lays them out."""
+
+import json
+
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from klezguard.core.preview import preview_text
+from klezguard.gui.icons import verdict_icon
+from klezguard.gui.models import VERDICT_WORDS, Row, sender_text
+from klezguard.mail.service import stored_message
+from klezguard.store.db import Store
+
+SEVERITY_VERDICT = {"high": "threat", "medium": "suspicious", "low": "clean"}
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("DetailPane", text)
+
+
+class _PreviewSignals(QObject):
+    ready = Signal(int, str)
+
+
+class _PreviewJob(QRunnable):
+    """Builds the preview off the GUI thread (unpacking a stored view can take a few milliseconds)."""
+
+    def __init__(self, store: Store, row_id: int, signals: _PreviewSignals):
+        super().__init__()
+        self.store, self.row_id, self.signals = store, row_id, signals
+
+    def run(self) -> None:
+        try:
+            msg = stored_message(self.store, self.row_id)
+            text = preview_text(msg) if msg is not None else tr("(The message text is not available.)")
+        except Exception:  # noqa: BLE001 - a broken stored view must not break the window
+            text = tr("(The message text could not be shown.)")
+        self.signals.ready.emit(self.row_id, text)
+
+
+def evidence_text(evidence: dict) -> str:
+    lines = []
+    for key, value in evidence.items():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            lines.append(f"{key}: {item}")
+    return "\n".join(lines)
+
+
+class FindingView(QFrame):
+    def __init__(self, finding: dict, parent=None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(self)
+        head = QHBoxLayout()
+        icon = QLabel()
+        icon.setPixmap(verdict_icon(SEVERITY_VERDICT.get(finding.get("severity"), "clean")).pixmap(20, 20))
+        icon.setAccessibleName(tr("Severity: {s}").format(s=finding.get("severity", "")))
+        title = QLabel(finding.get("title", ""))
+        font = title.font()
+        font.setBold(True)
+        title.setFont(font)
+        title.setWordWrap(True)
+        head.addWidget(icon)
+        head.addWidget(title, 1)
+        layout.addLayout(head)
+        explanation = QLabel(finding.get("explanation", ""))
+        explanation.setWordWrap(True)
+        explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(explanation)
+        advice = QLabel("<b>" + tr("What to do:") + "</b> " + _escape(finding.get("advice", "")))
+        advice.setWordWrap(True)
+        advice.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(advice)
+        self.toggle = QToolButton()
+        self.toggle.setText(tr("Show evidence"))
+        self.toggle.setCheckable(True)
+        self.toggle.setAccessibleName(tr("Show evidence for: {t}").format(t=finding.get("title", "")))
+        self.evidence = QLabel(evidence_text(finding.get("evidence", {})))
+        self.evidence.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.evidence.setWordWrap(True)
+        self.evidence.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                              | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.evidence.setVisible(False)
+        self.toggle.toggled.connect(self._toggled)
+        layout.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.evidence)
+        self.setAccessibleName(finding.get("title", ""))
+
+    def _toggled(self, on: bool) -> None:
+        self.evidence.setVisible(on)
+        self.toggle.setText(tr("Hide evidence") if on else tr("Show evidence"))
+
+
+def _drop_layout(layout) -> None:
+    while layout.count():
+        item = layout.takeAt(0)
+        if item.widget() is not None:
+            item.widget().hide()
+            item.widget().deleteLater()
+        elif item.layout() is not None:
+            _drop_layout(item.layout())
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class DetailPane(QScrollArea):
+    def __init__(self, store: Store, parent=None):
+        super().__init__(parent)
+        self.store = store
+        self.setWidgetResizable(True)
+        self.setAccessibleName(tr("Message details"))
+        self.body = QWidget()
+        self.layout_ = QVBoxLayout(self.body)
+        self.setWidget(self.body)
+        self.signals = _PreviewSignals()
+        self.signals.ready.connect(self._preview_ready)
+        self.current: Row | None = None
+        self.preview: QPlainTextEdit | None = None
+        self.finding_views: list[FindingView] = []
+        self.show_row(None)
+
+    def _clear(self) -> None:
+        while self.layout_.count():
+            item = self.layout_.takeAt(0)
+            widget = item.widget()
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
+            elif item.layout() is not None:
+                _drop_layout(item.layout())
+        self.finding_views = []
+        self.preview = None
+
+    def show_row(self, row: Row | None) -> None:
+        self._clear()
+        self.current = row
+        if row is None:
+            hint = QLabel(tr("Select a message to see what KlezGuard found and why."))
+            hint.setWordWrap(True)
+            self.layout_.addWidget(hint)
+            self.layout_.addStretch(1)
+            return
+        rows = self.store.query("SELECT findings FROM messages WHERE id=?", (row.id,))
+        findings = [f for f in json.loads(rows[0][0]) if f.get("score", 0) > 0] if rows else []
+        banner = QHBoxLayout()
+        icon = QLabel()
+        icon.setPixmap(verdict_icon(row.verdict).pixmap(40, 40))
+        word = QLabel(tr(VERDICT_WORDS.get(row.verdict, row.verdict)))
+        font = QFont(word.font())
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        font.setBold(True)
+        word.setFont(font)
+        summary = {
+            "threat": tr("Do not open its files or links. Move it to quarantine."),
+            "suspicious": tr("Something about this message is odd. Read why below before you act on it."),
+            "clean": tr("KlezGuard found nothing suspicious."),
+        }[row.verdict]
+        text = QLabel(summary)
+        text.setWordWrap(True)
+        banner.addWidget(icon)
+        banner.addWidget(word)
+        banner.addWidget(text, 1)
+        self.layout_.addLayout(banner)
+        meta = QLabel(f"<b>{_escape(row.subject or tr('(no subject)'))}</b><br>"
+                      f"{tr('From')}: {_escape(sender_text(row.from_display, row.from_addr))}")
+        meta.setWordWrap(True)
+        meta.setTextFormat(Qt.TextFormat.RichText)
+        meta.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.layout_.addWidget(meta)
+        for finding in findings:
+            view = FindingView(finding)
+            self.finding_views.append(view)
+            self.layout_.addWidget(view)
+        heading = QLabel("<b>" + tr("Message text") + "</b> " +
+                         tr("(safe preview: no pictures or web content are loaded, no file is opened)"))
+        heading.setWordWrap(True)
+        self.layout_.addWidget(heading)
+        self.preview = QPlainTextEdit()
+        self.preview.setReadOnly(True)
+        self.preview.setPlainText(tr("Loading…"))
+        self.preview.setAccessibleName(tr("Message text"))
+        self.preview.setMinimumHeight(160)
+        self.layout_.addWidget(self.preview, 1)
+        QThreadPool.globalInstance().start(_PreviewJob(self.store, row.id, self.signals))
+
+    def _preview_ready(self, row_id: int, text: str) -> None:
+        if self.current is not None and self.current.id == row_id and self.preview is not None:
+            self.preview.setPlainText(text)

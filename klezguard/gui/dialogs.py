@@ -1,0 +1,96 @@
+"""Small dialogs: an unexpected error with copyable details, and the settings."""
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from klezguard import autostart
+from klezguard.paths import log_dir
+from klezguard.settings import OPTIONS, Settings
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("Dialogs", text)
+
+
+class ErrorDialog(QDialog):
+    """For bugs only: expected problems get a plain message instead."""
+
+    def __init__(self, details: str, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(tr("Something went wrong"))
+        layout = QVBoxLayout(self)
+        text = QLabel(tr("KlezGuard ran into an unexpected problem. Your mail is safe: nothing was deleted.\n"
+                         "If it happens again, copy the details below and send them to whoever helps you "
+                         "with IT. The log folder is {folder}.").format(folder=log_dir()))
+        text.setWordWrap(True)
+        layout.addWidget(text)
+        self.details = QPlainTextEdit(details)
+        self.details.setReadOnly(True)
+        self.details.setAccessibleName(tr("Error details"))
+        layout.addWidget(self.details)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        copy = QPushButton(tr("Copy details"))
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(details))
+        buttons.addButton(copy, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(640, 420)
+
+
+class SettingsDialog(QDialog):
+    """Edits the settings declared in klezguard.settings; each row shows the option's description."""
+
+    def __init__(self, settings: Settings, parent=None):
+        super().__init__(parent)
+        self.settings = settings
+        self.setWindowTitle(tr("Settings"))
+        form = QFormLayout(self)
+        self.folders = QLineEdit(", ".join(settings.get("watched_folders")))
+        self.quarantine = QLineEdit(settings.get("quarantine_folder"))
+        self.notify = QComboBox()
+        self.notify.addItem(tr("Dangerous and suspicious messages"), "suspicious")
+        self.notify.addItem(tr("Only dangerous messages"), "threat")
+        self.notify.setCurrentIndex(0 if settings.get("notify_level") == "suspicious" else 1)
+        self.autostart = QCheckBox(tr("Start KlezGuard when I log in"))
+        self.autostart.setChecked(settings.get("start_at_login"))
+        self.theme = QComboBox()
+        for key, label in (("system", tr("Follow my desktop")), ("light", tr("Light")), ("dark", tr("Dark"))):
+            self.theme.addItem(label, key)
+        self.theme.setCurrentIndex(["system", "light", "dark"].index(settings.get("theme")))
+        rows = [("watched_folders", self.folders), ("quarantine_folder", self.quarantine),
+                ("notify_level", self.notify), ("start_at_login", self.autostart), ("theme", self.theme)]
+        labels = {"watched_folders": tr("Watched folders:"), "quarantine_folder": tr("Quarantine folder:"),
+                  "notify_level": tr("Notify me about:"), "start_at_login": "", "theme": tr("Look:")}
+        for name, widget in rows:
+            widget.setToolTip(OPTIONS[name].description)
+            widget.setAccessibleName(labels[name].rstrip(":") or self.autostart.text())
+            widget.setAccessibleDescription(OPTIONS[name].description)
+            form.addRow(labels[name], widget)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def accept(self) -> None:
+        folders = [f.strip() for f in self.folders.text().split(",") if f.strip()] or ["INBOX"]
+        self.settings.set("watched_folders", folders)
+        self.settings.set("quarantine_folder", self.quarantine.text().strip() or OPTIONS["quarantine_folder"].default)
+        self.settings.set("notify_level", self.notify.currentData())
+        self.settings.set("theme", self.theme.currentData())
+        wanted = self.autostart.isChecked()
+        self.settings.set("start_at_login", wanted)
+        if wanted != autostart.is_enabled():
+            autostart.enable() if wanted else autostart.disable()
+        super().accept()

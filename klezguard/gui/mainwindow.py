@@ -1,0 +1,653 @@
+"""The main window: accounts and views on the left, the message list, the detail pane; one-click actions
+on one or many messages. All mail work goes to the accounts' background workers."""
+
+import json
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QToolBar,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from klezguard.errors import KnownError
+from klezguard.gui.detail import DetailPane
+from klezguard.gui.dialogs import ErrorDialog
+from klezguard.gui.icons import app_icon, verdict_icon
+from klezguard.gui.models import MessageTableModel, Row, counts, sender_text
+from klezguard.gui.tasks import AccountWorker, Job, WatchThread
+from klezguard.gui.tray import Notice
+from klezguard.mail.scanner import rejudge
+from klezguard.mail.service import trust_sender
+from klezguard.report import format_text
+from klezguard.store.db import Store
+
+log = logging.getLogger(__name__)
+VIEW_TITLES = {"all": "All mail", "suspicious": "Suspicious", "threats": "Threats", "quarantine": "Quarantine"}
+VIEW_ICONS = {"suspicious": "suspicious", "threats": "threat", "quarantine": "paused", "all": "clean"}
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("MainWindow", text)
+
+
+class MainWindow(QMainWindow):
+    """Signals: state_changed(str) for the tray: clear, threats or error."""
+
+    state_changed = Signal(str)
+    new_findings = Signal(str, str, int, object)  # account key, account title, row id, Scanned
+    tray_hint_needed = Signal()  # the window was closed for the first time and KlezGuard stays in the tray
+
+    def __init__(self, store: Store, services: dict, keep_in_tray: bool = False,
+                 add_account: Callable[[], object] | None = None, open_settings: Callable[[], None] | None = None):
+        super().__init__()
+        self.store = store
+        self.services: dict = {}
+        self.workers: dict[str, AccountWorker] = {}
+        self.watchers: dict[str, WatchThread] = {}
+        self.keep_in_tray = keep_in_tray
+        self.add_account_callback = add_account
+        self.open_settings_callback = open_settings
+        self.quitting = False
+        self.last_moved: list[tuple[str, int]] = []
+        self.running: dict[int, Job] = {}
+        self.scanning: set[str] = set()
+        self.setWindowTitle("KlezGuard")
+        self.setWindowIcon(app_icon())
+        self.model = MessageTableModel(store, self)
+        self._build()
+        for service in services.values():
+            self.add_service(service)
+        self.refresh()
+
+    # --- layout ---------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.nav = QTreeWidget()
+        self.nav.setHeaderHidden(True)
+        self.nav.setAccessibleName(tr("Views and accounts"))
+        self.nav.setMinimumWidth(220)
+        self.nav.currentItemChanged.connect(self._nav_changed)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAccessibleName(tr("Messages"))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((120, 260, 320, 130)):
+            self.table.setColumnWidth(column, width)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.table.doubleClicked.connect(lambda _i: self.detail.setFocus())
+
+        self.detail = DetailPane(self.store)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.table)
+        right.addWidget(self.detail)
+        right.setSizes([300, 420])
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(self.nav)
+        main.addWidget(right)
+        main.setSizes([240, 960])
+
+        self.notice_bar = QFrame()
+        self.notice_bar.setFrameShape(QFrame.Shape.StyledPanel)
+        bar = QHBoxLayout(self.notice_bar)
+        self.notice_icon = QLabel()
+        self.notice_text = QLabel()
+        self.notice_text.setWordWrap(True)
+        self.notice_show = QPushButton(tr("Show"))
+        self.notice_close = QPushButton(tr("Dismiss"))
+        self.notice_close.clicked.connect(self.notice_bar.hide)
+        bar.addWidget(self.notice_icon)
+        bar.addWidget(self.notice_text, 1)
+        bar.addWidget(self.notice_show)
+        bar.addWidget(self.notice_close)
+        self.notice_bar.hide()
+        self._notice_action: Callable | None = None
+        self.notice_show.clicked.connect(self._notice_clicked)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.notice_bar)
+        layout.addWidget(main, 1)
+        self.setCentralWidget(central)
+        self._build_actions()
+        self._build_status()
+        self.resize(1280, 800)
+
+    def _action(self, text: str, shortcut, slot, tip: str) -> QAction:
+        action = QAction(tr(text), self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(tr(tip))
+        action.setStatusTip(tr(tip))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.scan_action = self._action("Scan now", "F5", self.scan_all, "Check all accounts for new mail now")
+        self.quarantine_action = self._action("Move to quarantine", "Ctrl+M", self.quarantine_selected,
+                                              "Move the selected messages to the quarantine folder on the server")
+        self.restore_action = self._action("Restore", "Ctrl+R", self.restore_selected,
+                                           "Put the selected messages back where they were")
+        self.trust_action = self._action("Not a threat", "Ctrl+T", self.trust_selected,
+                                         "Mark as not a threat and trust this sender (when the provider confirmed it)")
+        self.copy_action = self._action("Copy report", "Ctrl+Shift+C", self.copy_report,
+                                        "Copy a plain-text report of the findings, for whoever helps you with IT")
+        self.open_action = self._action("Open mail folder…", QKeySequence.StandardKey.Open, self.open_mail_folder,
+                                        "Check an mbox file, a Maildir or a folder of .eml files")
+        self.add_account_action = self._action("Add account…", None, self.add_account, "Add a mail account")
+        self.settings_action = self._action("Settings…", "Ctrl+,", self.open_settings, "Change KlezGuard's settings")
+        self.find_action = self._action("Find", QKeySequence.StandardKey.Find, lambda: self.search.setFocus(),
+                                        "Search by sender, subject or reason")
+        self.quarantine_action.setIcon(verdict_icon("threat"))
+        self.restore_action.setIcon(verdict_icon("clean"))
+        toolbar = QToolBar(tr("Actions"))
+        toolbar.setObjectName("actions")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for action in (self.scan_action, self.quarantine_action, self.restore_action, self.trust_action,
+                       self.copy_action):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        for action in (self.open_action, self.add_account_action, self.settings_action):
+            toolbar.addAction(action)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(tr("Search sender, subject or reason"))
+        self.search.setAccessibleName(tr("Search"))
+        self.search.setClearButtonEnabled(True)
+        self.search.setMaximumWidth(320)
+        self._search_timer = QTimer(self, singleShot=True, interval=250)
+        self._search_timer.timeout.connect(lambda: self._reload(search=self.search.text()))
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        spacer = QWidget()
+        spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding,
+                             spacer.sizePolicy().verticalPolicy().Preferred)
+        toolbar.addWidget(spacer)
+        toolbar.addWidget(self.search)
+        self.addToolBar(toolbar)
+        self._update_actions()
+
+    def _build_status(self) -> None:
+        status = self.statusBar()
+        self.status_text = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(240)
+        self.progress.setAccessibleName(tr("Progress"))
+        self.progress.hide()
+        self.cancel_button = QPushButton(tr("Cancel"))
+        self.cancel_button.hide()
+        self.cancel_button.clicked.connect(self.cancel_work)
+        self.undo_button = QPushButton(tr("Undo"))
+        self.undo_button.hide()
+        self.undo_button.clicked.connect(self.undo_move)
+        status.addWidget(self.status_text, 1)
+        status.addPermanentWidget(self.progress)
+        status.addPermanentWidget(self.cancel_button)
+        status.addPermanentWidget(self.undo_button)
+
+    # --- services and workers ---------------------------------------------------------------------
+    def add_service(self, service) -> None:
+        self.services[service.key] = service
+        worker = AccountWorker(service.key, self)
+        worker.progress.connect(self._progress)
+        worker.failed.connect(self._failed)
+        worker.bug.connect(self._bug)
+        worker.started.connect(self._started)
+        worker.idle.connect(self._idle)
+        worker.finished.connect(lambda job, _r: self._ended(job))
+        worker.failed.connect(lambda job, _t, _d: self._ended(job))
+        worker.bug.connect(lambda job, _d: self._ended(job))
+        self.workers[service.key] = worker
+        folders = tuple({*self.model.filter.quarantine_folders, service.quarantine_folder})
+        self.model.filter.quarantine_folders = folders
+        self.refresh()
+
+    def submit(self, key: str, job: Job) -> Job:
+        return self.workers[key].submit(job)
+
+    def start_watching(self) -> None:
+        for key, service in self.services.items():
+            if key in self.watchers or key.startswith("local:"):
+                continue
+            thread = WatchThread(service, self)
+            thread.event.connect(self._watch_event)
+            self.watchers[key] = thread
+            thread.start()
+
+    def stop_watching(self) -> None:
+        for thread in self.watchers.values():
+            thread.stop_flag.set()
+        for thread in self.watchers.values():
+            thread.wait(8000)
+        self.watchers.clear()
+
+    def shutdown(self) -> None:
+        self.stop_watching()
+        for job in self.running.values():
+            job.cancel.set()
+        for worker in self.workers.values():
+            worker.stop()
+
+    # --- refreshing -------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        self._fill_nav()
+        self._reload()
+        self._update_state()
+
+    def _reload(self, **changes) -> None:
+        selected = {r.id for r in self.selected_rows()}
+        self.model.set_filter(**changes)
+        if selected:
+            selection = self.table.selectionModel()
+            for row_id in selected:
+                index = self.model.index_of(row_id)
+                if index.isValid():
+                    selection.select(index, selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+        self._update_actions()
+
+    def _fill_nav(self) -> None:
+        current = self.nav.currentItem()
+        current_key = current.data(0, Qt.ItemDataRole.UserRole) if current else ("view", "all")
+        numbers = counts(self.store)
+        quarantine = set(self.model.filter.quarantine_folders)
+        totals = {"all": 0, "suspicious": 0, "threats": 0, "quarantine": 0}
+        for (_account, folder), c in numbers.items():
+            if folder in quarantine:
+                totals["quarantine"] += c["all"]
+            else:
+                totals["all"] += c["all"]
+                totals["suspicious"] += c["suspicious"]
+                totals["threats"] += c["threat"]
+        self.nav.blockSignals(True)
+        self.nav.clear()
+        select = None
+        for view in ("all", "threats", "suspicious", "quarantine"):
+            item = QTreeWidgetItem([f"{tr(VIEW_TITLES[view])} ({totals[view]})"])
+            item.setIcon(0, verdict_icon(VIEW_ICONS[view]))
+            item.setData(0, Qt.ItemDataRole.UserRole, ("view", view))
+            self.nav.addTopLevelItem(item)
+            if current_key == ("view", view):
+                select = item
+        accounts = QTreeWidgetItem([tr("Accounts")])
+        accounts.setFlags(accounts.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+        self.nav.addTopLevelItem(accounts)
+        for key, service in self.services.items():
+            folders = {f: c for (a, f), c in numbers.items() if a == key}
+            threats = sum(c["threat"] for f, c in folders.items() if f not in quarantine)
+            suspicious = sum(c["suspicious"] for f, c in folders.items() if f not in quarantine)
+            item = QTreeWidgetItem([service.title])
+            if threats or suspicious:
+                item.setText(0, tr("{title} ({t} dangerous, {s} suspicious)").format(
+                    title=service.title, t=threats, s=suspicious))
+                item.setIcon(0, verdict_icon("threat" if threats else "suspicious"))
+            item.setToolTip(0, tr("{t} dangerous, {s} suspicious").format(t=threats, s=suspicious))
+            item.setData(0, Qt.ItemDataRole.UserRole, ("account", key))
+            accounts.addChild(item)
+            if current_key == ("account", key):
+                select = item
+            for folder, c in sorted(folders.items()):
+                sub = QTreeWidgetItem([f"{folder} ({c['all']})"])
+                sub.setToolTip(0, tr("{t} dangerous, {s} suspicious, {n} in all").format(
+                    t=c["threat"], s=c["suspicious"], n=c["all"]))
+                sub.setData(0, Qt.ItemDataRole.UserRole, ("folder", key, folder))
+                item.addChild(sub)
+                if current_key == ("folder", key, folder):
+                    select = sub
+        self.nav.expandAll()
+        self.nav.setCurrentItem(select or self.nav.topLevelItem(0))
+        self.nav.blockSignals(False)
+
+    def _nav_changed(self, item, _previous) -> None:
+        if item is None:
+            return
+        key = item.data(0, Qt.ItemDataRole.UserRole)
+        if not key:
+            return
+        if key[0] == "view":
+            self._reload(view=key[1], account=None, folder=None)
+        elif key[0] == "account":
+            self._reload(view="all", account=key[1], folder=None)
+        else:
+            view = "quarantine" if key[2] in self.model.filter.quarantine_folders else "all"
+            self._reload(view=view, account=key[1], folder=key[2])
+        self.detail.show_row(None)
+
+    def select_view(self, view: str) -> None:
+        for i in range(self.nav.topLevelItemCount()):
+            item = self.nav.topLevelItem(i)
+            if item.data(0, Qt.ItemDataRole.UserRole) == ("view", view):
+                self.nav.setCurrentItem(item)
+
+    def _update_state(self) -> None:
+        folders = self.model.filter.quarantine_folders
+        marks = ",".join("?" * len(folders))
+        sql = f"SELECT COUNT(*) FROM messages WHERE verdict='threat' AND folder NOT IN ({marks})"  # noqa: S608
+        waiting = self.store.query(sql, folders)
+        self.state_changed.emit("threats" if waiting and waiting[0][0] else "clear")
+
+    # --- selection ------------------------------------------------------------------------------
+    def selected_rows(self) -> list[Row]:
+        rows = []
+        for index in self.table.selectionModel().selectedRows():
+            row = self.model.row_at(index)
+            if row is not None:
+                rows.append(row)
+        return rows
+
+    def _selection_changed(self, *_args) -> None:
+        rows = self.selected_rows()
+        self.detail.show_row(rows[0] if len(rows) == 1 else None)
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        rows = self.selected_rows() if hasattr(self, "table") else []
+        quarantined = [r for r in rows if r.folder in self.model.filter.quarantine_folders]
+        self.quarantine_action.setEnabled(bool(rows) and len(quarantined) < len(rows))
+        self.restore_action.setEnabled(bool(quarantined))
+        self.trust_action.setEnabled(any(r.verdict != "clean" for r in rows))
+        self.copy_action.setEnabled(bool(rows))
+
+    def open_message(self, row_ids: list[int]) -> None:
+        """Shows the window with these messages selected (a notification was clicked)."""
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        self.select_view("all")
+        if row_ids and not self.model.index_of(row_ids[0]).isValid():
+            self.select_view("quarantine")
+        self.table.clearSelection()
+        selection = self.table.selectionModel()
+        for row_id in row_ids:
+            index = self.model.index_of(row_id)
+            if index.isValid():
+                selection.select(index, selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+                self.table.scrollTo(index)
+        self.table.setFocus()
+
+    def _context_menu(self, pos) -> None:
+        menu = QMenu(self)
+        for action in (self.quarantine_action, self.restore_action, self.trust_action, self.copy_action):
+            menu.addAction(action)
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    # --- actions --------------------------------------------------------------------------------
+    def scan_all(self) -> None:
+        for key, service in self.services.items():
+            if key in self.scanning:
+                continue
+            self.scanning.add(key)
+            job = Job(tr("Checking {t}").format(t=service.title),
+                      lambda progress, cancel, s=service: s.scan(progress, cancel),
+                      on_done=lambda found, k=key: self._scanned(k, found),
+                      on_error=lambda _text, k=key: self.scanning.discard(k), cancellable=True)
+            self.submit(key, job)
+
+    def _scanned(self, key: str, found: list) -> None:
+        self.scanning.discard(key)
+        self.refresh()
+        flagged = [s for s in found if s.result.flagged]
+        self.status_text.setText(tr("{n} new messages checked, {f} need a look.").format(
+            n=len(found), f=len(flagged)))
+        for scanned in flagged:
+            row_id = self._row_id(scanned)
+            if row_id is not None:
+                self.new_findings.emit(key, self.services[key].title, row_id, scanned)
+
+    def _row_id(self, scanned) -> int | None:
+        rows = self.store.query("SELECT id FROM messages WHERE account=? AND folder=? AND uidvalidity=? AND uid=?",
+                                (scanned.account, scanned.folder, scanned.uidvalidity, scanned.uid))
+        return rows[0][0] if rows else None
+
+    def _by_account(self, rows: list[Row]) -> dict[str, list[Row]]:
+        grouped: dict[str, list[Row]] = {}
+        for row in rows:
+            if row.account in self.services:
+                grouped.setdefault(row.account, []).append(row)
+        return grouped
+
+    def quarantine_selected(self) -> None:
+        rows = [r for r in self.selected_rows() if r.folder not in self.model.filter.quarantine_folders]
+        for key, group in self._by_account(rows).items():
+            service = self.services[key]
+
+            def work(progress, cancel, service=service, group=group):
+                moved = []
+                for n, row in enumerate(group, 1):
+                    moved.append(service.move(row.folder, row.uidvalidity, row.uid))
+                    progress(tr("Moving to quarantine"), n, len(group))
+                return moved
+
+            self.submit(key, Job(tr("Moving to quarantine"), work,
+                                 on_done=lambda entries, k=key: self._moved(k, entries)))
+
+    def _moved(self, key: str, entries: list) -> None:
+        self.last_moved = [(key, e.id) for e in entries]
+        self.refresh()
+        notes = list(dict.fromkeys(self.services[key].notes))
+        self.services[key].notes.clear()
+        text = tr("Moved {n} message(s) to {folder}.").format(n=len(entries),
+                                                             folder=self.services[key].quarantine_folder)
+        self.status_text.setText(" ".join([text, *notes]))
+        self.undo_button.setVisible(bool(entries))
+
+    def undo_move(self) -> None:
+        moved, self.last_moved = self.last_moved, []
+        self.undo_button.hide()
+        grouped: dict[str, list[int]] = {}
+        for key, entry_id in moved:
+            grouped.setdefault(key, []).append(entry_id)
+        for key, ids in grouped.items():
+            self._restore(key, ids)
+
+    def restore_selected(self) -> None:
+        rows = [r for r in self.selected_rows() if r.folder in self.model.filter.quarantine_folders]
+        for key, group in self._by_account(rows).items():
+            ids = []
+            for row in group:
+                found = self.store.query(
+                    "SELECT id FROM quarantine WHERE account=? AND target_folder=? AND target_uid=? "
+                    "AND state IN ('quarantined', 'copied') ORDER BY id DESC LIMIT 1", (key, row.folder, row.uid))
+                if found:
+                    ids.append(found[0][0])
+            if ids:
+                self._restore(key, ids)
+
+    def _restore(self, key: str, entry_ids: list[int]) -> None:
+        service = self.services[key]
+
+        def work(progress, cancel):
+            done = []
+            for n, entry_id in enumerate(entry_ids, 1):
+                done.append(service.restore(entry_id))
+                progress(tr("Restoring"), n, len(entry_ids))
+            return done
+
+        def restored(entries):
+            self.refresh()
+            self.status_text.setText(tr("Restored {n} message(s).").format(n=len(entries)))
+
+        self.submit(key, Job(tr("Restoring"), work, on_done=restored))
+
+    def trust_selected(self) -> None:
+        rows = [r for r in self.selected_rows() if r.verdict != "clean"]
+        for key, group in self._by_account(rows).items():
+            service = self.services[key]
+
+            def work(progress, cancel, service=service, group=group):
+                trusted, cleared = [], []
+                for row in group:
+                    try:
+                        trusted.append(trust_sender(service, self.store, row.id))
+                    except KnownError as exc:
+                        cleared.append((row.id, exc.what))
+                if cleared:
+                    self.store.clear([i for i, _ in cleared], tr("You marked this as not a threat."))
+                ctx = service.context()
+                for address, _domain in trusted:
+                    rejudge(self.store, service.key, ctx, sender=address)
+                return trusted, cleared
+
+            self.submit(key, Job(tr("Trusting the sender"), work, on_done=self._trusted))
+
+    def _trusted(self, result) -> None:
+        trusted, cleared = result
+        self.refresh()
+        parts = []
+        if trusted:
+            parts.append(tr("Trusted {s}: its later mail is not flagged for who sent it.").format(
+                s=", ".join(sorted({a for a, _ in trusted}))))
+        if cleared:
+            parts.append(tr("Marked as not a threat. {why}").format(why=cleared[0][1]))
+        self.status_text.setText(" ".join(parts))
+
+    def report_text(self, rows: list[Row]) -> str:
+        blocks = []
+        for row in rows:
+            stored = self.store.query("SELECT findings FROM messages WHERE id=?", (row.id,))
+            findings = json.loads(stored[0][0]) if stored else []
+            title = self.services[row.account].title if row.account in self.services else row.account
+            blocks.append(format_text(f"{title} / {row.folder}", row.subject,
+                                      sender_text(row.from_display, row.from_addr), row.verdict, findings))
+        return ("KlezGuard report\n\n" + "\n\n".join(blocks)) if blocks else ""
+
+    def copy_report(self) -> None:
+        text = self.report_text(self.selected_rows())
+        if text:
+            QGuiApplication.clipboard().setText(text)
+            self.status_text.setText(tr("The report is on the clipboard. Paste it into a mail or a chat."))
+
+    def open_mail_folder(self) -> None:
+        from klezguard.mail.local import LocalMailbox, LocalSource
+        from klezguard.mail.service import LocalService
+
+        path = QFileDialog.getExistingDirectory(self, tr("Open a mail folder (Maildir or a folder of .eml files)"))
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self, tr("Or open an mbox file"))
+        if not path:
+            return
+        name = path.rstrip("/").rsplit("/", 1)[-1] or path
+        service = LocalService(LocalMailbox(LocalSource(tr("Local: {n}").format(n=name), [path], [], [], []),
+                                            self.store))
+        self.add_service(service)
+        self.scan_all()
+
+    def add_account(self) -> None:
+        if self.add_account_callback:
+            service = self.add_account_callback()
+            if service is not None:
+                self.add_service(service)
+                self.scan_all()
+                self.start_watching()
+
+    def open_settings(self) -> None:
+        if self.open_settings_callback:
+            self.open_settings_callback()
+
+    # --- worker feedback --------------------------------------------------------------------------
+    def _started(self, job: Job) -> None:
+        self.running[id(job)] = job
+        self.status_text.setText(job.title + "…")
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.cancel_button.setVisible(job.cancellable)
+
+    def _progress(self, job: Job, text: str, done: int, total: int) -> None:
+        if total:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+        self.status_text.setText(f"{job.title}: {text} {done}/{total}" if total else job.title)
+
+    def _ended(self, job: Job) -> None:
+        self.running.pop(id(job), None)
+
+    def _idle(self) -> None:
+        if not any(w.pending for w in self.workers.values()):
+            self.progress.hide()
+            self.cancel_button.hide()
+
+    def cancel_work(self) -> None:
+        for job in self.running.values():
+            job.cancel.set()
+        self.status_text.setText(tr("Stopping… what was checked so far is kept."))
+
+    def _failed(self, job: Job, text: str, details: str) -> None:
+        log.info("job %s failed: %s (%s)", job.title, text, details)
+        self.status_text.setText(text)
+        self.state_changed.emit("error")
+        QMessageBox.warning(self, job.title, text)
+
+    def _bug(self, job: Job, details: str) -> None:
+        self.state_changed.emit("error")
+        ErrorDialog(details, self).exec()
+
+    def _watch_event(self, event) -> None:
+        service = self.services.get(event.account)
+        if event.kind == "new" and event.scanned is not None:
+            self.refresh()
+            row_id = self._row_id(event.scanned)
+            if row_id is not None and event.scanned.result.flagged:
+                self.new_findings.emit(event.account, service.title if service else event.account, row_id,
+                                       event.scanned)
+        elif event.kind == "error":
+            self.status_text.setText(event.text)
+            self.state_changed.emit("error")
+        elif event.kind == "watching":
+            self.status_text.setText(tr("Watching {t} for new mail.").format(t=service.title if service else ""))
+            self._update_state()
+
+    # --- notices and closing ----------------------------------------------------------------------
+    def show_notice(self, notice: Notice, on_click: Callable[[], None]) -> None:
+        self.notice_icon.setPixmap(verdict_icon(notice.level).pixmap(24, 24))
+        self.notice_text.setText(f"<b>{notice.title}</b><br>{notice.text.replace(chr(10), '<br>')}")
+        self._notice_action = on_click
+        self.notice_bar.show()
+
+    def _notice_clicked(self) -> None:
+        self.notice_bar.hide()
+        if self._notice_action:
+            self._notice_action()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if self.keep_in_tray and not self.quitting:
+            event.ignore()
+            self.hide()
+            from klezguard.settings import ui_state
+
+            state = ui_state()
+            if not state.values.get("tray_hint_shown"):
+                state.set("tray_hint_shown", True)
+                self.tray_hint_needed.emit()
+            return
+        self.shutdown()
+        event.accept()

@@ -1,0 +1,139 @@
+"""Background work: one serial worker thread per account (imapclient is not thread-safe), so the
+window never waits on the network.
+
+A job is plain data: a title, a function taking (progress, cancel) and callbacks. The callbacks run
+on the GUI thread, through queued signals; the function runs on the worker and never touches widgets.
+"""
+
+import logging
+import queue
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from klezguard.errors import KnownError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class Job:
+    title: str
+    run: Callable[[Callable[[str, int, int], None], threading.Event], Any]
+    on_done: Callable[[Any], None] | None = None
+    on_error: Callable[[str], None] | None = None  # plain text of an expected error
+    cancellable: bool = False
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+class _Runner(QObject):
+    started = Signal(object)
+    progress = Signal(object, str, int, int)
+    done = Signal(object, object)
+    failed = Signal(object, str, str)  # job, plain text, details (a traceback for bugs)
+    idle = Signal()
+
+    def __init__(self, jobs: "queue.Queue[Job | None]"):
+        super().__init__()
+        self.jobs = jobs
+
+    def loop(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            self.started.emit(job)
+            try:
+                result = job.run(lambda text, done, total, j=job: self.progress.emit(j, text, done, total), job.cancel)
+            except KnownError as exc:
+                self.failed.emit(job, exc.text(), exc.detail)
+            except Exception as exc:  # noqa: BLE001 - a bug: shown in the error dialog, the worker goes on
+                log.exception("job %s failed", job.title)
+                self.failed.emit(job, "", "".join(traceback.format_exception(exc)))
+            else:
+                self.done.emit(job, result)
+            if self.jobs.empty():
+                self.idle.emit()
+
+
+class AccountWorker(QObject):
+    """Runs one account's jobs one after the other on its own thread.
+
+    Signals:
+        started(job), progress(job, text, done, total), finished(job, result), failed(job, text, details),
+        idle(): no more jobs waiting.
+    """
+
+    started = Signal(object)
+    progress = Signal(object, str, int, int)
+    finished = Signal(object, object)
+    failed = Signal(object, str, str)
+    bug = Signal(object, str)
+    idle = Signal()
+
+    def __init__(self, name: str, parent: QObject | None = None):
+        super().__init__(parent)
+        self.name = name
+        self.jobs: queue.Queue[Job | None] = queue.Queue()
+        self.thread = QThread()
+        self.thread.setObjectName(f"worker-{name}")
+        self.runner = _Runner(self.jobs)
+        self.runner.moveToThread(self.thread)
+        self.thread.started.connect(self.runner.loop)
+        self.runner.started.connect(self.started)
+        self.runner.progress.connect(self.progress)
+        self.runner.done.connect(self._done)
+        self.runner.failed.connect(self._failed)
+        self.runner.idle.connect(self.idle)
+        self.pending = 0
+        self.thread.start()
+
+    def submit(self, job: Job) -> Job:
+        self.pending += 1
+        self.jobs.put(job)
+        return job
+
+    def _done(self, job: Job, result) -> None:
+        self.pending -= 1
+        if job.on_done:
+            job.on_done(result)
+        self.finished.emit(job, result)
+
+    def _failed(self, job: Job, text: str, details: str) -> None:
+        self.pending -= 1
+        if text:
+            if job.on_error:
+                job.on_error(text)
+            self.failed.emit(job, text, details)
+        else:
+            self.bug.emit(job, details)
+
+    def stop(self, wait_ms: int = 5000) -> None:
+        self.jobs.put(None)
+        self.thread.quit()
+        self.thread.wait(wait_ms)
+
+
+class WatchThread(QThread):
+    """Runs a service's blocking watch loop; its events arrive on the GUI thread as `event(WatchEvent)`."""
+
+    event = Signal(object)
+
+    def __init__(self, service, parent: QObject | None = None):
+        super().__init__(parent)
+        self.service = service
+        self.stop_flag = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self.service.watch(self.event.emit, self.stop_flag)
+        except Exception:  # noqa: BLE001 - watching must never take the app down
+            log.exception("watching %s stopped", getattr(self.service, "key", "?"))
+
+    def stop(self, wait_ms: int = 5000) -> None:
+        self.stop_flag.set()
+        self.wait(wait_ms)

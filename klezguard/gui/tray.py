@@ -1,0 +1,151 @@
+"""Tray icon and notifications, behind one Notifier interface.
+
+Where the desktop has a tray, KlezGuard lives there: the icon says the state, the menu offers Open,
+Scan now, Pause watching and Quit, and new findings pop up as notifications (grouped when several
+arrive at once; clicking one opens that message). Where there is no tray, notices appear inside the
+window and closing the window quits.
+"""
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from klezguard.gui.icons import shield_icon
+from klezguard.gui.models import sender_text
+from klezguard.mail.scanner import Scanned
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("Tray", text)
+
+
+@dataclass
+class Notice:
+    title: str
+    text: str
+    row_ids: list[int] = field(default_factory=list)
+    level: str = "suspicious"
+
+
+class Notifier(QObject):
+    """Shows notices. Signals: clicked(row_ids) when the user clicks a notice."""
+
+    clicked = Signal(list)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.shown: list[Notice] = []
+
+    def show(self, notice: Notice) -> None:
+        self.shown.append(notice)
+
+
+class TrayNotifier(Notifier):
+    def __init__(self, tray: QSystemTrayIcon, parent=None):
+        super().__init__(parent)
+        self.tray = tray
+        tray.messageClicked.connect(lambda: self.clicked.emit(self.shown[-1].row_ids if self.shown else []))
+
+    def show(self, notice: Notice) -> None:
+        super().show(notice)
+        icon = QSystemTrayIcon.MessageIcon.Critical if notice.level == "threat" else \
+            QSystemTrayIcon.MessageIcon.Warning
+        self.tray.showMessage(notice.title, notice.text, icon, 15000)
+
+
+class WindowNotifier(Notifier):
+    """No tray: the main window shows the notice in its notice bar (`show_notice`)."""
+
+    def __init__(self, window, parent=None):
+        super().__init__(parent)
+        self.window = window
+
+    def show(self, notice: Notice) -> None:
+        super().show(notice)
+        self.window.show_notice(notice, lambda: self.clicked.emit(notice.row_ids))
+
+
+def describe(account_title: str, found: list[tuple[int, Scanned]]) -> Notice:
+    """One notice for one or several new findings of an account."""
+    level = "threat" if any(s.result.verdict == "threat" for _, s in found) else "suspicious"
+    ids = [row_id for row_id, _ in found]
+    if len(found) == 1:
+        _, s = found[0]
+        sender = sender_text(s.message.from_display, s.message.from_addr.addr if s.message.from_addr else "")
+        reason = next((f.title for f in s.result.findings if f.score > 0), "")
+        word = tr("Dangerous message") if level == "threat" else tr("Suspicious message")
+        return Notice(f"{word} — {account_title}", f"{sender}\n{s.message.subject}\n{reason}", ids, level)
+    threats = sum(1 for _, s in found if s.result.verdict == "threat")
+    text = tr("{n} new messages need a look ({t} dangerous).").format(n=len(found), t=threats)
+    subjects = "\n".join(f"• {s.message.subject}" for _, s in found[:3])
+    return Notice(tr("KlezGuard — {a}").format(a=account_title), f"{text}\n{subjects}", ids, level)
+
+
+class NoticeGrouper(QObject):
+    """Collects new findings for a moment, so that a burst of mail makes one notification."""
+
+    def __init__(self, notifier: Notifier, level: str = "suspicious", delay_ms: int = 1200, parent=None):
+        super().__init__(parent)
+        self.notifier = notifier
+        self.level = level
+        self.pending: dict[str, tuple[str, list]] = {}
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(delay_ms)
+        self.timer.timeout.connect(self.flush)
+
+    def add(self, account: str, account_title: str, row_id: int, scanned: Scanned) -> None:
+        verdict = scanned.result.verdict
+        if verdict == "clean" or (self.level == "threat" and verdict != "threat"):
+            return
+        self.pending.setdefault(account, (account_title, []))[1].append((row_id, scanned))
+        self.timer.start()
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, {}
+        for title, found in pending.values():
+            self.notifier.show(describe(title, found))
+
+
+class TrayController(QObject):
+    """The tray icon and its menu. Signals: open_requested, scan_requested, pause_toggled(bool), quit_requested."""
+
+    open_requested = Signal()
+    scan_requested = Signal()
+    pause_toggled = Signal(bool)
+    quit_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.tray = QSystemTrayIcon(shield_icon("clear"), self)
+        self.tray.setToolTip("KlezGuard")
+        menu = QMenu()
+        self.menu = menu
+        self.open_action = QAction(tr("Open KlezGuard"), menu, triggered=self.open_requested)
+        self.scan_action = QAction(tr("Scan now"), menu, triggered=self.scan_requested)
+        self.pause_action = QAction(tr("Pause watching"), menu, checkable=True, toggled=self.pause_toggled)
+        self.quit_action = QAction(tr("Quit"), menu, triggered=self.quit_requested)
+        for action in (self.open_action, self.scan_action, self.pause_action):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.quit_action)
+        self.tray.setContextMenu(menu)
+        self.tray.activated.connect(self._activated)
+        self.state = "clear"
+
+    def _activated(self, reason) -> None:
+        if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
+            self.open_requested.emit()
+
+    def show(self) -> None:
+        self.tray.show()
+
+    def set_state(self, state: str, tooltip: str = "") -> None:
+        """state: clear, threats, error or paused."""
+        self.state = state
+        self.tray.setIcon(shield_icon(state))
+        self.tray.setToolTip("KlezGuard — " + (tooltip or {
+            "clear": tr("all clear"), "threats": tr("threats are waiting"), "error": tr("a problem needs you"),
+            "paused": tr("watching is paused")}[state]))

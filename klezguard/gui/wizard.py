@@ -1,0 +1,268 @@
+"""Account setup: e-mail and password, automatic server settings (manual one click away), a test login
+in the background, the folders to watch. Errors are explained on the page, never as a stack trace."""
+
+import re
+from collections.abc import Callable
+
+from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWizard,
+    QWizardPage,
+)
+
+from klezguard.gui.background import run_in_background
+from klezguard.mail import discovery
+from klezguard.mail.accounts import DEFAULT_PORTS, Account, ServerSettings
+from klezguard.mail.connection import connect
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SECURITY = [("ssl", "TLS (recommended)"), ("starttls", "STARTTLS"), ("plain", "No encryption (not safe)")]
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("AccountWizard", text)
+
+
+def list_folders(settings: ServerSettings, password: str, email: str, allow_plain: bool) -> list[tuple[str, str]]:
+    """Logs in and returns (folder, special-use flag) pairs: the test login of the wizard."""
+    client = connect(settings, password, email=email, allow_plain=allow_plain)
+    try:
+        folders = []
+        for flags, _delim, name in client.list_folders():
+            flag_names = {f.decode() if isinstance(f, bytes) else str(f) for f in flags}
+            if "\\Noselect" in flag_names:
+                continue
+            special = next((f for f in flag_names if f in ("\\Sent", "\\Junk", "\\Trash", "\\Drafts", "\\Archive")),
+                           "")
+            folders.append((name, special))
+        return folders
+    finally:
+        client.logout()
+
+
+class EmailPage(QWizardPage):
+    def __init__(self):
+        super().__init__()
+        self.setTitle(tr("Your mail account"))
+        self.setSubTitle(tr("KlezGuard checks your mail on your provider's server. Your password is kept "
+                            "in your system's password store, never in a file."))
+        form = QFormLayout(self)
+        self.email = QLineEdit()
+        self.email.setPlaceholderText("you@yourshop.com")
+        self.email.setAccessibleName(tr("E-mail address"))
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setAccessibleName(tr("Password"))
+        self.manual = QCheckBox(tr("Set up the server by hand"))
+        form.addRow(tr("E-mail address:"), self.email)
+        form.addRow(tr("Password:"), self.password)
+        form.addRow("", self.manual)
+        self.registerField("email*", self.email)
+        self.registerField("password*", self.password)
+        self.email.textChanged.connect(self.completeChanged)
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt's name
+        return bool(EMAIL.match(self.email.text().strip())) and bool(self.password.text())
+
+
+class ServerPage(QWizardPage):
+    def __init__(self, discover: Callable):
+        super().__init__()
+        self.discover = discover
+        self.setTitle(tr("Server settings"))
+        layout = QVBoxLayout(self)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        form = QFormLayout()
+        self.host = QLineEdit()
+        self.host.setAccessibleName(tr("Server"))
+        self.port = QSpinBox()
+        self.port.setRange(1, 65535)
+        self.port.setValue(993)
+        self.port.setAccessibleName(tr("Port"))
+        self.security = QComboBox()
+        for key, label in SECURITY:
+            self.security.addItem(tr(label), key)
+        self.security.setAccessibleName(tr("Security"))
+        self.user = QLineEdit()
+        self.user.setPlaceholderText(tr("(your e-mail address)"))
+        self.user.setAccessibleName(tr("User name"))
+        cafile_row = QHBoxLayout()
+        self.cafile = QLineEdit()
+        self.cafile.setPlaceholderText(tr("(your system's certificates)"))
+        self.cafile.setAccessibleName(tr("Extra certificate file"))
+        browse = QPushButton(tr("Choose…"))
+        browse.clicked.connect(self._browse)
+        cafile_row.addWidget(self.cafile)
+        cafile_row.addWidget(browse)
+        self.allow_plain = QCheckBox(tr("I understand: send my password without encryption"))
+        form.addRow(tr("Server:"), self.host)
+        form.addRow(tr("Port:"), self.port)
+        form.addRow(tr("Security:"), self.security)
+        form.addRow(tr("User name:"), self.user)
+        form.addRow(tr("Certificate file:"), cafile_row)
+        form.addRow("", self.allow_plain)
+        layout.addLayout(form)
+        self.security.currentIndexChanged.connect(self._security_changed)
+        self.host.textChanged.connect(self.completeChanged)
+        self.allow_plain.toggled.connect(self.completeChanged)
+        self._security_changed()
+        self._pending = None
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, tr("Certificate file"), "", tr("Certificates (*.pem *.crt)"))
+        if path:
+            self.cafile.setText(path)
+
+    def _security_changed(self) -> None:
+        key = self.security.currentData()
+        self.allow_plain.setVisible(key == "plain")
+        if self.port.value() in DEFAULT_PORTS.values():
+            self.port.setValue(DEFAULT_PORTS[key])
+        self.completeChanged.emit()
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt's name
+        email = self.field("email").strip()
+        if self.wizard().page(0).manual.isChecked():
+            self.status.setText(tr("Type the settings your provider gave you."))
+            if not self.host.text():
+                self.host.setText("imap." + email.rpartition("@")[2])
+            return
+        self.status.setText(tr("Looking up the settings for {email}…").format(email=email))
+        self.setEnabled(False)
+        self._pending = run_in_background(lambda: self.discover(email), self._found, self._not_found, self)
+
+    def _found(self, found: discovery.Discovery) -> None:
+        self.setEnabled(True)
+        s = found.settings
+        self.host.setText(s.host)
+        self.security.setCurrentIndex([k for k, _ in SECURITY].index(s.security))
+        self.port.setValue(s.port)
+        if s.user and s.user != self.field("email").strip():
+            self.user.setText(s.user)
+        source = {"provider table": tr("known provider"), "autoconfig": tr("your provider's published settings"),
+                  "DNS SRV": tr("your domain's DNS records"), "guess": tr("a guess")}.get(found.source, found.source)
+        note = f" {found.note}" if found.note else ""
+        self.status.setText(tr("Found these settings ({source}). Change them if your provider says otherwise.")
+                            .format(source=source) + note)
+
+    def _not_found(self, text: str, details: str) -> None:
+        self.setEnabled(True)
+        self.status.setText(text or tr("The settings could not be looked up. Please type them."))
+
+    def isComplete(self) -> bool:  # noqa: N802
+        if not self.host.text().strip():
+            return False
+        return self.security.currentData() != "plain" or self.allow_plain.isChecked()
+
+    def settings(self) -> ServerSettings:
+        return ServerSettings(self.host.text().strip(), self.port.value(), self.security.currentData(),
+                              user=self.user.text().strip(), cafile=self.cafile.text().strip() or None)
+
+
+class TestPage(QWizardPage):
+    """Tests the login in the background and lists the folders to watch."""
+
+    tested = Signal(bool)
+
+    def __init__(self, login: Callable):
+        super().__init__()
+        self.login = login
+        self.setTitle(tr("Testing the login"))
+        layout = QVBoxLayout(self)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.setAccessibleName(tr("Login result"))
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.folders = QListWidget()
+        self.folders.setAccessibleName(tr("Folders to watch"))
+        layout.addWidget(self.status)
+        layout.addWidget(self.busy)
+        layout.addWidget(QLabel(tr("Folders to watch:")))
+        layout.addWidget(self.folders)
+        self.ok = False
+        self._pending = None
+
+    def initializePage(self) -> None:  # noqa: N802
+        wizard = self.wizard()
+        self.ok = False
+        self.folders.clear()
+        self.busy.show()
+        self.status.setText(tr("Logging in to {server}…").format(server=wizard.server_page.settings().describe()))
+        settings = wizard.server_page.settings()
+        email = self.field("email").strip()
+        password = self.field("password")
+        allow_plain = wizard.server_page.allow_plain.isChecked()
+        self._pending = run_in_background(lambda: self.login(settings, password, email, allow_plain),
+                                          self._worked, self._failed, self)
+        self.completeChanged.emit()
+
+    def _worked(self, folders: list[tuple[str, str]]) -> None:
+        self.busy.hide()
+        self.ok = True
+        self.status.setText(tr("The login works. Choose the folders KlezGuard should watch."))
+        for name, special in folders:
+            item = QListWidgetItem(name + (f"  ({special.strip(chr(92))})" if special else ""))
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if name.upper() == "INBOX" else Qt.CheckState.Unchecked)
+            self.folders.addItem(item)
+        self.completeChanged.emit()
+        self.tested.emit(True)
+
+    def _failed(self, text: str, details: str) -> None:
+        self.busy.hide()
+        self.status.setText((text or tr("The login failed for an unexpected reason.")) + "\n\n" +
+                            tr("Go back to change the password or the server settings."))
+        self.completeChanged.emit()
+        self.tested.emit(False)
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return self.ok
+
+    def chosen(self) -> list[str]:
+        out = []
+        for i in range(self.folders.count()):
+            item = self.folders.item(i)
+            if item.checkState() == Qt.CheckState.Checked:
+                out.append(item.data(Qt.ItemDataRole.UserRole))
+        return out or ["INBOX"]
+
+
+class AccountWizard(QWizard):
+    """Result: `account()` and `password()` after exec() returns Accepted."""
+
+    def __init__(self, parent=None, discover: Callable = discovery.discover, login: Callable = list_folders):
+        super().__init__(parent)
+        self.setWindowTitle(tr("Add a mail account"))
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.email_page = EmailPage()
+        self.server_page = ServerPage(discover)
+        self.test_page = TestPage(login)
+        for page in (self.email_page, self.server_page, self.test_page):
+            self.addPage(page)
+        self.setButtonText(QWizard.WizardButton.FinishButton, tr("Add account"))
+
+    def account(self) -> Account:
+        settings = self.server_page.settings()
+        return Account(self.field("email").strip(), settings, folders=self.test_page.chosen(),
+                       allow_plain=self.server_page.allow_plain.isChecked())
+
+    def password(self) -> str:
+        return self.field("password")
