@@ -1,0 +1,47 @@
+import pytest
+
+from klezguard.gui.mainwindow import MainWindow
+from klezguard.gui.tray import NoticeGrouper, Notifier
+from klezguard.mail.local import LocalMailbox, demo_source
+from klezguard.mail.service import LocalService
+from klezguard.store.db import Store
+
+
+def idle(window) -> bool:
+    return not window.scanning and all(w.pending == 0 for w in window.workers.values())
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(tmp_path / "gui.sqlite3")
+
+
+@pytest.fixture
+def demo_window(qtbot, store, tmp_path):
+    """The main window on a fresh copy of the demo mailbox, scanned, with a recording notifier."""
+    box = LocalMailbox(demo_source(), store, root=tmp_path / "demo-mail")
+    window = MainWindow(store, {box.key: LocalService(box)})
+    notifier = Notifier()
+    grouper = NoticeGrouper(notifier, delay_ms=10)
+    window.new_findings.connect(grouper.add)
+    notifier.clicked.connect(window.open_message)
+    window.notifier = notifier
+    qtbot.addWidget(window)
+    window.show()
+    window.scan_all()
+    qtbot.waitUntil(lambda: idle(window) and window.model.rowCount() == 27, timeout=20000)
+    yield window
+    window.shutdown()
+
+
+def select_subject(qtbot, window, text: str):
+    for n, row in enumerate(window.model.rows):
+        if text in row.subject:
+            # Through the selection model: selectRow() reads the global keyboard modifiers, which an earlier
+            # simulated Ctrl+Shift key press can leave behind on the offscreen platform.
+            selection = window.table.selectionModel()
+            selection.select(window.model.index(n, 0),
+                             selection.SelectionFlag.ClearAndSelect | selection.SelectionFlag.Rows)
+            qtbot.waitUntil(lambda r=row: window.detail.current is not None and window.detail.current.id == r.id)
+            return row
+    raise AssertionError(f"no message with subject containing {text!r}")

@@ -1,0 +1,128 @@
+"""The main window on the demo mailbox: list, details, every action (button, shortcut, menu) and notices."""
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QPlainTextEdit
+
+from klezguard.gui.mainwindow import MainWindow
+from tests.gui.conftest import idle, select_subject
+
+
+def test_rows_show_verdict_words_icons_and_senders(demo_window):
+    model = demo_window.model
+    verdicts = [model.data(model.index(n, 0)) for n in range(model.rowCount())]
+    assert verdicts.count("Dangerous") == 9 and verdicts.count("Suspicious") == 2 and verdicts.count("OK") == 16
+    assert model.data(model.index(0, 0), Qt.ItemDataRole.DecorationRole) is not None
+    senders = [model.data(model.index(n, 1)) for n in range(model.rowCount())]
+    assert any(s.startswith('Millstone Flour <orders@millstone-flour.co.uk>') or "secure-pay-portal" in s
+               for s in senders)
+
+
+def test_views_and_search(qtbot, demo_window):
+    demo_window.select_view("threats")
+    assert demo_window.model.rowCount() == 9
+    demo_window.select_view("suspicious")
+    assert demo_window.model.rowCount() == 2
+    demo_window.select_view("all")
+    qtbot.keyClicks(demo_window.search, "eicar")
+    qtbot.waitUntil(lambda: demo_window.model.rowCount() == 1)
+    demo_window.search.clear()
+    qtbot.waitUntil(lambda: demo_window.model.rowCount() == 27)
+
+
+def test_details_show_findings_evidence_and_a_safe_preview(qtbot, demo_window):
+    select_subject(qtbot, demo_window, "Invoice 88213")
+    views = demo_window.detail.finding_views
+    assert views and "RIGHT-TO-LEFT" in views[0].evidence.text() + views[1].evidence.text()
+    assert views[0].evidence.isHidden()
+    views[0].toggle.click()
+    assert not views[0].evidence.isHidden() and views[0].toggle.text() == "Hide evidence"
+    qtbot.waitUntil(lambda: "Loading" not in demo_window.detail.preview.toPlainText())
+    assert isinstance(demo_window.detail.preview, QPlainTextEdit)  # plain text: nothing can load or run
+    assert "Attached (not opened)" in demo_window.detail.preview.toPlainText()
+
+
+def test_quarantine_undo_and_restore(qtbot, demo_window):
+    row = select_subject(qtbot, demo_window, "Statement")
+    demo_window.quarantine_action.trigger()
+    qtbot.waitUntil(lambda: idle(demo_window) and demo_window.undo_button.isVisible())
+    assert row.subject not in [r.subject for r in demo_window.model.rows]
+    qtbot.mouseClick(demo_window.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: idle(demo_window) and row.subject in [r.subject for r in demo_window.model.rows])
+    select_subject(qtbot, demo_window, "Statement")
+    qtbot.keyClick(demo_window.table, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: idle(demo_window) and demo_window.undo_button.isVisible())
+    demo_window.select_view("quarantine")
+    assert [r.subject for r in demo_window.model.rows] == [row.subject]
+    select_subject(qtbot, demo_window, row.subject)
+    assert demo_window.restore_action.isEnabled()
+    qtbot.keyClick(demo_window.table, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: idle(demo_window) and demo_window.model.rowCount() == 0)
+    demo_window.select_view("all")
+    assert row.subject in [r.subject for r in demo_window.model.rows]
+
+
+def test_several_messages_at_once(qtbot, demo_window):
+    demo_window.select_view("threats")
+    demo_window.table.selectAll()
+    demo_window.quarantine_action.trigger()
+    qtbot.waitUntil(lambda: idle(demo_window) and demo_window.model.rowCount() == 0)
+    demo_window.select_view("quarantine")
+    assert demo_window.model.rowCount() == 9
+
+
+def test_copy_report(qtbot, demo_window):
+    select_subject(qtbot, demo_window, "Invoice 88213")
+    ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(demo_window.table, Qt.Key.Key_C, ctrl_shift)
+    text = QGuiApplication.clipboard().text()
+    assert text.startswith("KlezGuard report") and "[DANGEROUS] Invoice 88213" in text
+    assert "What to do:" in text and "U+202E" in text
+
+
+def test_not_a_threat_on_an_unconfirmed_sender_clears_only_that_message(qtbot, demo_window):
+    row = select_subject(qtbot, demo_window, "Invoice 88213")
+    demo_window.trust_action.trigger()
+    qtbot.waitUntil(lambda: idle(demo_window) and "not a threat" in demo_window.status_text.text())
+    assert "did not confirm" in demo_window.status_text.text()
+    assert next(r for r in demo_window.model.rows if r.id == row.id).verdict == "clean"
+    assert demo_window.store.trusted_senders() == frozenset()
+
+
+def test_first_scan_notifies_grouped_and_click_opens_the_message(qtbot, demo_window):
+    notifier = demo_window.notifier
+    qtbot.waitUntil(lambda: len(notifier.shown) == 1)
+    notice = notifier.shown[0]
+    assert notice.level == "threat" and "11 new messages" in notice.text
+    notifier.clicked.emit(notice.row_ids[:1])
+    assert [r.id for r in demo_window.selected_rows()] == notice.row_ids[:1]
+
+
+def test_everything_is_reachable_by_keyboard_and_named(demo_window):
+    shortcuts = {a.text(): a.shortcut().toString() for a in demo_window.actions()}
+    for name in ("Scan now", "Move to quarantine", "Restore", "Not a threat", "Copy report", "Find"):
+        assert shortcuts[name], name
+    for widget in (demo_window.nav, demo_window.table, demo_window.search, demo_window.detail):
+        assert widget.accessibleName()
+
+
+def test_without_a_tray_closing_the_window_quits(qtbot, store):
+    window = MainWindow(store, {}, keep_in_tray=False)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.close()
+
+
+def test_with_a_tray_closing_keeps_running_and_says_so_once(qtbot, store):
+    window = MainWindow(store, {}, keep_in_tray=True)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.tray_hint_needed):
+        window.close()
+    assert not window.isVisible()
+    window.show()
+    with qtbot.assertNotEmitted(window.tray_hint_needed):
+        window.close()
+    window.quitting = True
+    window.close()
+    assert QApplication.instance() is not None
