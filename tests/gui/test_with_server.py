@@ -1,0 +1,134 @@
+"""The desktop app against the real Dovecot of the test suite: quarantine and restore on the server,
+trust bound to the authenticated sender, the wizard's wrong-password message, and a notification plus
+a new row for mail that arrives while watching."""
+
+import pytest
+from PySide6.QtWidgets import QWizard
+
+from klezguard.gui.mainwindow import MainWindow
+from klezguard.gui.tray import NoticeGrouper, Notifier
+from klezguard.gui.wizard import AccountWizard
+from klezguard.mail.accounts import Account, ServerSettings
+from klezguard.mail.discovery import Discovery
+from klezguard.mail.service import ImapService
+from tests.gui.conftest import idle, select_subject
+from tests.mailfactory import auth, build
+
+AUTHSERV = "mx.mailhost-demo.net"
+KLEZ = build(subject="Your statement", message_id="<klez@gui.example>",
+             attachments=[("statement.wav", "audio/x-wav", b"MZ\x90\x00" + b"\x00" * 60)])
+ODD_BUT_SIGNED = build(
+    from_='"orders@millstone-flour.example" <billing@invoices-partner.example>', subject="Invoice 7",
+    message_id="<signed@gui.example>",
+    headers=[("Authentication-Results", auth(domain="invoices-partner.example", authserv=AUTHSERV))])
+CLEAN = build(subject="Lunch", message_id="<lunch@gui.example>")
+
+
+@pytest.fixture
+def server_window(qtbot, imap_server, imap, store):
+    imap.select_folder("INBOX")
+    uids = imap.search("ALL")
+    if uids:
+        imap.delete_messages(uids)
+        imap.expunge()
+    if imap.folder_exists("KlezGuard Quarantine"):
+        imap.delete_folder("KlezGuard Quarantine")
+    imap.multiappend("INBOX", [CLEAN, KLEZ, ODD_BUT_SIGNED])
+    account = Account(imap_server.user, ServerSettings(imap_server.host, imap_server.port, "plain", imap_server.user),
+                      allow_plain=True, trusted_authserv=[AUTHSERV])
+    service = ImapService(account, store, password=imap_server.password)
+    window = MainWindow(store, {service.key: service})
+    window.notifier = Notifier()
+    grouper = NoticeGrouper(window.notifier, delay_ms=10)
+    window.new_findings.connect(grouper.add)
+    qtbot.addWidget(window)
+    window.show()
+    window.scan_all()
+    qtbot.waitUntil(lambda: idle(window) and window.model.rowCount() == 3, timeout=20000)
+    yield window
+    window.shutdown()
+    service.close()
+
+
+def server_subjects(imap, folder):
+    if not imap.folder_exists(folder):
+        return []
+    imap.select_folder(folder, readonly=True)
+    data = imap.fetch(imap.search("ALL"), ["BODY.PEEK[HEADER.FIELDS (SUBJECT)]"])
+    return sorted(next(value for key, value in v.items() if key.startswith(b"BODY")).decode()
+                  .partition(":")[2].strip() for v in data.values())
+
+
+def test_quarantine_moves_on_the_server_and_restore_brings_it_back(qtbot, server_window, imap):
+    select_subject(qtbot, server_window, "Your statement")
+    server_window.quarantine_action.trigger()
+    qtbot.waitUntil(lambda: idle(server_window) and server_window.undo_button.isVisible(), timeout=10000)
+    assert server_subjects(imap, "KlezGuard Quarantine") == ["Your statement"]
+    assert "Your statement" not in server_subjects(imap, "INBOX")
+    server_window.select_view("quarantine")
+    select_subject(qtbot, server_window, "Your statement")
+    server_window.restore_action.trigger()
+    qtbot.waitUntil(lambda: idle(server_window) and server_window.model.rowCount() == 0, timeout=10000)
+    assert server_subjects(imap, "KlezGuard Quarantine") == []
+    assert "Your statement" in server_subjects(imap, "INBOX")
+
+
+def test_trust_silences_that_authenticated_sender(qtbot, server_window, imap):
+    row = select_subject(qtbot, server_window, "Invoice 7")
+    assert row.verdict != "clean"
+    server_window.trust_action.trigger()
+    qtbot.waitUntil(lambda: idle(server_window) and "Trusted" in server_window.status_text.text(), timeout=10000)
+    assert server_window.store.trusted_senders() == {("billing@invoices-partner.example", "invoices-partner.example")}
+    assert next(r for r in server_window.model.rows if r.id == row.id).verdict == "clean"
+    # a forger using the same address without the provider's confirmation is still flagged
+    forged = build(from_='"orders@millstone-flour.example" <billing@invoices-partner.example>', subject="Invoice 8",
+                   headers=[("Authentication-Results", auth("fail", "none", "fail", domain="invoices-partner.example",
+                                                            authserv=AUTHSERV))])
+    imap.append("INBOX", forged)
+    server_window.scan_all()
+    qtbot.waitUntil(lambda: idle(server_window) and server_window.model.rowCount() == 4, timeout=10000)
+    assert next(r for r in server_window.model.rows if r.subject == "Invoice 8").verdict != "clean"
+
+
+def test_watching_notifies_and_adds_a_row(qtbot, server_window, imap):
+    server_window.notifier.shown.clear()
+    server_window.start_watching()
+    qtbot.waitUntil(lambda: "Watching" in server_window.status_text.text(), timeout=10000)
+    imap.append("INBOX", build(subject="Scan from the office", attachments=[
+        ("scan.pdf.exe", "application/octet-stream", b"MZ\x90\x00" + b"\x00" * 60)]))
+    qtbot.waitUntil(lambda: any("Scan from the office" in n.text for n in server_window.notifier.shown),
+                    timeout=10000)
+    notice = server_window.notifier.shown[-1]
+    assert notice.level == "threat" and owner_in(notice.title)
+    assert "Scan from the office" in [r.subject for r in server_window.model.rows]
+
+
+def owner_in(title: str) -> bool:
+    return "owner@brightwater-bakery.com" in title
+
+
+def test_wizard_explains_a_wrong_password(qtbot, imap_server):
+    def discover(email):
+        return Discovery(ServerSettings(imap_server.host, imap_server.ssl_port, "ssl", imap_server.user), "guess")
+
+    wizard = AccountWizard(discover=discover)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.email_page.email.setText(imap_server.user)
+    wizard.email_page.password.setText("not the password")
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.server_page.host.text() == imap_server.host, timeout=5000)
+    wizard.server_page.cafile.setText(imap_server.cafile)
+    wizard.next()
+    qtbot.waitUntil(lambda: "did not accept the user name or password" in wizard.test_page.status.text(),
+                    timeout=10000)
+    assert "Go back" in wizard.test_page.status.text()
+    assert not wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
+    wizard.back()
+    wizard.back()
+    wizard.email_page.password.setText(imap_server.password)
+    wizard.next()
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.test_page.ok, timeout=10000)
+    assert "INBOX" in wizard.test_page.chosen()
+    assert wizard.account().server.cafile == imap_server.cafile
