@@ -19,6 +19,12 @@ def test_one_real_spoof_is_flagged_and_high_is_a_threat():
     assert verdict_for(total_score([finding("attachment", "high")])) == "threat"
 
 
+def test_low_findings_of_several_categories_stay_clean_together():
+    lows = [finding("sender", "low", "sender.a"), finding("attachment", "low", "attachment.b"),
+            finding("link", "low", "link.c")]
+    assert verdict_for(total_score(lows)) == "clean"
+
+
 def test_category_cap_limits_one_category():
     many = [finding("link", "high", f"link.r{i}") for i in range(5)]
     assert total_score(many) == weights.CATEGORY_CAP["link"]

@@ -23,7 +23,7 @@ import weakref
 from dataclasses import dataclass, field
 
 from klezguard.core.fetchplan import TEXT_BYTES
-from klezguard.core.headers import Address, decode_words, message_ids, parse_addresses, to_text, unfold
+from klezguard.core.headers import Address, decode_bytes, decode_words, message_ids, parse_addresses, to_text, unfold
 from klezguard.core.message import Message, Part
 
 BOUNCE = "bounce"
@@ -320,11 +320,7 @@ def _cap(data: bytes) -> bytes:
 
 
 def _part_text(part: Part) -> str:
-    data = _cap(part.data)
-    try:
-        return data.decode(part.charset, "replace")
-    except LookupError:
-        return data.decode("utf-8", "replace")
+    return decode_bytes(_cap(part.data), part.charset)
 
 
 def parse_fields(text: str) -> list[dict[str, str]]:

@@ -29,6 +29,14 @@ def to_text(value: object) -> str:
     return text
 
 
+def decode_bytes(data: bytes, charset: str, fallback: str = "utf-8") -> str:
+    """Bytes as text in the declared charset; an unknown or garbled charset name falls back, never raises."""
+    try:
+        return data.decode(charset or fallback, "replace")
+    except (LookupError, ValueError):  # ValueError: a charset name with a NUL in it
+        return data.decode(fallback, "replace")
+
+
 def unfold(value: str) -> str:
     return _WS.sub(" ", value).strip()
 
@@ -49,10 +57,7 @@ def decode_words(value: object, keep_space: bool = False) -> str:
     out = []
     for chunk, charset in parts:
         if isinstance(chunk, bytes):
-            try:
-                out.append(chunk.decode(charset or "ascii", "replace"))
-            except LookupError:
-                out.append(chunk.decode("latin-1"))
+            out.append(decode_bytes(chunk, charset or "ascii", fallback="latin-1"))
         else:
             out.append(chunk)
     return tidy("".join(out))

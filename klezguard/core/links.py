@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from klezguard.core.domains import _list as _suffix_list
 from klezguard.core.domains import org_domain
 from klezguard.core.fetchplan import TEXT_BYTES
+from klezguard.core.headers import decode_bytes
 from klezguard.core.message import Message, Part
 
 MAX_LINKS = 400  # per message; a longer list adds nothing but time
@@ -117,11 +118,7 @@ def userinfo_host(url: str) -> str:
 
 
 def _body_text(part: Part) -> str:
-    data = part.data[:TEXT_BYTES]
-    try:
-        return data.decode(part.charset, "replace")
-    except LookupError:
-        return data.decode("utf-8", "replace")
+    return decode_bytes(part.data[:TEXT_BYTES], part.charset)
 
 
 def _scan_html(source: str, scan: Scan) -> None:

@@ -13,6 +13,7 @@ from functools import cached_property
 from klezguard.core.fetchplan import extension
 from klezguard.core.headers import (
     Address,
+    decode_bytes,
     decode_words,
     first_address,
     message_ids,
@@ -61,10 +62,7 @@ class Part:
 
     def text(self) -> str:
         """The content as text, decoded with the declared charset (never raises)."""
-        try:
-            return self.data.decode(self.charset, "replace")
-        except LookupError:
-            return self.data.decode("utf-8", "replace")
+        return decode_bytes(self.data, self.charset)
 
     @property
     def approx_decoded_size(self) -> int:

@@ -83,12 +83,13 @@ def finding_from(rule: Rule, hit: Hit) -> Finding:
 
 
 def total_score(findings: list[Finding]) -> float:
+    """Medium and high points add up per category under its cap; all low findings together count at most
+    LOW_CAP, below the suspicious mark, so small quirks only ever add context."""
     total = 0.0
     for category in {f.category for f in findings}:
-        in_cat = [f for f in findings if f.category == category]
-        low = min(weights.LOW_CAP, sum(f.score for f in in_cat if f.severity == "low"))
-        rest = sum(f.score for f in in_cat if f.severity != "low")
-        total += min(weights.CATEGORY_CAP.get(category, 10.0), low + rest)
+        rest = sum(f.score for f in findings if f.category == category and f.severity != "low")
+        total += min(weights.CATEGORY_CAP.get(category, 10.0), rest)
+    total += min(weights.LOW_CAP, sum(f.score for f in findings if f.severity == "low"))
     return round(total, 1)
 
 

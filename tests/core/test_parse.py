@@ -93,3 +93,10 @@ def test_addresses():
     assert msg.from_addr.domain == "weber-bau.example"
     assert [a.addr for a in msg.reply_to] == ["x@y.example", "z@w.example"]
     assert msg.null_return_path and msg.return_path is None
+
+
+def test_garbled_charset_names_never_raise():
+    raw = (b"From: a@b.example\nContent-Type: text/html; charset=\"utf\x00-8\"\n\n"
+           b'<a href="http://1.2.3.4/">x</a>')
+    msg = from_bytes(raw)
+    assert "1.2.3.4" in msg.body_html
