@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs (a real Dovecot IMAP server). Installed only when missing and
-# when we are root on a Debian-like system; elsewhere the tests that need them say how to get them.
+# Debian packages the test suite needs: a real Dovecot IMAP server, and Xvfb with a small tray (trayer)
+# plus the two xcb libraries Qt's xcb plugin lacks on a bare machine, for the tray and screenshot tests.
+# Installed only when missing and when we are root on a Debian-like system; elsewhere the tests that need
+# them say how to get them (and under CI=true they fail instead of skipping).
 set -u
+need() { dpkg -s "$1" >/dev/null 2>&1 || packages+=("$1"); }
 packages=()
-command -v dovecot >/dev/null 2>&1 || packages+=(dovecot-imapd)
+if command -v dpkg >/dev/null 2>&1; then
+    for p in dovecot-imapd xvfb trayer libxcb-icccm4 libxcb-keysyms1; do need "$p"; done
+else
+    command -v dovecot >/dev/null 2>&1 || packages+=(dovecot-imapd)
+    command -v Xvfb >/dev/null 2>&1 || packages+=(xvfb trayer)
+fi
 [ ${#packages[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     echo "note: missing ${packages[*]} (install with: sudo apt-get install ${packages[*]}); their tests will be skipped" >&2
