@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint eval bench clean
+.PHONY: demo test lint eval bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,9 +12,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Opens the desktop app on the bundled demo mailbox (a local copy: no account, no network). Without a
+# graphical display it prints the same mailbox as a text report.
 demo: $(STAMP)
-	$(VENV)/bin/klezguard check --sent resources/demo/sent --own-domain brightwater-bakery.com \
-	    --trusted-authserv mx.mailhost-demo.net resources/demo/inbox || true
+	$(VENV)/bin/klezguard --demo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -28,6 +29,12 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_check.py
+	$(PY) benchmarks/bench_scan.py
+	$(PY) benchmarks/bench_gui.py
+
+screenshots: $(STAMP)
+	@scripts/system-deps.sh
+	$(PY) scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

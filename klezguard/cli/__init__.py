@@ -2,6 +2,7 @@
 
 import argparse
 import logging
+import os
 import sys
 
 from klezguard import __version__
@@ -54,8 +55,33 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def _no_display() -> bool:
+    return (sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
+            and not os.environ.get("WAYLAND_DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"))
+
+
 def run_gui(argv: list[str]) -> int:
     """No command: the desktop app. Imported only here, so the command line never needs Qt."""
+    if _no_display():
+        print(_("klezguard: no graphical display here (DISPLAY is not set), so the window cannot open."),
+              file=sys.stderr)
+        if "--demo" in argv:
+            from klezguard.mail.local import demo_source
+
+            demo = demo_source()
+            print(_("Here is the demo mailbox as a text report instead:\n"), file=sys.stderr)
+            args = [*demo.inbox]
+            for path in demo.sent:
+                args += ["--sent", path]
+            for domain in demo.own_domains:
+                args += ["--own-domain", domain]
+            for authserv in demo.trusted_authserv:
+                args += ["--trusted-authserv", authserv]
+            code = main(["check", *args])
+            return 0 if code == 1 else code
+        print(_("On a desktop, run klezguard again there. Commands work anywhere: klezguard --help"),
+              file=sys.stderr)
+        return 2
     try:
         from klezguard.gui.app import main as gui_main
     except ImportError as exc:

@@ -77,6 +77,7 @@ def describe(account_title: str, found: list[tuple[int, Scanned]]) -> Notice:
         reason = next((f.title for f in s.result.findings if f.score > 0), "")
         word = tr("Dangerous message") if level == "threat" else tr("Suspicious message")
         return Notice(f"{word} — {account_title}", f"{sender}\n{s.message.subject}\n{reason}", ids, level)
+    found = sorted(found, key=lambda item: -item[1].result.score)  # the worst first
     threats = sum(1 for _, s in found if s.result.verdict == "threat")
     text = tr("{n} new messages need a look ({t} dangerous).").format(n=len(found), t=threats)
     subjects = "\n".join(f"• {s.message.subject}" for _, s in found[:3])

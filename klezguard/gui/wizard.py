@@ -258,6 +258,7 @@ class AccountWizard(QWizard):
         for page in (self.email_page, self.server_page, self.test_page):
             self.addPage(page)
         self.setButtonText(QWizard.WizardButton.FinishButton, tr("Add account"))
+        self.setMinimumSize(640, 480)
 
     def account(self) -> Account:
         settings = self.server_page.settings()

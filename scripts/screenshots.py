@@ -1,0 +1,82 @@
+"""Takes the README's screenshots of the real app under a virtual X display (Xvfb with a tray):
+the main window with a threat selected, the account wizard, and a notification.
+
+    .venv/bin/python scripts/screenshots.py            # writes docs/screenshots/*.png
+"""
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.gui.xvfb import VirtualDisplay  # noqa: E402
+
+DRIVER = r'''
+import sys, time
+from pathlib import Path
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+out = Path(sys.argv[1])
+
+app = QApplication(["klezguard"])
+from klezguard.gui.app import App
+from klezguard.gui.wizard import AccountWizard
+
+def wait(seconds, until=lambda: False):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and not until():
+        app.processEvents()
+        time.sleep(0.02)
+
+kg = App(app, demo=True)
+w = kg.window
+w.move(0, 0)
+w.resize(1280, 800)
+wait(20, lambda: w.model.rowCount() == 27 and not w.scanning)
+wait(1.5)  # the grouped notification appears
+QGuiApplication.primaryScreen().grabWindow(0).save(str(out / "notification.png"))
+for n, row in enumerate(w.model.rows):
+    if row.subject.startswith("Statement"):
+        w.table.selectRow(n)
+        break
+wait(1.0)
+for view in w.detail.finding_views[:1]:
+    view.toggle.click()
+wait(0.5)
+w.grab().save(str(out / "main-window.png"))
+
+wizard = AccountWizard(w, discover=lambda email: None)
+wizard.email_page.email.setText("maya@brightwater-bakery.com")
+wizard.email_page.password.setText("secret")
+wizard.move(200, 120)
+wizard.show()
+wait(1.0)
+wizard.grab().save(str(out / "wizard.png"))
+wizard.close()
+w.shutdown()
+print("ok")
+'''
+
+
+def main() -> int:
+    out = ROOT / "docs" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as home, VirtualDisplay() as display:
+        env = display.env(PYTHONPATH=str(ROOT), KLEZGUARD_CONFIG_DIR=f"{home}/config",
+                          KLEZGUARD_DATA_DIR=f"{home}/data", HOME=home)
+        proc = subprocess.run([sys.executable, "-c", DRIVER, str(out)], env=env, cwd=ROOT, capture_output=True,
+                              text=True, timeout=120)
+    if proc.returncode != 0 or "ok" not in proc.stdout:
+        print(proc.stdout, proc.stderr, file=sys.stderr)
+        return 1
+    for name in ("main-window.png", "wizard.png", "notification.png"):
+        print(out / name)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
