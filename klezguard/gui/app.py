@@ -26,6 +26,7 @@ from klezguard.mail import credentials
 from klezguard.mail.accounts import AccountStore
 from klezguard.mail.local import LocalMailbox, demo_source
 from klezguard.mail.service import ImapService, LocalService
+from klezguard.rules.engine import prepare
 from klezguard.settings import Settings
 from klezguard.store.db import Store
 
@@ -65,6 +66,7 @@ class App:
     def __init__(self, qapp: QApplication, demo: bool = False, start_hidden: bool = False):
         self.qapp = qapp
         self.demo = demo
+        prepare()  # rules and their libraries load now, not on the scanning thread while the window waits
         self.settings = Settings()
         apply_theme(qapp, self.settings.get("theme"))
         if demo:

@@ -76,7 +76,8 @@ class MainWindow(QMainWindow):
         self.model = MessageTableModel(store, self)
         self._build()
         for service in services.values():
-            self.add_service(service)
+            self.add_service(service, refresh=False)
+        self.model.live = True
         self.refresh()
 
     # --- layout ---------------------------------------------------------------------------------
@@ -217,7 +218,7 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.undo_button)
 
     # --- services and workers ---------------------------------------------------------------------
-    def add_service(self, service) -> None:
+    def add_service(self, service, refresh: bool = True) -> None:
         self.services[service.key] = service
         worker = AccountWorker(service.key, self)
         worker.progress.connect(self._progress)
@@ -231,7 +232,8 @@ class MainWindow(QMainWindow):
         self.workers[service.key] = worker
         folders = tuple({*self.model.filter.quarantine_folders, service.quarantine_folder})
         self.model.filter.quarantine_folders = folders
-        self.refresh()
+        if refresh:
+            self.refresh()
 
     def submit(self, key: str, job: Job) -> Job:
         return self.workers[key].submit(job)

@@ -62,7 +62,8 @@ class MessageTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.store = store
         self.filter = Filter()
-        self.rows: list[Row] = []
+        self._data: list[tuple] = []  # plain tuples: 100,000 of them load fast; Row objects on demand
+        self.live = False  # no SQL until the window is built (each setting would reload otherwise)
         self.sort_column = 3
         self.sort_order = Qt.SortOrder.DescendingOrder
         self._senders: dict[int, str] = {}
@@ -101,10 +102,16 @@ class MessageTableModel(QAbstractTableModel):
         sql += f" ORDER BY {self.SORT_SQL[self.sort_column]} {direction}, id {direction}"
         return sql, args
 
+    @property
+    def rows(self) -> list[Row]:
+        return [Row(*t) for t in self._data]
+
     def reload(self) -> None:
+        if not self.live:
+            return
         sql, args = self.query()
         self.beginResetModel()
-        self.rows = [Row(*r) for r in self.store.query(sql, args)]
+        self._data = self.store.query(sql, args)
         self._senders.clear()
         self.endResetModel()
 
@@ -115,7 +122,7 @@ class MessageTableModel(QAbstractTableModel):
 
     # --- Qt model ---------------------------------------------------------------------------------
     def rowCount(self, parent=None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(self.rows)
+        return 0 if parent is not None and parent.isValid() else len(self._data)
 
     def columnCount(self, parent=None) -> int:
         return 0 if parent is not None and parent.isValid() else len(self.COLUMNS)
@@ -126,8 +133,9 @@ class MessageTableModel(QAbstractTableModel):
         return None
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
-        self.sort_column, self.sort_order = column, order
-        self.reload()
+        if (column, order) != (self.sort_column, self.sort_order) or not self._data:
+            self.sort_column, self.sort_order = column, order
+            self.reload()
 
     def sender(self, row: Row) -> str:
         text = self._senders.get(row.id)
@@ -136,9 +144,9 @@ class MessageTableModel(QAbstractTableModel):
         return text
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or index.row() >= len(self.rows):
+        if not index.isValid() or index.row() >= len(self._data):
             return None
-        row = self.rows[index.row()]
+        row = Row(*self._data[index.row()])
         column = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             if column == 0:
@@ -161,11 +169,11 @@ class MessageTableModel(QAbstractTableModel):
         return None
 
     def row_at(self, index: QModelIndex) -> Row | None:
-        return self.rows[index.row()] if index.isValid() and index.row() < len(self.rows) else None
+        return Row(*self._data[index.row()]) if index.isValid() and index.row() < len(self._data) else None
 
     def index_of(self, row_id: int) -> QModelIndex:
-        for n, row in enumerate(self.rows):
-            if row.id == row_id:
+        for n, row in enumerate(self._data):
+            if row[0] == row_id:
                 return self.index(n, 0)
         return QModelIndex()
 

@@ -77,7 +77,7 @@ def finding_from(rule: Rule, hit: Hit) -> Finding:
         score=weights.points(rule.id, severity),
         title=fill(rule.title, hit.facts),
         explanation=explanation,
-        advice=fill(rule.advice, hit.facts),
+        advice=fill(rule.advice_by_severity.get(severity, rule.advice), hit.facts),
         evidence=hit.evidence,
     )
 
@@ -99,6 +99,29 @@ def verdict_for(score: float) -> str:
     if score >= weights.SUSPICIOUS_AT:
         return "suspicious"
     return "clean"
+
+
+WARM_UP_MAIL = (
+    b"From: PayPal Support <service@paypa1-secure.example>\nTo: a@b.example\nSubject: x\n"
+    b"MIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n\n"
+    b'<a href="http://198.51.100.1/x">https://www.paypal.com/</a><form><input type="password"></form>\n'
+)
+
+
+def prepare() -> None:
+    """Loads every rule, its lazy libraries and tables now. The desktop app calls this at start, so that a
+    first scan on a worker thread does not hold the interpreter for long imports while the window waits."""
+    import importlib
+
+    from klezguard.core.parse import from_bytes
+
+    all_rules()
+    for name in ("oletools.olevba", "oletools.mraptor", "py7zr", "rarfile"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            log.info("optional library %s is missing", name)
+    evaluate(from_bytes(WARM_UP_MAIL), Context(own_domains=frozenset({"b.example"})))
 
 
 def engine_version() -> str:
