@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from klezguard import paths
 from klezguard.errors import KnownError
-from klezguard.gui.dialogs import ErrorDialog, SettingsDialog
+from klezguard.gui.dialogs import AccountDialog, ErrorDialog, SettingsDialog
 from klezguard.gui.icons import app_icon
 from klezguard.gui.mainwindow import MainWindow
 from klezguard.gui.tray import NoticeGrouper, TrayController, TrayNotifier, WindowNotifier
@@ -82,7 +82,8 @@ class App:
                 services[service.key] = service
         self.tray_available = QSystemTrayIcon.isSystemTrayAvailable()
         self.window = MainWindow(self.store, services, keep_in_tray=self.tray_available and not demo,
-                                 add_account=self.add_account, open_settings=self.open_settings)
+                                 add_account=self.add_account, open_settings=self.open_settings,
+                                 edit_account=self.edit_account, remove_account=self.remove_account)
         if demo:
             self.window.setWindowTitle(tr("KlezGuard — demo mailbox (a local copy: nothing leaves this computer)"))
         self.tray = None
@@ -146,6 +147,35 @@ class App:
             QMessageBox.warning(self.window, tr("Password not saved"), exc.text())
             password = wizard.password()  # kept in memory for this session only
         return ImapService(account, self.store, password=password)
+
+    def edit_account(self, key: str):
+        account = AccountStore().get(key)
+        dialog = AccountDialog(account, self.window)
+        if not dialog.exec():
+            return None
+        password = dialog.apply()
+        AccountStore().put(account)
+        if password:
+            try:
+                credentials.set_password(account.key, password)
+                password = None
+            except KnownError as exc:
+                QMessageBox.warning(self.window, tr("Password not saved"), exc.text())
+        return ImapService(account, self.store, password=password or None)
+
+    def remove_account(self, key: str) -> bool:
+        answer = QMessageBox.question(
+            self.window, tr("Remove account"),
+            tr("Remove {key} from KlezGuard? Its saved password is deleted too. Nothing changes on the mail "
+               "server: quarantined mail stays in the quarantine folder.").format(key=key))
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        AccountStore().remove(key)
+        try:
+            credentials.delete_password(key)
+        except KnownError as exc:
+            QMessageBox.warning(self.window, tr("Password not removed"), exc.text())
+        return True
 
     def open_settings(self) -> None:
         if SettingsDialog(self.settings, self.window).exec():

@@ -94,3 +94,52 @@ class SettingsDialog(QDialog):
         if wanted != autostart.is_enabled():
             autostart.enable() if wanted else autostart.disable()
         super().accept()
+
+
+class AccountDialog(QDialog):
+    """Edits a saved account's server settings, watched folders and (optionally) its password."""
+
+    def __init__(self, account, parent=None):
+        from PySide6.QtWidgets import QSpinBox
+
+        super().__init__(parent)
+        self.account = account
+        self.setWindowTitle(tr("Account: {email}").format(email=account.email))
+        form = QFormLayout(self)
+        s = account.server
+        self.host = QLineEdit(s.host)
+        self.port = QSpinBox()
+        self.port.setRange(1, 65535)
+        self.port.setValue(s.port)
+        self.security = QComboBox()
+        for key, label in (("ssl", tr("TLS (recommended)")), ("starttls", "STARTTLS"),
+                           ("plain", tr("No encryption (not safe)"))):
+            self.security.addItem(label, key)
+        self.security.setCurrentIndex(["ssl", "starttls", "plain"].index(s.security))
+        self.user = QLineEdit(s.user)
+        self.cafile = QLineEdit(s.cafile or "")
+        self.allow_plain = QCheckBox(tr("I understand: send my password without encryption"))
+        self.allow_plain.setChecked(account.allow_plain)
+        self.folders = QLineEdit(", ".join(account.folders))
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText(tr("(leave empty to keep the saved one)"))
+        for label, widget in ((tr("Server:"), self.host), (tr("Port:"), self.port), (tr("Security:"), self.security),
+                              (tr("User name:"), self.user), (tr("Certificate file:"), self.cafile),
+                              ("", self.allow_plain), (tr("Watched folders:"), self.folders),
+                              (tr("New password:"), self.password)):
+            widget.setAccessibleName(label.rstrip(":") or self.allow_plain.text())
+            form.addRow(label, widget)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def apply(self) -> str:
+        """Writes the fields into the account; returns the new password ('' = unchanged)."""
+        s = self.account.server
+        s.host, s.port, s.security = self.host.text().strip(), self.port.value(), self.security.currentData()
+        s.user, s.cafile = self.user.text().strip(), self.cafile.text().strip() or None
+        self.account.allow_plain = self.allow_plain.isChecked() and s.security == "plain"
+        self.account.folders = [f.strip() for f in self.folders.text().split(",") if f.strip()] or ["INBOX"]
+        return self.password.text()

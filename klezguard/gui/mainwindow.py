@@ -58,7 +58,9 @@ class MainWindow(QMainWindow):
     tray_hint_needed = Signal()  # the window was closed for the first time and KlezGuard stays in the tray
 
     def __init__(self, store: Store, services: dict, keep_in_tray: bool = False,
-                 add_account: Callable[[], object] | None = None, open_settings: Callable[[], None] | None = None):
+                 add_account: Callable[[], object] | None = None, open_settings: Callable[[], None] | None = None,
+                 edit_account: Callable[[str], object] | None = None,
+                 remove_account: Callable[[str], bool] | None = None):
         super().__init__()
         self.store = store
         self.services: dict = {}
@@ -67,6 +69,8 @@ class MainWindow(QMainWindow):
         self.keep_in_tray = keep_in_tray
         self.add_account_callback = add_account
         self.open_settings_callback = open_settings
+        self.edit_account_callback = edit_account
+        self.remove_account_callback = remove_account
         self.quitting = False
         self.last_moved: list[tuple[str, int]] = []
         self.running: dict[int, Job] = {}
@@ -87,6 +91,8 @@ class MainWindow(QMainWindow):
         self.nav.setAccessibleName(tr("Views and accounts"))
         self.nav.setMinimumWidth(220)
         self.nav.currentItemChanged.connect(self._nav_changed)
+        self.nav.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.nav.customContextMenuRequested.connect(self._nav_menu)
 
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -344,6 +350,50 @@ class MainWindow(QMainWindow):
             view = "quarantine" if key[2] in self.model.filter.quarantine_folders else "all"
             self._reload(view=view, account=key[1], folder=key[2])
         self.detail.show_row(None)
+
+    def _nav_menu(self, pos) -> None:
+        item = self.nav.itemAt(pos)
+        key = item.data(0, Qt.ItemDataRole.UserRole) if item else None
+        if not key or key[0] != "account" or key[1].startswith("local:"):
+            return
+        menu = QMenu(self)
+        menu.addAction(tr("Edit account…"), lambda: self.edit_account(key[1]))
+        menu.addAction(tr("Remove account…"), lambda: self.remove_account(key[1]))
+        menu.exec(self.nav.viewport().mapToGlobal(pos))
+
+    def edit_account(self, key: str) -> None:
+        if self.edit_account_callback:
+            service = self.edit_account_callback(key)
+            if service is not None:
+                self.remove_service(key)
+                self.add_service(service)
+                self.scan_all()
+
+    def remove_account(self, key: str) -> None:
+        if self.remove_account_callback and self.remove_account_callback(key):
+            self.remove_service(key)
+            with self.store.transaction() as db:
+                db.execute("DELETE FROM messages WHERE account=?", (key,))
+            self.refresh()
+
+    def remove_service(self, key: str) -> None:
+        watcher = self.watchers.pop(key, None)
+        if watcher is not None:
+            watcher.stop()
+        worker = self.workers.pop(key, None)
+        if worker is not None:
+            worker.stop()
+        service = self.services.pop(key, None)
+        if service is not None:
+            self.submit_close(service)
+        self.scanning.discard(key)
+
+    @staticmethod
+    def submit_close(service) -> None:
+        try:
+            service.close()
+        except Exception:  # noqa: BLE001 - a connection that is already gone
+            log.debug("closing %s failed", getattr(service, "key", "?"))
 
     def select_view(self, view: str) -> None:
         for i in range(self.nav.topLevelItemCount()):

@@ -1,0 +1,42 @@
+"""Accounts in the app: loaded at start and scanned against the real Dovecot, edited, and removed with
+their keyring entry."""
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from klezguard.gui.app import App
+from klezguard.gui.dialogs import AccountDialog
+from klezguard.mail import credentials
+from klezguard.mail.accounts import Account, AccountStore, ServerSettings
+from tests.gui.conftest import idle
+from tests.mailfactory import build
+
+
+def test_start_edit_and_remove_an_account(qtbot, imap_server, imap, isolated_user_dirs, monkeypatch):
+    imap.select_folder("INBOX")
+    uids = imap.search("ALL")
+    if uids:
+        imap.delete_messages(uids)
+        imap.expunge()
+    imap.append("INBOX", build(subject="Hello from the test"))
+    account = Account(imap_server.user, ServerSettings(imap_server.host, imap_server.ssl_port, "ssl",
+                                                       cafile=imap_server.cafile))
+    AccountStore().put(account)
+    credentials.set_password(account.key, imap_server.password)
+    app = App(QApplication.instance())
+    window = app.window
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: idle(window) and window.model.rowCount() == 1, timeout=15000)
+    assert window.model.rows[0].subject == "Hello from the test"
+
+    dialog = AccountDialog(AccountStore().get(account.key), window)
+    dialog.folders.setText("INBOX, Archive")
+    dialog.apply()
+    AccountStore().put(dialog.account)
+    assert AccountStore().get(account.key).folders == ["INBOX", "Archive"]
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    window.remove_account(account.key)
+    assert AccountStore().load() == []
+    assert isolated_user_dirs.get_password("KlezGuard", account.key) is None
+    assert window.model.rowCount() == 0 and account.key not in window.services
+    window.shutdown()
