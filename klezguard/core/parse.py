@@ -202,13 +202,13 @@ def from_partial(
         return Message([], [], "text/plain", {}, [f"Unparseable: {type(exc).__name__}"], True, size)
     parts = []
     for info in structure:
-        shim = _synthetic_headers(info)
         content_type = info.content_type.lower()
         encoded = fetched.get(info.part_id, b"")
         complete = len(encoded) >= info.size
         encoding = (info.encoding or "").lower() if content_type != "message/rfc822" else "7bit"
         data = decode_transfer(encoded, encoding, truncated=not complete)
-        filename = _filename(shim)
+        named = any(k.lower().startswith(("filename", "name")) for k in (*info.params, *info.disposition_params))
+        filename = _filename(_synthetic_headers(info)) if named else ""
         limit = decoded_bytes_needed(content_type, filename)
         parts.append(
             Part(
