@@ -72,3 +72,16 @@ def imap(imap_server):
         client.logout()
     except Exception:  # noqa: BLE001 - the server may already have dropped us
         pass
+
+
+@pytest.fixture
+def empty_mailbox(imap):
+    """The test account with an empty INBOX and no quarantine folder; returns the `imap` connection."""
+    imap.select_folder("INBOX")
+    uids = imap.search("ALL")
+    if uids:
+        imap.delete_messages(uids)
+        imap.expunge()
+    if imap.folder_exists("KlezGuard Quarantine"):
+        imap.delete_folder("KlezGuard Quarantine")
+    return imap

@@ -11,13 +11,8 @@ from tests.gui.conftest import idle
 from tests.mailfactory import build
 
 
-def test_start_edit_and_remove_an_account(qtbot, imap_server, imap, isolated_user_dirs, monkeypatch):
-    imap.select_folder("INBOX")
-    uids = imap.search("ALL")
-    if uids:
-        imap.delete_messages(uids)
-        imap.expunge()
-    imap.append("INBOX", build(subject="Hello from the test"))
+def test_start_edit_and_remove_an_account(qtbot, imap_server, empty_mailbox, isolated_user_dirs, monkeypatch):
+    empty_mailbox.append("INBOX", build(subject="Hello from the test"))
     account = Account(imap_server.user, ServerSettings(imap_server.host, imap_server.ssl_port, "ssl",
                                                        cafile=imap_server.cafile))
     AccountStore().put(account)

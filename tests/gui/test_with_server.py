@@ -25,15 +25,8 @@ CLEAN = build(subject="Lunch", message_id="<lunch@gui.example>")
 
 
 @pytest.fixture
-def server_window(qtbot, imap_server, imap, store):
-    imap.select_folder("INBOX")
-    uids = imap.search("ALL")
-    if uids:
-        imap.delete_messages(uids)
-        imap.expunge()
-    if imap.folder_exists("KlezGuard Quarantine"):
-        imap.delete_folder("KlezGuard Quarantine")
-    imap.multiappend("INBOX", [CLEAN, KLEZ, ODD_BUT_SIGNED])
+def server_window(qtbot, imap_server, empty_mailbox, store):
+    empty_mailbox.multiappend("INBOX", [CLEAN, KLEZ, ODD_BUT_SIGNED])
     account = Account(imap_server.user, ServerSettings(imap_server.host, imap_server.port, "plain", imap_server.user),
                       allow_plain=True, trusted_authserv=[AUTHSERV])
     service = ImapService(account, store, password=imap_server.password)

@@ -15,16 +15,9 @@ CLEAN = build(subject="Lunch", message_id="<lunch@test.example>")
 
 
 @pytest.fixture
-def inbox(imap):
-    imap.select_folder("INBOX")
-    uids = imap.search("ALL")
-    if uids:
-        imap.delete_messages(uids)
-        imap.expunge()
-    if imap.folder_exists("KlezGuard Quarantine"):
-        imap.delete_folder("KlezGuard Quarantine")
-    imap.multiappend("INBOX", [CLEAN, KLEZ])
-    return imap
+def inbox(empty_mailbox):
+    empty_mailbox.multiappend("INBOX", [CLEAN, KLEZ])
+    return empty_mailbox
 
 
 def server_args(server):

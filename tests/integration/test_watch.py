@@ -46,21 +46,11 @@ def next_event(events, kind, timeout=5):
             return event
 
 
-@pytest.fixture
-def empty_inbox(imap):
-    imap.select_folder("INBOX")
-    uids = imap.search("ALL")
-    if uids:
-        imap.delete_messages(uids)
-        imap.expunge()
-    return imap
-
-
 @pytest.mark.parametrize("poll", [False, True], ids=["IDLE", "polling"])
-def test_new_message_is_reported(imap_server, empty_inbox, tmp_path, poll):
+def test_new_message_is_reported(imap_server, empty_mailbox, tmp_path, poll):
     events, stop, thread = start(imap_server, Store(tmp_path / "s.sqlite3"), poll=poll)
     next_event(events, "watching")
-    empty_inbox.append("INBOX", KLEZ)
+    empty_mailbox.append("INBOX", KLEZ)
     event = next_event(events, "new", timeout=4)
     assert event.scanned.message.subject == "Your statement"
     assert event.scanned.result.verdict == "threat"
@@ -69,12 +59,12 @@ def test_new_message_is_reported(imap_server, empty_inbox, tmp_path, poll):
     assert not thread.is_alive()
 
 
-def test_dropped_connection_is_reported_and_watching_resumes(imap_server, empty_inbox, tmp_path):
+def test_dropped_connection_is_reported_and_watching_resumes(imap_server, empty_mailbox, tmp_path):
     relay = CuttingRelay(imap_server.port)
     events, stop, thread = start(imap_server, Store(tmp_path / "s.sqlite3"), port=relay.port)
     next_event(events, "watching")
     relay.arm(1, "before")  # the next command (DONE or a scan) dies
-    empty_inbox.append("INBOX", KLEZ)
+    empty_mailbox.append("INBOX", KLEZ)
     error = next_event(events, "error")
     assert "lost" in error.text or "connection" in error.text.lower()
     relay.disarm()

@@ -15,7 +15,7 @@ from importlib import resources
 import pytest
 
 from klezguard.core.filetypes import double_extension, risky_table, sniff
-from tests.mailfactory import build, check, rules
+from tests.mailfactory import auth, build, check, context, rules
 
 # --- inert payloads -----------------------------------------------------------------------------------
 
@@ -767,3 +767,106 @@ def test_hostile_markup_costs_little():
         start = time.perf_counter()
         check(attach("page.html", "text/html", page))
         assert time.perf_counter() - start < 1.0
+
+
+# --- wording: articles and what the content is ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("OneNote file", "a OneNote file"),
+        ("SVG picture", "an SVG picture"),
+        ("HTML file", "an HTML file"),
+        ("MSI file", "an MSI file"),
+        ("RAR archive", "a RAR archive"),
+        ("PDF document", "a PDF document"),
+        ("Excel add-in", "an Excel add-in"),
+        ("unusual archive", "an unusual archive"),
+        ("Windows program", "a Windows program"),
+        ("mp4 file", "an mp4 file"),
+        ("user guide", "a user guide"),
+        ("hour-long video", "an hour-long video"),
+    ],
+)
+def test_article_goes_by_sound(label, expected):
+    from klezguard.rules.attachments import _a
+
+    assert _a(label) == expected
+
+
+def test_onenote_file_gets_the_right_article():
+    data = bytes.fromhex("e4525c7b8cd8a74daeb15378d02996d3") + b"\x00" * 300
+    f = one(check(attach("DeliveryNote.one", "application/octet-stream", data)), "attachment.dangerous_type")
+    assert "is a OneNote file" in f.explanation and "an OneNote" not in f.explanation + f.title
+    assert f.evidence["Content"] == "OneNote file"
+
+
+def test_office_file_content_is_named_for_people():
+    vba = ole_with_macro('Sub FormatTable()\n  Range("A1").Bold = True\nEnd Sub\n', lure=False)
+    data = zip_of({**XLSX_PARTS, "xl/vbaProject.bin": vba})
+    f = one(check(attach("Prices.xlsm", "application/vnd.ms-excel.sheet.macroEnabled.12", data)),
+            "attachment.office_macro")
+    assert f.evidence["Content"] == "Office file (zip-based)"
+
+
+def test_zip_archive_and_opendocument_labels():
+    assert sniff(zip_of({"Invoice.pdf": b"%PDF-1.4"})).label == "zip archive"
+    bio = io.BytesIO()
+    with zipfile.ZipFile(bio, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<office:document-content/>")
+    assert sniff(bio.getvalue()).label == "OpenDocument file (zip-based)"
+    assert sniff(zip_of({"_rels/.rels": b"<Relationships/>", "word/document.xml": b"<w/>"})).label == (
+        "Office file (zip-based)"
+    )
+
+
+# --- secure-message envelopes: real ones post to the secure-mail service ------------------------------
+
+_ENVELOPE = (
+    '<html><head><title>Secure Message</title><script>function go(){{document.forms[0].submit();}}</script></head>'
+    '<body><form action="{action}" method="post"><p>Enter your password to open this secure message.</p>'
+    '<input type="hidden" name="key" value="Xy1"><input type="password" name="password">'
+    '<button onclick="go()">Open</button></form>{extra}</body></html>'
+)
+
+
+def envelope_mail(action="https://res.cisco.com/websafe/decrypt", extra="", confirmed=True):
+    page = _ENVELOPE.format(action=action, extra=extra).encode()
+    headers = [("Authentication-Results", auth(domain="carver-law.example"))] if confirmed else []
+    return build(
+        from_="Conveyancing <secure@carver-law.example>",
+        subject="[SECURE] Completion statement",
+        body="You have received a secure message. Open the attachment to read it.\n",
+        attachments=[("securedoc_20261102.html", "text/html", page)],
+        headers=headers,
+    )
+
+
+def test_secure_envelope_from_a_confirmed_sender_to_a_known_service_is_medium():
+    result = check(envelope_mail(), context())
+    f = one(result, "attachment.active_html")
+    assert f.severity == "medium"
+    assert "cisco.com, a known service for secure mail" in f.explanation
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "why"),
+    [
+        ({"confirmed": False}, "sender not confirmed"),
+        ({"action": "https://cisco-secure-msg.example.net/decrypt"}, "posts elsewhere"),
+        ({"extra": '<img src="https://collect.example.net/p.gif">'}, "names another site"),
+    ],
+)
+def test_secure_envelope_otherwise_stays_high_with_the_innocent_case_named(kwargs, why):
+    f = one(check(envelope_mail(**kwargs), context()), "attachment.active_html")
+    assert f.severity == "high", why
+    assert "Some banks and law firms send real secure messages" in f.explanation
+    assert "known service for secure mail" not in f.explanation
+
+
+def test_login_page_that_is_no_envelope_gets_no_envelope_note():
+    page = b'<html><form action="https://res.cisco.com/x"><input type="password"></form></html>'
+    f = one(check(attach("Login.html", "text/html", page)), "attachment.active_html")
+    assert f.severity == "high" and "secure messages" not in f.explanation

@@ -561,7 +561,7 @@ EXPECTED = {
     "virus_trend": (bounces.VIRUS, "av", False, True, True),
     "virus_to_you": (bounces.VIRUS, "av", True, True, True),
     "complaint_reply": (bounces.COMPLAINT, "strong", True, False, True),
-    "complaint_new": (bounces.COMPLAINT, "strong", False, False, False),
+    "complaint_new": (bounces.COMPLAINT, "weak", False, False, False),
     "ooo_german": (bounces.AUTOREPLY, "autoreply", True, False, True),
     "ooo_no_refs": (bounces.AUTOREPLY, "autoreply", False, False, True),
     "mdn": (bounces.RECEIPT, "mdn", True, False, False),
@@ -752,11 +752,24 @@ def test_parcel_notification_is_not_a_bounce():
         "I think your computer has a virus.",
         "You sent me an infected attachment!",
         "Your email contained a virus.",
-        "Please stop sending me these emails.",
-        "Why do you keep sending me this?",
         "I received a virus from your address this morning.",
         "Your account has been hacked, I guess.",
         "My antivirus caught your attachment.",
+        "I think your email has been hacked.",
+        "Looks like your email account might have been compromised.",
+        "You've been hacked, mate.",
+        "Someone is using your email address to send junk.",
+        # German, French, Italian, Spanish, Dutch
+        "Ich glaube, Ihr E-Mail-Konto wurde gehackt.",
+        "Sie haben mir einen Virus geschickt!",
+        "Je pense que votre adresse e-mail a été piratée.",
+        "Vous m'avez envoyé un virus.",
+        "Credo che la tua casella di posta sia stata hackerata.",
+        "Mi hai mandato un virus!",
+        "Creo que tu cuenta de correo ha sido hackeada.",
+        "Me has enviado un virus.",
+        "Ik denk dat uw e-mailadres is gehackt.",
+        "U heeft me een virus gestuurd.",
     ],
 )
 def test_complaint_wordings(body):
@@ -835,3 +848,152 @@ def test_security_newsletter_from_a_scanner_vendor_is_not_a_notice():
         headers=[("List-Unsubscribe", "<mailto:leave@virusbulletin.example>"), ("Auto-Submitted", "auto-generated")],
     )
     assert both_views(raw) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Please stop sending me these emails.",
+        "Why do you keep sending me this?",
+        "I never signed up for this. Remove me from your list.",
+        "Bitte entfernen Sie mich aus Ihrem Verteiler.",
+        "Arrêtez de m'envoyer ces messages.",
+        "Cancellatemi dalla lista, grazie.",
+        "Dejen de enviarme correos, por favor.",
+        "Hou op met mailen, ik ken u niet.",
+    ],
+)
+def test_weak_complaints_in_several_languages(body):
+    # What people also say to a newsletter: only "weak", never a strong complaint.
+    raw = build(subject="Re: questionnaire", headers=[("In-Reply-To", ORIG_ID)], body=f"{body}\n")
+    notice = both_views(raw)
+    assert (notice.kind, notice.fmt) == (bounces.COMPLAINT, "weak") and not notice.hacked
+
+
+def test_hacked_complaint_without_reference_names_your_address():
+    raw = build(
+        from_="Kevin Dale <kevin@dale-roofing.example>",
+        subject="odd mail from your address?",
+        body=f"Hi, I have never dealt with you but got a mail from {OWNER} with Invoice_88.zip.\n"
+        "I think your email has been hacked.\nKevin\n",
+    )
+    notice = both_views(raw)
+    assert (notice.kind, notice.fmt, notice.hacked) == (bounces.COMPLAINT, "strong", True)
+    assert notice.original.from_addr.addr == OWNER and notice.candidate_ids == []
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        # Phishing says the same words, but not that a mail came from you.
+        ("Security alert", "Your email account has been compromised. Verify your password here today.\n"),
+        ("Hello", "Has your email been hacked? Most people never find out. Read our guide.\n"),
+        # A signature line about virus checks.
+        ("Lunch", "See you at noon.\n--\nThis email has been checked for viruses by Avast.\n"),
+    ],
+)
+def test_hacked_words_without_a_mail_from_you_are_no_complaint(subject, body):
+    assert both_views(build(subject=subject, body=body)) is None
+
+
+def test_newsletter_about_hacked_accounts_is_no_complaint():
+    raw = build(
+        from_="Safety Tips <news@tips.example>", subject="Is your email hacked?",
+        body=f"Your email may have been hacked if friends get mail from {OWNER} you never sent.\n",
+        headers=[("List-Unsubscribe", "<mailto:leave@tips.example>")],
+    )
+    assert both_views(raw) is None
+
+
+# --- notices in other languages --------------------------------------------------------------------
+
+_FOREIGN_VIRUS = {
+    "de": (
+        "Virus gefunden in Ihrer Nachricht",
+        "Sehr geehrte Damen und Herren,\n\nin einer Nachricht von {owner} an {to} wurde ein Virus gefunden.\n\n"
+        "Virus: W32/Klez.H@mm\nBetreff: {subject}\nDatum: 02.11.2026\n\nDie Nachricht wurde nicht zugestellt.\n",
+    ),
+    "fr": (
+        "Virus détecté dans votre message",
+        "Bonjour,\n\nUn virus a été détecté dans votre message.\n\nDe : {owner}\nÀ : {to}\nObjet : {subject}\n"
+        "Virus : W32/Klez.H@mm\n\nLe message n'a pas été remis.\n",
+    ),
+    "it": (
+        "Virus rilevato nel suo messaggio",
+        "Gentile utente,\n\nnel suo messaggio è stato rilevato un virus.\n\nDa: {owner}\nA: {to}\n"
+        "Oggetto: {subject}\nVirus: W32/Klez.H@mm\n",
+    ),
+    "es": (
+        "Virus detectado en su mensaje",
+        "Estimado usuario,\n\nse ha detectado un virus en su mensaje.\n\nDe: {owner}\nPara: {to}\n"
+        "Asunto: {subject}\nVirus: W32/Klez.H@mm\n",
+    ),
+    "nl": (
+        "Virus gevonden in uw bericht",
+        "Beste,\n\nin uw bericht is een virus gevonden.\n\nVan: {owner}\nAan: {to}\nOnderwerp: {subject}\n"
+        "Virus: W32/Klez.H@mm\n",
+    ),
+}
+
+
+def foreign_virus(lang, owner=OWNER, to=ORIG_TO):
+    subject, body = _FOREIGN_VIRUS[lang]
+    return build(
+        from_="MailScanner <mailscanner@far-away.example>",
+        subject=subject,
+        body=body.format(owner=owner, to=to, subject=ORIG_SUBJECT),
+        headers=[("Auto-Submitted", "auto-generated")],
+    )
+
+
+@pytest.mark.parametrize("lang", sorted(_FOREIGN_VIRUS))
+def test_virus_warning_in_other_languages(lang):
+    notice = both_views(foreign_virus(lang))
+    assert (notice.kind, notice.direction) == (bounces.VIRUS, "from_you")
+    assert notice.virus == "W32/Klez.H@mm"
+    assert notice.original.from_addr.addr == OWNER
+    assert ORIG_TO in notice.original_recipients
+    if lang != "de":
+        assert notice.original.subject == ORIG_SUBJECT
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("VIRUS in einer an Sie gerichteten Nachricht", "In einer an Sie gerichteten Nachricht wurde ein Virus "
+         "gefunden."),
+        ("Virus détecté", "Un virus a été détecté dans un message qui vous était destiné."),
+    ],
+)
+def test_virus_stopped_on_the_way_to_you_in_other_languages(subject, body):
+    raw = build(from_="MailScanner <mailscanner@provider-test.example>", subject=subject, body=body + "\n",
+                headers=[("Auto-Submitted", "auto-generated")])
+    assert both_views(raw).direction == "to_you"
+
+
+def test_german_bounce_quotes_fields_in_german():
+    raw = (
+        f"Return-Path: <>\nFrom: Mail-Zustellsystem <postmaster@far-away.example>\nTo: {OWNER}\n"
+        f"Subject: Unzustellbar: {ORIG_SUBJECT}\nContent-Type: text/plain; charset=utf-8\n\n"
+        "Ihre Nachricht konnte nicht zugestellt werden.\n\n"
+        f"-----Ursprüngliche Nachricht-----\nVon: Owner <{OWNER}>\nAn: {ORIG_TO}\nBetreff: {ORIG_SUBJECT}\n"
+        f"Gesendet: Montag, 2. November 2026 09:38\nMessage-ID: {ORIG_ID}\n"
+    ).encode()
+    notice = both_views(raw)
+    assert notice.kind == bounces.BOUNCE and notice.candidate_ids == [ORIG_KEY]
+    assert notice.original.from_addr.addr == OWNER and notice.original.to == [ORIG_TO]
+    assert notice.original.subject == ORIG_SUBJECT and notice.original.date.startswith("Montag")
+
+
+def test_signers_of_a_text_copy():
+    raw = sample(
+        "exim",
+        returned_extra="DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed;\n\td=mailgun.example; s=k1; bh=x; b=y\n",
+    )
+    assert both_views(raw).original.signers == ["mailgun.example"]
+
+
+def test_relay_names_of_the_returned_copy():
+    assert both_views(sample("dsn_postfix")).original.relays == ["user"]  # "(HELO User)"
+    exim = sample("exim", returned_extra="Received: from [177.54.12.9] (helo=PC-USER)\n\tby smtp.far-away.example\n")
+    assert "pc-user" in both_views(exim).original.relays

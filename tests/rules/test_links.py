@@ -97,9 +97,9 @@ def test_ip_forms_browsers_accept(host, ip):
     ("url", "host"),
     [
         ("https://www.google.com/url?q=https://shop.example.com/x&sa=D", "shop.example.com"),
-        ("https://l.facebook.com/l.php?u=https%3A%2F%2Fyoutube.sdra.example%2F%3Ffbclid%3Dx", "youtube.sdra.example"),
-        ("https://urldefense.proofpoint.com/v2/url?u=https-3A__files.ettus.example_manual&d=x", "files.ettus.example"),
-        ("https://urldefense.com/v3/__https:/kb.ettus.example/page__;Iw!!abc", "kb.ettus.example"),
+        ("https://l.facebook.com/l.php?u=https%3A%2F%2Flive.conf.example%2F%3Ffbclid%3Dx", "live.conf.example"),
+        ("https://urldefense.proofpoint.com/v2/url?u=https-3A__files.kstl.example_manual&d=x", "files.kstl.example"),
+        ("https://urldefense.com/v3/__https:/kb.kestrel.example/page__;Iw!!abc", "kb.kestrel.example"),
         ("https://eur01.safelinks.protection.outlook.com/?url=https%3A%2F%2Fwww.bank.example%2F&data=1",
          "www.bank.example"),
         ("https://url.za.m.mimecastprotect.com/s/H9mfC?domain=github.com", "github.com"),
@@ -147,6 +147,10 @@ def test_redirect_to_another_site_than_shown_is_caught():
         '<a href="https://click.shop.example.co.uk/ls/click?upn=abc">Shop now</a>',  # a call to action
         '<a href="https://shop.us5.list-manage.com/track/click?u=1&id=2">www.partner.example.com</a>',
         '<a href="https://u123.ct.sendgrid.net/ls/click?upn=xyz">https://www.partner.example.com/</a>',
+        # ActiveCampaign, Klaviyo and Zoho Campaigns click counters
+        '<a href="https://shop.lt.acemlnb.com/Prod/link-tracker?redirectUrl=aHR0cHM&a=65">www.shop.example.co.uk</a>',
+        '<a href="https://trk.klclick3.com/ls/click?upn=abc">https://www.shop.example.co.uk/</a>',
+        '<a href="https://zc.maillist-manage.eu/click/1a2b3c">www.shop.example.co.uk</a>',
         '<a href="https://www.google.com/url?q=https://www.partner.example.com/&sa=D">www.partner.example.com</a>',
         '<a href="https://urldefense.com/v3/__https:/kb.partner.example.com/x__;!!a">https://kb.partner.example.com/x</a>',
         '<a href="https://www.paypal.co.uk/signin">www.paypal.com</a>',  # one brand, two countries
@@ -228,10 +232,10 @@ def test_link_to_brand_lookalike():
 
 
 def test_link_to_lookalike_of_own_domain_in_punycode():
-    ctx = context(own_domains=("harbourline-joinery.co.uk",))
-    mail = build(body="Log in: https://xn--harburline-joinery-g4o.co.uk/webmail\n")
+    ctx = context(own_domains=("brightwater-joinery.co.uk",))
+    mail = build(body="Log in: https://xn--brightwter-joinery-xwo.co.uk/webmail\n")
     f = one(check(mail, ctx), "link.lookalike_domain")
-    assert f.evidence["Domain (punycode)"] == "xn--harburline-joinery-g4o.co.uk"
+    assert f.evidence["Domain (punycode)"] == "xn--brightwter-joinery-xwo.co.uk"
     assert "your own domain" in f.explanation
 
 
@@ -240,7 +244,10 @@ def test_link_to_lookalike_of_own_domain_in_punycode():
     [
         ("PayPal <service@paypal.com>", "See https://www.paypal-offers.com/summer\n"),  # a brand's own campaign
         ("Anna <anna@weber-bau.example>", "Our site: https://www.paypal.com/ and https://www.dhl.de/\n"),
-        ("Fan <fan@example.org>", "Watch https://youtube.sdra.io/live\n"),
+        ("Gareth <gareth@kestrel.example>", "Our stand: https://dhl.kestrel-logistics.com/\n"),  # a customer's host
+        ("Revolt Studio <hello@revolt.com>", "Shop at https://revolt.com/new\n"),
+        ("Ana <ana@example.org>", "See https://zoominfo.com/c/acme and https://www.hellosign.com/\n"),
+        ("Ana <ana@example.org>", "Docs: https://paypay.ne.jp/help/\n"),
         ("Bakery <hi@applevalleybakery.com>", "Order at https://applevalleybakery.com/\n"),
         ("Lookalike <x@paypa1.com>", "Pay at https://paypa1.com/pay\n"),  # the sender's domain: sender rules
     ],
@@ -284,3 +291,83 @@ def test_site_name_before_an_at_sign_is_caught():
 def test_user_name_in_a_link_is_quiet_when_it_is_no_site():
     mail = build(body="Clone it: https://anna@git.example.com/repo.git\n")
     assert not findings(check(mail), "link.text_mismatch")
+
+
+# --- newsletters through a click counter nobody listed --------------------------------------------------------
+NEWS_AUTH = auth(dkim_domain="esp-unknown.example", mailfrom="bounce.esp-unknown.example", dmarc="none",
+                 domain="shop.example.co.uk")
+NEWS_LINK = '<a href="https://t.esp-unknown.example/c/8Hq2x">www.shop.example.co.uk</a>'
+
+
+def test_newsletter_showing_its_own_site_through_an_unknown_counter_is_low():
+    mail = html_mail(NEWS_LINK, from_="Shop <news@shop.example.co.uk>",
+                     headers=[("Authentication-Results", NEWS_AUTH),
+                              ("List-Unsubscribe", "<https://t.esp-unknown.example/unsub/1>")])
+    f = one(check(mail), "link.text_mismatch")
+    assert f.severity == "low"
+    assert "newsletter that shows its own site, www.shop.example.co.uk" in f.explanation
+    assert "type it into your browser" in f.advice
+
+
+def test_the_same_link_without_newsletter_signs_stays_medium():
+    mail = html_mail(NEWS_LINK, from_="Shop <news@shop.example.co.uk>",
+                     headers=[("Authentication-Results", NEWS_AUTH)])
+    assert one(check(mail), "link.text_mismatch").severity == "medium"
+
+
+def test_a_newsletter_showing_a_known_brand_over_another_site_stays_high():
+    mail = html_mail('<a href="https://t.esp-unknown.example/c/8Hq2x">www.paypal.com</a>',
+                     from_="Shop <news@shop.example.co.uk>",
+                     headers=[("Authentication-Results", NEWS_AUTH),
+                              ("List-Unsubscribe", "<https://t.esp-unknown.example/unsub/1>")])
+    assert one(check(mail), "link.text_mismatch").severity == "high"
+
+
+def test_a_newsletter_whose_link_carries_another_site_is_not_excused():
+    link = '<a href="https://t.esp-unknown.example/c?u=https%3A%2F%2Fevil.example.top%2Flogin">www.shop.example.co.uk</a>'
+    mail = html_mail(link, from_="Shop <news@shop.example.co.uk>",
+                     headers=[("Authentication-Results", NEWS_AUTH),
+                              ("List-Unsubscribe", "<https://t.esp-unknown.example/unsub/1>")])
+    f = one(check(mail), "link.text_mismatch")
+    assert f.severity == "medium"
+    assert "evil.example.top" in f.title
+
+
+# --- brand names put in front of other domains, in links ----------------------------------------------------------
+def test_link_with_a_brand_in_front_of_another_domain_is_medium():
+    mail = html_mail('<a href="https://royalmail.redelivery-fee.top/rebook">Re-book delivery</a>',
+                     from_="Parcel Team <notice@parcel-update.example>")
+    f = one(check(mail), "link.lookalike_domain")
+    assert f.severity == "medium"
+    assert f.title == "A link goes to royalmail.redelivery-fee.top, made to look like royalmail.com"
+    assert "The real domain is redelivery-fee.top" in f.explanation
+    assert f.evidence["Trick"] == "brand subdomain"
+
+
+def test_link_with_a_brand_in_front_is_high_when_the_mail_claims_the_brand():
+    mail = html_mail('<a href="https://royalmail.redelivery-fee.top/rebook">Pay the Royal Mail fee</a>',
+                     from_="Parcel Team <notice@parcel-update.example>")
+    f = one(check(mail), "link.lookalike_domain")
+    assert f.severity == "high"
+    assert "says it is from Royal Mail" in f.explanation
+    mail = build(from_="PayPal <service@k7pq2zx9.example>",
+                 body="Confirm your details: https://paypal.secure-login.top/confirm\n")
+    assert one(check(mail), "link.lookalike_domain").severity == "high"
+
+
+def test_address_shared_openly_in_a_list_discussion_is_low():
+    mail = build(from_="Kim <kim@uni.example.edu>", headers=[("List-Id", "<users.lists.example.org>")],
+                 body="The talks are streamed at https://youtube.streaming-fans.example/live today.\n")
+    f = one(check(mail), "link.lookalike_domain")
+    assert f.severity == "low"
+    assert "mailing list" in f.explanation
+
+
+def test_typo_link_counts_only_when_the_mail_names_the_brand():
+    quiet = build(from_="Ana <ana@example.org>", body="New shop: https://revolutt.com/shop\n")
+    assert not findings(check(quiet), "link.lookalike_domain")
+    named = build(from_="Ana <ana@example.org>", subject="Your Revolut card",
+                  body="Unlock it at https://revolutt.com/unlock\n")
+    assert one(check(named), "link.lookalike_domain").severity == "medium"
+    mail = html_mail('<a href="https://revolutt.com/unlock">Unlock your Revolut card</a>')
+    assert one(check(mail), "link.lookalike_domain").severity == "high"
