@@ -139,6 +139,9 @@ class App:
             return None
         account = wizard.account()
         account.quarantine_folder = self.settings.get("quarantine_folder")
+        for folder in self.settings.get("watched_folders"):
+            if folder not in account.folders and folder != "INBOX":
+                account.folders.append(folder)
         AccountStore().put(account)
         try:
             credentials.set_password(account.key, wizard.password())
@@ -178,9 +181,22 @@ class App:
         return True
 
     def open_settings(self) -> None:
-        if SettingsDialog(self.settings, self.window).exec():
-            apply_theme(self.qapp, self.settings.get("theme"))
-            self.grouper.level = self.settings.get("notify_level")
+        before = (self.settings.get("watched_folders"), self.settings.get("quarantine_folder"))
+        if not SettingsDialog(self.settings, self.window).exec():
+            return
+        apply_theme(self.qapp, self.settings.get("theme"))
+        self.grouper.level = self.settings.get("notify_level")
+        after = (self.settings.get("watched_folders"), self.settings.get("quarantine_folder"))
+        if after != before:  # folders are account settings too: apply the new choice to every account
+            store = AccountStore()
+            for account in store.load():
+                account.folders, account.quarantine_folder = list(after[0]), after[1]
+                store.put(account)
+                if account.key in self.window.services:
+                    password = getattr(self.window.services[account.key], "_password", None)
+                    self.window.remove_service(account.key)
+                    self.window.add_service(ImapService(account, self.store, password=password))
+            self.window.scan_all()
 
 
 def install_excepthook(parent_getter) -> None:
