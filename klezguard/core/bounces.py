@@ -55,6 +55,7 @@ class Original:
     date: str = ""
     files: list[str] = field(default_factory=list)  # attachment names in a returned message/rfc822 copy
     signers: list[str] = field(default_factory=list)  # DKIM d= domains and authenticated senders
+    relays: list[str] = field(default_factory=list)  # the names hosts gave (HELO) in the copy's Received
     source: str = ""  # where the headers came from: "rfc822", "text", "fields"
 
 
@@ -74,6 +75,7 @@ class Notice:
     virus: str = ""
     direction: str = ""  # virus warnings: "from_you" (about mail you sent), "to_you", "" (unclear)
     reporter: str = ""  # address of whoever sent the notice
+    hacked: bool = False  # complaints: the writer thinks your account or computer was taken over
 
     @property
     def candidate_ids(self) -> list[str]:
@@ -186,60 +188,182 @@ _FORMATS: list[tuple[str, re.Pattern[str]]] = [
 _GENERIC_BOUNCE_BODY = re.compile(
     r"could not be delivered|undeliverable|delivery (?:has )?failed|permanent (?:error|failure)|"
     r"returned to (?:you|sender)|original message follows|user unknown|mailbox (?:is )?(?:full|unavailable)|"
-    r"no such (?:user|mailbox)|address rejected|message could not be sent|could not deliver",
+    r"no such (?:user|mailbox)|address rejected|message could not be sent|could not deliver|"
+    # German, French, Italian, Spanish, Dutch
+    r"nicht zugestellt werden|unzustellbar|konnte nicht zugestellt|n'a pas pu (?:être )?(?:remis|distribué|livré)|"
+    r"non (?:è stato possibile recapitare|recapitabile|è stato recapitato)|no (?:se )?(?:ha )?(?:pudo|podido) "
+    r"(?:ser )?entregar|no se ha podido entregar|kon niet (?:worden )?(?:bezorgd|afgeleverd)|onbestelbaar",
 )
 
+# Scanner notices and complaints come in many languages; these cover English, German, French, Italian,
+# Spanish and Dutch ("virus" is the same word in all of them).
 _VIRUS_SUBJECT = re.compile(
-    r"\bvirus|\bmalware|\binfected|banned (?:file|attachment|filename)|blocked (?:attachment|file)|"
-    r"quarantin|dangerous (?:attachment|content)|\bworm\b|\btrojan",
+    r"\bvirus|\bviren\b|\bmalware|\binfected|banned (?:file|attachment|filename)|blocked (?:attachment|file)|"
+    r"quarant[äa]?[ie]n|cuarentena|dangerous (?:attachment|content)|\bworm\b|\btrojan|infiziert|infect[ée]|"
+    r"infett[oa]|infectad[oa]|ge[ïi]nfecteerd|schadsoftware|logiciel malveillant",
 )
 _VIRUS_BODY = re.compile(
     r"virus(?:es)? (?:was |were |has been |have been |is )?(?:found|detected|identified)|"
     r"(?:found|detected|contains?|containing|contained|infected (?:with|by)) (?:a |the |an )?"
     r"(?:virus|worm|trojan|malware|infected)|virus detector has (?:just )?been triggered|"
-    r"^[ \t]*(?:virus|malware)(?:es)?(?:[ \t]+(?:name|found|detected))?[ \t]*:|"
+    r"^[ \t]*(?:virus|viren|malware)(?:es)?(?:[ \t]+(?:name|found|detected|gefunden|trouvé|trovato|encontrado|"
+    r"gevonden))?[ \t]*:|"
     r"banned (?:file|attachment|filename)|blocked (?:attachment|file)|prohibited (?:content|attachment|file)|"
     r"infected (?:attachment|file|message|e-?mail)|has been quarantined|was quarantined|"
-    r"(?:virus|malware) alert",
+    r"(?:virus|malware) alert|"
+    # de / fr / it / es / nl
+    r"(?:ein(?:en)? |einige |mehrere )?(?:virus|viren|schadsoftware) (?:wurde |wurden |ist |sind )?"
+    r"(?:gefunden|entdeckt|erkannt|festgestellt)|wurde(?:n)? (?:ein |einige )?(?:virus|viren) (?:gefunden|entdeckt|"
+    r"erkannt)|(?:mit (?:einem )?(?:virus|viren)|virus-?) ?(?:infiziert|verseucht)|in quarantäne|"
+    r"virus (?:a été |ont été )?(?:détecté|trouvé|découvert)|(?:un|des) virus (?:a|ont) été (?:détecté|trouvé)|"
+    r"infecté(?:e|s)? par|mis(?:e)? en quarantaine|"
+    r"virus (?:è stato |sono stati )?(?:trovato|rilevato|individuato)|(?:è stato|sono stati) (?:trovato|rilevato) "
+    r"(?:un |dei )?virus|infett[oa] da|messo in quarantena|"
+    r"virus (?:ha sido |fue )?(?:encontrado|detectado)|(?:se ha|se han) (?:detectado|encontrado) (?:un |unos )?virus|"
+    r"infectad[oa] (?:con|por)|puesto en cuarentena|"
+    r"virus (?:is |werd |zijn )?(?:gevonden|gedetecteerd|aangetroffen)|(?:is|werd) (?:een )?virus "
+    r"(?:gevonden|gedetecteerd|aangetroffen)|besmet met|in quarantaine",
     re.M,
 )
-_VIRUS_WORDS = ("virus", "malware", "infect", "banned", "blocked", "prohibited", "quarantin", "worm", "trojan")
+_VIRUS_WORDS = (
+    "virus", "viren", "malware", "infect", "infiz", "infett", "banned", "blocked", "prohibited", "quarant",
+    "cuarentena", "worm", "trojan", "besmet", "schadsoftware", "verseucht",
+)
 _FROM_YOU = re.compile(
     r"(?:mail|message|e-?mail)s? (?:from you|you sent|sent by you|sent from your)|\byou (?:have )?sent\b|"
-    r"\bfrom you\b|your (?:e-?mail|message|mail)\b|sent (?:from|by|using) your (?:address|account|e-?mail|computer)",
+    r"\bfrom you\b|your (?:e-?mail|message|mail)\b|sent (?:from|by|using) your (?:address|account|e-?mail|computer)|"
+    r"\bihre[rnms]? (?:nachricht|e-?mail|mail)|von ihnen (?:gesendet|versandt|verschickt|geschickt)|"
+    r"\bsie (?:haben|hatten)\b[^.\n]{0,40}(?:gesendet|versandt|verschickt|geschickt)|"
+    r"\bvotre (?:message|courriel|e-?mail|mail)|vous avez envoy|envoy[ée]e? par vous|de votre part|"
+    r"\b(?:suo|vostro|tuo) messaggio|\b(?:sua|vostra|tua) (?:e-?mail|mail|posta)|"
+    r"da (?:lei|voi|te) inviat|"
+    r"\b(?:su|tu) (?:mensaje|correo|e-?mail)|enviado por usted|usted (?:ha )?envi|"
+    r"\b(?:uw|je|jouw) (?:bericht|e-?mail|mail)\b|door u (?:verzonden|verstuurd)|\bu (?:heeft|hebt)\b[^.\n]{0,30}"
+    r"(?:verzonden|verstuurd|gestuurd)",
 )
 _TO_YOU = re.compile(
     r"(?:mail|message|e-?mail)s? (?:to you|addressed to you|sent to you|for you)|intended for you|"
-    r"\bsent to you\b|\bto you \(from",
+    r"\bsent to you\b|\bto you \(from|"
+    r"\ban sie (?:gerichtet|gesendet|adressiert)|(?:nachricht|e-?mail) an sie\b|für sie bestimmt|"
+    r"(?:qui vous (?:était|est) (?:destiné|adressé)|envoy[ée]e? à vous|adressée? à vous)|"
+    r"(?:a lei|a voi|a te) (?:indirizzat|inviat|destinat)|"
+    r"(?:dirigid[oa]|enviad[oa]|destinad[oa]) a usted|"
+    r"(?:aan u|aan jou) (?:gericht|verzonden|gestuurd)|voor u bestemd",
 )
 
+_NOUN_EN = (
+    r"(?:computer|pc|machine|system|laptop|account|e-?mail(?: account| address)?|mail(?:box| account)?|address|"
+    r"outlook|gmail|hotmail|server|website)"
+)
+_HACKED_EN = r"(?:infected|hacked|compromised|hijacked|been hacked)"
+# Strong: the mail speaks of a virus or a hacked account. Only these count as a real complaint about
+# forged mail; "stop sending me this" is what people also say about newsletters (see _COMPLAINT_WEAK).
 _COMPLAINT_STRONG = re.compile(
-    r"(?:stop|quit) (?:sending|e-?mailing|spamming|mailing)|"
-    r"you (?:have |keep |keep on )?sen(?:t|ding) me (?:a |an |this |these |your )?(?:virus|viruses|worm|spam|"
-    r"junk|malware|infected|trojan)|"
-    r"(?:sending|send) me (?:viruses|a virus|virus|spam|junk|malware|infected)|"
-    r"why (?:are|do|did) you (?:keep )?(?:sending|send|e-?mail(?:ing)?|writing|write)(?: to)? me|"
-    r"your (?:computer|pc|machine|system|laptop|account|e-?mail account)(?: seems to be| appears to be| is| may be"
-    r"| must be| might be| has been| seems| was)? (?:infected|hacked|compromised)|"
+    # English
+    r"(?:stop|quit) (?:sending|e-?mailing|spamming|mailing)(?: me)? (?:a |an |these |those |your |all )?"
+    r"(?:virus(?:es)?|worms?|trojans?|malware|infected)|"
+    r"you (?:have |keep |keep on )?sen(?:t|ding) me (?:a |an |this |these |your )?(?:virus|viruses|worm|"
+    r"malware|infected|trojan)|"
+    r"(?:sending|send) me (?:viruses|a virus|virus|malware|infected)|"
+    r"why (?:are|do|did) you (?:keep )?(?:sending|send)(?: me)? (?:a |an |these )?(?:virus|viruses|worms?|malware|"
+    r"infected)|"
+    r"your " + _NOUN_EN + r"(?:\s+[\w']+){0,4}?\s+" + _HACKED_EN + r"|"
+    r"(?:you(?:'ve| have)?|you are|you've) (?:been |got |gotten )?hacked|"
+    r"(?:hacked|hijacked|compromised) your " + _NOUN_EN + r"|"
+    r"someone (?:is |has been |must be |may be )?(?:using|sending (?:mail |e-?mails? |messages )?(?:from|with|in)) "
+    r"your (?:e-?mail|address|account|name)|"
+    r"jemand (?:benutzt|verwendet|verschickt|versendet|sendet|schickt)\b[^.\n]{0,40}(?:ihre[rn]? (?:e-?mail-)?adresse|"
+    r"ihrem namen)|quelqu'un (?:utilise|envoie)\b[^.\n]{0,40}(?:votre adresse|votre nom)|"
+    r"qualcuno (?:sta usando|usa|invia|manda)\b[^.\n]{0,40}(?:(?:tuo|suo) indirizzo|(?:tuo|suo) nome)|"
+    r"alguien (?:está usando|usa|envía|manda)\b[^.\n]{0,40}(?:(?:tu|su) (?:dirección|correo|cuenta|nombre))|"
+    r"iemand (?:gebruikt|verstuurt|stuurt)\b[^.\n]{0,40}(?:(?:uw|je|jouw) (?:e-?mail)?adres|(?:uw|jouw) naam)|"
     r"your (?:computer|pc|machine|system|laptop|e-?mail|account) (?:has|had|might have|may have|must have|"
     r"probably has|seems to have) (?:a |got a |caught a )?(?:virus|worm|trojan)|"
     r"(?:received|got|caught) (?:a |an )?(?:virus|worm|trojan|infected (?:e-?mail|message|attachment|file)) "
     r"from (?:you|your)|"
     r"your (?:e-?mail|message|mail)(?: to me)? (?:had|has|contained|contains|carried|was carrying|"
     r"was infected|is infected)(?: a| an)?(?: virus| worm| trojan| malware| infected)|"
-    r"i (?:have )?never (?:e-?mailed|written to|wrote to|contacted|heard of|e-?mail) you|"
+    r"(?:virus|malware|infected attachment) (?:from|in) your (?:e-?mail|message|mail)|"
     r"clean (?:up )?your (?:computer|pc|machine|system)|"
     r"my (?:anti-?virus|virus scanner|virus checker|virus program|security software) "
-    r"(?:caught|found|detected|blocked|flagged|stopped)",
+    r"(?:caught|found|detected|blocked|flagged|stopped)|"
+    # German
+    r"\b(?:ihr|dein|ihre|deine)[nmrs]? (?:e-?mail|mail|konto|e-?mail-konto|mail-konto|postfach|account|rechner|"
+    r"computer|pc|adresse|e-?mail-adresse|mailadresse)(?:\s+\S+){0,4}?\s+(?:gehackt|gekapert|infiziert|"
+    r"kompromittiert|verseucht)|"
+    r"(?:sie|du) (?:wurden|wurdest|sind|bist) (?:wohl |offenbar |anscheinend )?gehackt|"
+    r"(?:einen|ein|viele|lauter) (?:virus|viren|trojaner)(?:\s+\S+){0,3}?\s+(?:geschickt|gesendet|verschickt)|"
+    r"(?:virus|viren|trojaner) von (?:ihnen|dir|ihrer|deiner)|(?:schicken|senden) sie mir (?:viren|einen virus)|"
+    r"mein (?:virenscanner|virenschutz|antivirus(?:programm)?) (?:hat|meldet|fand)|"
+    # French
+    r"\b(?:votre|ton|ta) (?:compte|messagerie|adresse(?: e-?mail| mail)?|e-?mail|courriel|mail|ordinateur|pc|"
+    r"boîte (?:mail|aux lettres))(?:\s+\S+){0,4}?\s+(?:piraté|hacké|infecté|compromis)e?|"
+    r"(?:vous avez|tu as) été (?:piraté|hacké)|vous êtes piraté|"
+    r"m'(?:avez|as) envoyé (?:un|des) virus|(?:virus|logiciel malveillant) (?:de votre part|venant de vous|"
+    r"provenant de votre)|mon antivirus (?:a |l'a )?(?:bloqué|détecté|trouvé)|"
+    # Italian
+    r"\b(?:il tuo|la tua|il suo|la sua|il vostro|la vostra) (?:account|computer|pc|indirizzo|e-?mail|mail|posta|"
+    r"casella(?: di posta)?)(?:\s+\S+){0,4}?\s+(?:hackerat|violat|infett|compromess|piratat)[oa]|"
+    r"(?:sei|è|siete) stat[oia] hackerat|mi (?:hai|ha|avete) (?:mandato|inviato|spedito) (?:un|dei) virus|"
+    r"virus da (?:te|lei|voi|parte tua|parte sua)|il mio antivirus (?:ha )?(?:bloccato|rilevato|trovato)|"
+    # Spanish
+    r"\b(?:tu|su|vuestra|vuestro) (?:cuenta|correo|email|e-mail|ordenador|computadora|equipo|pc|dirección)"
+    r"(?:\s+\S+){0,4}?\s+(?:hackead|jaquead|piratead|infectad|comprometid)[oa]|"
+    r"(?:te|le|os) han (?:hackeado|jaqueado|pirateado)|me (?:has|ha|habéis|han) (?:enviado|mandado) "
+    r"(?:un|unos) virus|virus (?:de|desde) (?:tu|su) (?:correo|cuenta|dirección)|"
+    r"mi antivirus (?:ha )?(?:bloqueado|detectado|encontrado)|"
+    # Dutch
+    r"\b(?:uw|je|jouw) (?:e-?mail|mail|account|computer|pc|mailbox|adres|e-?mailadres|mailadres)"
+    r"(?:\s+\S+){0,4}?\s+(?:gehackt|ge[ïi]nfecteerd|besmet|gecompromitteerd|gekaapt)|"
+    r"(?:u bent|je bent|jij bent) gehackt|(?:een virus|virussen) (?:ge)?stuurd|"
+    r"(?:heeft|hebt|heb je) (?:me|mij) (?:een virus|virussen)|virus van (?:u|jou|je)\b|"
+    r"mijn virusscanner (?:heeft|vond|blokkeerde)",
 )
+# Within a strong complaint: the writer thinks the account or computer was taken over.
+_HACKED = re.compile(r"hack|hijack|compromi|kompromitt|gekapert|gekaapt|pirat|violat|jaquead")
 _COMPLAINT_WEAK = re.compile(
+    # English
+    r"(?:stop|quit) (?:sending|e-?mailing|spamming|mailing)|"
+    r"you (?:have |keep |keep on )?sen(?:t|ding) me (?:spam|junk)|(?:sending|send) me (?:spam|junk)|"
+    r"why (?:are|do|did) you (?:keep )?(?:sending|send|e-?mail(?:ing)?|writing|write)(?: to)? me|"
+    r"i (?:have )?never (?:e-?mailed|written to|wrote to|contacted|heard of|e-?mail) you|"
     r"remove me from|take me off (?:your|the)|unsubscribe me|i (?:did not|didn't|never) (?:ask|sign up|"
     r"subscribe)(?:ed)? for|who (?:are you|is this)|do i know you|i don'?t know you|"
     r"what is this (?:attachment|file|about)|why did i get this|is this (?:really )?from you|"
-    r"did you (?:really )?send (?:me )?this",
+    r"did you (?:really )?send (?:me )?this|"
+    # German, French, Italian, Spanish, Dutch
+    r"hören sie auf|hör auf|bitte (?:entfernen|löschen|streichen) sie mich|nehmen sie mich (?:aus|von)|"
+    r"ich habe (?:mich )?(?:nie|nicht) (?:angemeldet|bestellt)|wer sind sie|wer bist du|(?:ich )?kenne sie nicht|"
+    r"warum (?:schicken|senden|schreiben|mailen) sie mir|"
+    r"arrêtez de m'|arrête de m'|désabonnez-moi|retirez-moi|supprimez-moi|qui êtes-vous|"
+    r"je ne vous connais pas|pourquoi (?:m'envoyez|me envoyez|m'écrivez)|"
+    r"smettetela di|smettila di|smetta di|cancellatemi|toglietemi|rimuovetemi|chi (?:sei|siete|è lei)|"
+    r"non (?:la|ti|vi) conosco|perché mi (?:scrivete|scrivi|scrive|mandate|inviate)|"
+    r"dej(?:a|e|en|ad|an) de (?:enviarme|escribirme|mandarme)|den?me de baja|quién (?:eres|es usted)|"
+    r"no (?:le|te|los) conozco|por qué me (?:envías|envía|escribe|escribes|mandas)|"
+    r"stop met (?:mailen|sturen|e-?mailen)|hou op met|meld me af|verwijder (?:mij|me)|wie bent u|wie ben je|"
+    r"ik ken (?:u|je) niet|waarom (?:stuurt|mailt) (?:u|je)",
 )
 _COMPLAINT_SUBJECT = re.compile(
-    r"stop (?:sending|spamming|e-?mailing)|virus|spam|infected|remove me|who are you|unsubscribe"
+    r"stop (?:sending|spamming|e-?mailing)|virus|viren|spam|infect|infiz|hack|pirat|remove me|who are you|"
+    r"unsubscribe|from your (?:address|account|e-?mail)|abmelden|désabonn|cancellami|darme de baja|afmelden"
+)
+# Cheap test before a message with neither a reference nor a complaint-like subject is read as one.
+_COMPLAINT_HINT = re.compile(
+    rb"hack|virus|viren|infect|infiz|infett|compromi|kompromitt|pirat|besmet|trojan|malware|gekaapt|gekapert|"
+    rb"from your address|in your name|ihre[rn]? (?:e-?mail-)?adresse|ihrem namen|votre adresse|"
+    rb"(?:tuo|suo) indirizzo|(?:tu|su) direcci|(?:uw|je|jouw) (?:e-?mail)?adres",
+    re.I,
+)
+# A complaint without a reference must say that the mail came from you (by name or by address).
+_CAME_FROM_YOU = re.compile(
+    r"(?:e-?mails?|mails?|messages?|note|attachment|file) (?:from you|from your)|from your (?:address|account|"
+    r"e-?mail|mail)|you sent me|sent (?:me )?(?:from|by) you|in your name|"
+    r"von ihnen|von ihrer (?:adresse|e-?mail)|von dir|von deiner|in ihrem namen|"
+    r"de votre part|de votre adresse|venant de vous|de vous|en votre nom|"
+    r"da te|da lei|dal (?:tuo|suo) indirizzo|a (?:tuo|suo) nome|"
+    r"de (?:tu|su) (?:dirección|correo|cuenta)|de usted|desde (?:tu|su)|en (?:tu|su) nombre|"
+    r"van u\b|van jou|van je\b|van (?:uw|jouw) (?:adres|e-?mail)|uit (?:uw|jouw) naam"
 )
 
 _OOO_SUBJECT = re.compile(
@@ -252,7 +376,9 @@ _OOO_BODY = re.compile(
     r"out of (?:the )?office|on (?:annual |parental |maternity |sick )?leave|on holiday|on vacation|"
     r"away from (?:the |my )?(?:office|desk)|limited access to (?:my )?e-?mail|"
     r"(?:i will|i'll) (?:be )?(?:back|return)|automatic(?:ally)? (?:reply|generated|response)|"
-    r"nicht im b[üu]ro|abwesend|absent du bureau|fuera de la oficina|thank you for your (?:e-?mail|message)",
+    r"nicht im b[üu]ro|abwesend|im urlaub|absente? du bureau|en congé|fuera de la oficina|ausente|"
+    r"fuori (?:ufficio|sede)|sono assente|in ferie|niet (?:op kantoor|aanwezig)|afwezig|met vakantie|"
+    r"thank you for your (?:e-?mail|message)",
 )
 
 # --- text extraction --------------------------------------------------------------------------
@@ -263,12 +389,36 @@ _ORIGINAL_MARKER = re.compile(
     r"the original message (?:was|is) (?:included|attached|below|as follows)|"
     r"-+ ?(?:returned|undelivered) message ?-+|original message headers|-+ ?message header follows|"
     r"headers of the original message|^-+ ?the (?:original )?message ?-+|"
-    r"^-+ ?forwarded message ?-+|your message reads",
+    r"^-+ ?forwarded message ?-+|your message reads|"
+    r"-+ ?(?:ursprüngliche nachricht|message d'origine|message original|messaggio originale|mensaje original|"
+    r"oorspronkelijk bericht) ?-+",
     re.M,
 )
+# Field names as notices and quoting mail programs write them, in English, German, French, Italian,
+# Spanish and Dutch, mapped to the English header name.
+_FIELD_NAMES = {
+    "message-id": "message-id",
+    "from": "from", "sender": "from", "von": "from", "absender": "from", "de": "from", "expéditeur": "from",
+    "expediteur": "from", "da": "from", "mittente": "from", "remitente": "from", "van": "from", "afzender": "from",
+    "to": "to", "cc": "to", "an": "to", "empfänger": "to", "à": "to", "a": "to", "destinataire": "to",
+    "destinataires": "to", "destinatario": "to", "destinatari": "to", "destinatarios": "to", "para": "to",
+    "aan": "to", "ontvanger": "to", "ontvangers": "to",
+    "subject": "subject", "betreff": "subject", "objet": "subject", "oggetto": "subject", "asunto": "subject",
+    "onderwerp": "subject",
+    "date": "date", "sent": "date", "datum": "date", "gesendet": "date", "envoyé": "date", "data": "date",
+    "inviato": "date", "fecha": "date", "enviado": "date", "verzonden": "date", "verstuurd": "date",
+}
 _QUOTED_FIELD = re.compile(
-    r"^[ \t>]*(message-id|from|sender|to|cc|recipients?(?:\(s\))?|subject|date|sent)[ \t]*:[ \t]*(\S.*?)[ \t]*\r?$",
+    r"^[ \t>]*(message-id|recipients?(?:\(s\))?|"
+    + "|".join(sorted((re.escape(k) for k in _FIELD_NAMES if k != "message-id"), key=len, reverse=True))
+    + r")[ \t]*:[ \t]*(\S.*?)[ \t]*\r?$",
     re.I | re.M,
+)
+# "a message from owner@example.com to them@example.net" in a notice's own words, in six languages.
+_ADDR = r"<?([^\s<>@:;,\"'()]+@[A-Za-z0-9.-]+[A-Za-z])>?"
+_TEXT_FROM_TO = re.compile(
+    r"\b(?:from|von|de|da|van|di|par)[ \t]+" + _ADDR + r"(?:\s+(?:to|an|à|a|para|aan|per)\s+" + _ADDR + ")?",
+    re.I,
 )
 _TEXT_MSGID = re.compile(
     r"^[ \t>]*(?:original-|x-original-)?message-id[ \t]*:[ \t]*<?([^\s<>]+@[^\s<>]+?)>?[ \t]*\r?$"
@@ -305,6 +455,15 @@ _BANNED_NAME = re.compile(r"banned (?:file|filename|attachment)s?[ \t]*:?[ \t]*[
 _FILE_PARAM = re.compile(rb"""\b(?:file)?name\*?[ \t]*=[ \t]*(?:"([^"\r\n]{1,255})"|([^\s;"]{1,255}))""", re.I)
 _DKIM_D = re.compile(r"(?:^|;)\s*d\s*=\s*([A-Za-z0-9.-]+)", re.I)
 _AUTH_SENDER = re.compile(r"authenticated sender:\s*<?([^\s<>()]+@[^\s<>()]+?)>?\s*\)", re.I)
+_TEXT_SIGNED = re.compile(
+    r"^[ \t>]*dkim-signature:(?:[^\n]*\n[ \t]+){0,6}?[^\n]*?(?<![\w-])d\s*=\s*([A-Za-z0-9.-]+)"
+    r"|authenticated sender:\s*<?([^\s<>()]+@[^\s<>()]+?)>?\s*\)",
+    re.I | re.M,
+)
+_TEXT_RECEIVED = re.compile(r"^[ \t>]*received:[ \t]*from[^\n]*(?:\n[ \t]+[^\n]*){0,3}", re.I | re.M)
+_HAS_IP = re.compile(r"\[?\b\d{1,3}(?:\.\d{1,3}){3}\b|\[[0-9a-f:]*:[0-9a-f:]+\]", re.I)
+_HELO = re.compile(r"\((?:helo|ehlo)[ =]\s*([^\s()]+)\)|\bhelo=([^\s()]+)", re.I)
+_FROM_NAME = re.compile(r"^\s*(?:received:\s*)?from\s+([^\s()]+)", re.I)
 _NOT_A_NAME = re.compile(r"^(?:unknown|none|n/a|\?+)$", re.I)
 _TAGS = re.compile(r"<[^>]*>")
 _BLOCK_SPLIT = re.compile(r"\r?\n[ \t]*\r?\n")
@@ -389,12 +548,26 @@ def _headers_from_bytes(data: bytes) -> Original | None:
         if m:
             _add(orig.signers, [m.group(1).lower().rstrip(".")])
     for value in head.get_all("received", []) or []:
-        m = _AUTH_SENDER.search(to_text(value))
+        text = to_text(value)
+        m = _AUTH_SENDER.search(text)
         if m:
             _add(orig.signers, [m.group(1).lower()])
+        _add(orig.relays, [_relay_name(text)])
     if not (orig.message_ids or orig.from_addr or orig.to or orig.subject):
         return None
     return orig
+
+
+def _relay_name(received: str) -> str:
+    """The name the sending host gave in a Received line: its HELO, else the name after 'from'. Only hops
+    over the network count ('' for a local hand-over such as "from www-data by host with local")."""
+    if not _HAS_IP.search(received):
+        return ""
+    m = _HELO.search(received)
+    if m:
+        return (m.group(1) or m.group(2)).strip("[]").lower().rstrip(".")
+    m = _FROM_NAME.search(received)
+    return m.group(1).strip("[]").lower().rstrip(".") if m else ""
 
 
 def _file_names(data: bytes) -> list[str]:
@@ -417,21 +590,22 @@ def _headers_from_text(text: str) -> Original | None:
     orig = Original(source="text")
     seen: set[str] = set()
     for m in _QUOTED_FIELD.finditer(text, start):
-        name = m.group(1).lower()
-        if name in seen:
+        raw_name = m.group(1).lower()
+        if raw_name in seen:
             continue
-        seen.add(name)
+        seen.add(raw_name)
+        name = "to" if raw_name.startswith("recipient") else _FIELD_NAMES.get(raw_name, raw_name)
         value = m.group(2)
         if name == "message-id":
             orig.message_ids = message_ids(value)[:1]
-        elif name in ("from", "sender"):
+        elif name == "from":
             found = [a for a in parse_addresses(value) if "@" in a.addr]
             orig.from_addr = orig.from_addr or (found[0] if found else None)
-        elif name in ("to", "cc") or name.startswith("recipient"):
+        elif name == "to":
             _add(orig.to, _addresses(value))
         elif name == "subject":
-            orig.subject = decode_words(value)
-        elif name in ("date", "sent") and not orig.date:
+            orig.subject = orig.subject or decode_words(value)
+        elif name == "date" and not orig.date:
             orig.date = value
         if len(seen) >= 7:
             break
@@ -439,6 +613,14 @@ def _headers_from_text(text: str) -> Original | None:
         for m in _TEXT_MSGID.finditer(text, start):
             orig.message_ids = [next(g for g in m.groups() if g).lower()]
             break
+    if marker:  # a copy of the whole message: who signed it or took it from an authenticated sender
+        for m in _TEXT_SIGNED.finditer(text, start):
+            if m.group(1):
+                _add(orig.signers, [m.group(1).lower().rstrip(".")])
+            elif m.group(2):
+                _add(orig.signers, [m.group(2).lower()])
+        for m in _TEXT_RECEIVED.finditer(text, start):
+            _add(orig.relays, [_relay_name(m.group(0))])
     if marker and start and not (orig.message_ids or orig.from_addr or orig.to or orig.subject):
         return _headers_from_text(text[: marker[0]])
     if not (orig.message_ids or orig.from_addr or orig.to or orig.subject):
@@ -458,6 +640,7 @@ def _merge(into: Original, other: Original | None) -> None:
     into.date = into.date or other.date
     _add(into.files, other.files)
     _add(into.signers, other.signers)
+    _add(into.relays, other.relays)
     into.source = into.source or other.source
 
 
@@ -699,8 +882,24 @@ def _virus(msg: Message, text: str) -> Notice:
     notice = Notice(kind=VIRUS, fmt="av", original=Original(), references=_refs(msg))
     _status_fields(notice, msg, _DSN_TYPES)
     _merge(notice.original, _originals(msg, text))
+    _named_in_text(notice.original, msg.subject + "\n" + _own_text(text))
     _virus_details(notice, msg, text)
     return _common(notice, msg, text)
+
+
+def _named_in_text(orig: Original, text: str) -> None:
+    """Fills From (and To) from the notice's own words ("a message from a@b to c@d") when no quoted
+    header gave them."""
+    if orig.from_addr is not None and orig.to:
+        return
+    m = _TEXT_FROM_TO.search(text)
+    if m is None:
+        return
+    if orig.from_addr is None:
+        orig.from_addr = Address("", m.group(1))
+        orig.source = orig.source or "text"
+    if not orig.to and m.group(2):
+        _add(orig.to, [m.group(2).lower()])
 
 
 def _virus_details(notice: Notice, msg: Message, text: str) -> None:
@@ -801,7 +1000,7 @@ def _complaint(msg: Message) -> Notice | None:
     refs = _refs(msg)
     subject = msg.subject
     low_subject = subject.lower()
-    if not refs and not _COMPLAINT_SUBJECT.search(low_subject):
+    if not refs and not _COMPLAINT_SUBJECT.search(low_subject) and not _complaint_hint(msg):
         return None
     text = _notice_text(msg)
     low = low_subject + "\n" + text.lower()
@@ -809,9 +1008,17 @@ def _complaint(msg: Message) -> Notice | None:
     weak = None if strong else _COMPLAINT_WEAK.search(low)
     if not (strong or weak):
         return None
+    if not refs and strong and not _says_it_came_from_you(msg, low):
+        return None  # "your account was hacked" alone is also what phishing says
     notice = Notice(kind=COMPLAINT, fmt="strong" if strong else "weak", original=Original(), references=refs)
+    notice.hacked = bool(strong and _HACKED.search(low))
     quoted = _originals(msg, text)
     _merge(notice.original, quoted)
+    if notice.original.from_addr is None:
+        own = _own_text(text)
+        m = _TEXT_FROM_TO.search(own)
+        if m:
+            notice.original.from_addr = Address("", m.group(1))
     if not notice.original.subject:
         stripped = _strip_prefixes(subject)
         if stripped != subject.strip():
@@ -824,3 +1031,15 @@ def _complaint(msg: Message) -> Notice | None:
                 notice.original.subject = m.group(1).strip()
     notice.reporter = _sender_address(msg)
     return notice
+
+
+def _complaint_hint(msg: Message) -> bool:
+    """A word of a strong complaint somewhere in the first bytes of the text (no decoding needed)."""
+    return any(_COMPLAINT_HINT.search(p.data, 0, TEXT_BYTES) for p in msg.body_parts)
+
+
+def _says_it_came_from_you(msg: Message, low: str) -> bool:
+    """The writer says a mail came from you: in words, or by naming the address this mail went to."""
+    if _CAME_FROM_YOU.search(low):
+        return True
+    return any(a.addr and a.addr.lower() in low for a in msg.to)

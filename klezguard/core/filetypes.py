@@ -136,8 +136,8 @@ _EICAR_TAIL = b" \t\r\n\x1a"
 
 @dataclass(frozen=True, slots=True)
 class Sniffed:
-    """What the first bytes of a file are. kind: program, shortcut, eicar, ole, zip, rar, 7z, gzip, bz2,
-    xz, tar, pdf, rtf, disk_image, html, svg, image, audio, video, text, empty, unknown."""
+    """What the first bytes of a file are. kind: program, shortcut, eicar, ole, onenote, zip, rar, 7z, gzip,
+    bz2, xz, tar, pdf, rtf, disk_image, html, svg, image, audio, video, text, empty, unknown."""
 
     kind: str
     label: str
@@ -162,7 +162,35 @@ _ARCHIVE_MAGIC = (
     (b"\xfd7zXZ\x00", "xz", "xz archive"),
     (b"MSCF\x00\x00\x00\x00", "cab", "cabinet archive"),
 )
+_ONENOTE = bytes.fromhex("e4525c7b8cd8a74daeb15378d02996d3")  # the OneNote section file GUID
 _FAMILY_LABEL = {"image": "picture", "audio": "sound file", "video": "video"}
+
+
+# Office (docx, xlsx, xlsm, pptx, ...) and OpenDocument files are zip files inside: the name of the first
+# member tells them from an archive, so the evidence can say "Office file" and not "zip archive".
+_OOXML_FIRST = (b"[Content_Types].xml", b"_rels/", b"docProps/", b"word/", b"xl/", b"ppt/", b"customXml/", b"visio/")
+OFFICE_ZIP_LABEL = "Office file (zip-based)"
+_MIMETYPE_LABELS = (
+    (b"application/vnd.oasis.opendocument.", "OpenDocument file (zip-based)"),
+    (b"application/epub+zip", "e-book (zip-based)"),
+)
+
+
+def _zip_document_label(data: bytes) -> str:
+    """'Office file (zip-based)' and the like when the zip's first member shows a document format."""
+    if len(data) < 30:
+        return ""
+    name_len, extra_len = struct.unpack_from("<HH", data, 26)
+    name = data[30 : 30 + name_len]
+    if name.startswith(_OOXML_FIRST):
+        return OFFICE_ZIP_LABEL
+    if name == b"mimetype":
+        start = 30 + name_len + extra_len
+        content = data[start : start + 80]
+        for prefix, label in _MIMETYPE_LABELS:
+            if content.startswith(prefix):
+                return label
+    return ""
 
 
 def is_eicar(data: bytes) -> bool:
@@ -199,11 +227,13 @@ def sniff(data: bytes) -> Sniffed:
         return Sniffed("program", "Mac program", "application/x-mach-binary")
     if data[:20] == _LNK_HEADER:
         return Sniffed("shortcut", "Windows shortcut", "application/x-ms-shortcut")
+    if data[:16] == _ONENOTE:
+        return Sniffed("onenote", "OneNote file")
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return Sniffed("ole", "Office file (old format)", "application/x-ole-storage")
     for magic, kind, label in _ARCHIVE_MAGIC:
         if data.startswith(magic):
-            return Sniffed(kind, label)
+            return Sniffed(kind, _zip_document_label(data) or label if magic == b"PK\x03\x04" else label)
     if b"%PDF-" in data[:1024]:
         return Sniffed("pdf", "PDF document", "application/pdf")
     if data[:5] == b"{\\rtf" or data[:4] == b"{\\rt":

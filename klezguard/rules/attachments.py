@@ -16,7 +16,8 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from klezguard.core import archives, office
+from klezguard.core import archives, authresults, office
+from klezguard.core.domains import org_domain
 from klezguard.core.fetchplan import HEAD_BYTES, TEXT_BYTES, decoded_bytes_needed, extension
 from klezguard.core.filetypes import (
     ARCHIVE_EXTS,
@@ -62,6 +63,8 @@ class HtmlReport:
     target: str = ""  # where a form posts or a redirect leads
     redirect: bool = False
     smuggling: bool = False
+    envelope: bool = False  # says it is a secure (encrypted) message to open with a password
+    hosts: frozenset[str] = frozenset()  # registrable domains of the web addresses in the page
 
 
 @dataclass(eq=False)
@@ -132,6 +135,19 @@ _HTML_SMUGGLE_SAVE = re.compile(r"createObjectURL|msSaveOrOpenBlob|msSaveBlob|\.
 _HTML_B64_CALL = re.compile(r"\batob\s*\(\s*[\"']([A-Za-z0-9+/=\s]{40,})[\"']", re.I)
 _HTML_UNESCAPE = re.compile(r"\b(?:unescape|decodeURIComponent)\s*\(\s*[\"']((?:%[0-9a-f]{2}){20,})", re.I)
 _IFRAME_CID = re.compile(rb"<(?:iframe|embed|object|frame)\b[^<>]*(?:src|data)\s*=\s*[\"']?cid:", re.I)
+# Banks, solicitors and insurers send "secure messages" as a web page that asks for a password (Cisco,
+# Zix, Microsoft, Voltage, ...). Phishing copies the look, but a copy sends the password elsewhere.
+_ENVELOPE_WORDS = re.compile(
+    r"secure (?:message|e-?mail|document|envelope)|encrypted (?:message|e-?mail)|securedoc|"
+    r"sichere nachricht|verschlüsselte nachricht|message sécurisé|messaggio (?:sicuro|crittografato)|"
+    r"mensaje (?:seguro|cifrado)|beveiligd bericht|versleuteld bericht",
+    re.I,
+)
+# Where such envelopes send the password: the secure-mail services' own sites (registrable domains).
+_ENVELOPE_SERVICES = frozenset(
+    {"cisco.com", "zixmail.net", "zixcorp.com", "zixmessagecenter.com", "voltage.com", "virtru.com", "egress.com",
+     "echoworx.net", "echoworx.com", "office365.com", "mimecast.com", "proofpoint.com", "datamotion.com"}
+)
 _PASSWORD_WORDS = re.compile(
     r"\b(?:password|passwort|kennwort|passcode|pwd|pw|mot de passe|contrase[ñn]a|wachtwoord|has[łl]o|senha|"
     r"parola|heslo|salasana|l[öo]senord|adgangskode)\b",
@@ -188,7 +204,32 @@ def _html_report(data: bytes, svg: bool) -> HtmlReport:
     if rep.password and not rep.target:
         url = _HTML_URL.search(text)  # a script may send the password there
         rep.target = url.group() if url else ""
+    rep.envelope = rep.password and bool(_ENVELOPE_WORDS.search(text))
+    if rep.envelope:
+        rep.hosts = frozenset(org_domain(_url_host(u)) for u in _HTML_URL.findall(text)[:50])
     return rep
+
+
+def _url_host(url: str) -> str:
+    m = re.match(r"https?://([^/:?#\s]+)", url, re.I)
+    return m.group(1).lower().rstrip(".") if m else ""
+
+
+def _envelope_service(h: HtmlReport, sender_domain: str) -> str:
+    """The secure-mail service an envelope's form posts to (its registrable domain), or '' when the form
+    posts elsewhere or the page names any other site than that service and the sender."""
+    org = org_domain(_url_host(h.target)) if h.target else ""
+    if org not in _ENVELOPE_SERVICES:
+        return ""
+    return org if h.hosts <= {org, org_domain(sender_domain)} else ""
+
+
+def _sender_confirmed(msg: Message, ctx) -> bool:
+    """The user's provider confirmed the From domain (DMARC, or SPF/DKIM of the same organisation)."""
+    a = msg.from_addr
+    if a is None or not a.domain:
+        return False
+    return authresults.read(msg, ctx.trusted_authserv).aligned_pass(a.domain)
 
 
 def _is_html(f: File) -> bool:
@@ -363,8 +404,27 @@ def _evidence(f: File, **extra: object) -> dict[str, object]:
     return ev
 
 
+# "a" or "an" goes by the sound, not the letter: "a OneNote file", "an SVG picture", "an MP4 file".
+_LETTER_NAMES_WITH_VOWEL_SOUND = frozenset("aefhilmnorsx")  # "an SVG": ess, "an HTML": aitch
+_SPOKEN_AS_WORDS = frozenset({"rar", "zip", "jar", "gif", "ram", "rom", "sim", "lan", "nas", "midi", "raw", "wim"})
+_VOWEL_LETTER_CONSONANT_SOUND = ("one", "once", "uni", "use", "usu", "uti", "ura", "ure", "uro", "eu", "ewe", "ubi")
+_SILENT_H = ("hour", "honest", "honor", "honour", "heir")
+
+
 def _a(label: str) -> str:
-    return ("an " if label[:1].lower() in "aeiou" else "a ") + label
+    """The label with its article ("a" or "an")."""
+    word = label.split(" ", 1)[0].strip("(\"'")
+    low = word.lower()
+    if not low:
+        return "a " + label
+    acronym = len(word) >= 2 and (word.isupper() or any(c.isdigit() for c in word)) and low not in _SPOKEN_AS_WORDS
+    if acronym:
+        vowel_sound = low[0] in _LETTER_NAMES_WITH_VOWEL_SOUND
+    elif low.startswith(_SILENT_H):
+        vowel_sound = True
+    else:
+        vowel_sound = low[0] in "aeiou" and not low.startswith(_VOWEL_LETTER_CONSONANT_SOUND)
+    return ("an " if vowel_sound else "a ") + label
 
 
 def _max_severity(values: list[str]) -> str:
@@ -1038,6 +1098,11 @@ class ActiveHtml(Rule):
         "programs past mail scanners.",
         "script": "It holds a script: code that runs in your browser.",
         "svg": "SVG is a picture format, but it can hold code. Real pictures do not need code.",
+        "envelope": "Some banks and law firms send real secure messages like this one. Fakes copy their look. "
+        "Open it only if you expect a secure message from this sender. If you are not sure, call them.",
+        "envelope_service": "The form sends the password to {service}, a known service for secure mail, and "
+        "the sender's address passed the checks. That is how real secure messages look. Still, open it "
+        "only if you expect one from this sender.",
         "in_mail": _IN_MAIL_NOTE,
     }
 
@@ -1047,9 +1112,19 @@ class ActiveHtml(Rule):
             if h is None or _skip(f) or (f.risky is not None and f.risky.kind in RUNS_CODE):
                 continue  # (an .hta is reported as a program)
             notes: list[str] = []
+            service = ""
             if h.password:
                 notes.append("password")
                 severity, what = "high", "asks for your password"
+                if h.envelope and not h.smuggling:
+                    sender = msg.from_addr.domain if msg.from_addr else ""
+                    service = _envelope_service(h, sender)
+                    if service and not f.in_mail and _sender_confirmed(msg, ctx):
+                        severity = "medium"
+                        notes.append("envelope_service")
+                    else:
+                        service = ""
+                        notes.append("envelope")
             elif h.smuggling:
                 notes.append("smuggling")
                 severity, what = "high", "drops a hidden file"
@@ -1078,6 +1153,7 @@ class ActiveHtml(Rule):
                     "what": what,
                     "page": "an SVG picture" if h.svg else "a web page",
                     "target": target,
+                    "service": service,
                 },
                 evidence=_evidence(f, Target=h.target),
                 notes=tuple(notes),

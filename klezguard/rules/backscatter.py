@@ -3,38 +3,53 @@
 Klez and its successors send mail in the name of someone from the infected machine's address book.
 That person then gets the reactions: "Undeliverable" notices, "VIRUS found in a message you sent",
 abuse reports, out-of-office replies and angry "stop sending me viruses" mails, though their own
-computer is clean. These rules tell such backscatter from the reactions to mail the user did send.
+computer is clean. Spam sent through a stolen mail login leaves the same trail (it is not in the sent
+mail either), so the texts name both readings. These rules tell such backscatter from the reactions
+to mail the user did send, and from reactions to mail that services send in the user's name (web
+shops, newsletter and invoicing tools, web forms), which is never in the sent mail: see `judge`.
 
 The judgement needs the user's sent mail (`ctx.sent_ids`). Without it every rule stays silent: a
 bounce is a normal part of mail (a mistyped address, a full mailbox), and calling each one "fake"
-on a guess would cry wolf. A returned executable still gets the attachment rules' findings.
-"""
+on a guess would cry wolf. A returned executable still gets the attachment rules' findings."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from klezguard.core import bounces
 from klezguard.core.bounces import ABUSE_REPORT, AUTOREPLY, BOUNCE, COMPLAINT, RECEIPT, VIRUS, Notice
 from klezguard.core.context import Context
-from klezguard.core.domains import is_freemail, org_domain
+from klezguard.core.domains import is_freemail, is_ip, org_domain
 from klezguard.core.headers import first_address
 from klezguard.core.message import Message
 from klezguard.core.visible import visible
 from klezguard.rules.registry import Hit, Rule, register
 
-_NOT_SENT = "But you never sent that message: it is not in your sent mail."
-_FINE = "Your own computer is probably fine."
-_SPF = (
-    "If many of these arrive, ask your mail provider to set up SPF, DKIM and DMARC for your domain. "
-    "Then other servers can turn the fakes away."
+_NOT_SENT = "We can't find that message in your sent mail."
+_IN_YOUR_NAME = "So someone may have sent it in your name ({forged_from})."
+_READINGS = (
+    "Most often a stranger just put your address on their mail. Then your own computer is fine. "
+    "But it can also mean that someone knows your mail password."
+)
+_ADVICE_TAIL = (
+    "If more of these come, change your mail password. Also ask your mail provider to protect your "
+    "domain from fakes. They will know it as SPF, DKIM and DMARC."
 )
 _NOTES = {
-    "by_recipient": "The notice does not show the message's ID. But you have never written to {orig_to}, "
-    "so the message was not yours.",
+    "by_recipient": "The notice does not show the message's ID. But you have never written to {orig_to}.",
     "delay": "This is only a delay warning, so more notices about the same fake may follow.",
     "returned_file": "The copy that came back still carries the file {files}. Do not open it.",
     "envelope": "The fake used {orig_from} as its sender, but gave your address for error notices. "
     "That is why the notice came to you.",
+    "machine": "The ID of that message names a single computer ({id_host}), not a mail server. "
+    "Worms and spam programs write IDs like this.",
+    "service": "Do you use a web shop, a newsletter tool or a web form that sends mail for you? "
+    "Then it may be about their mail.",
+    "service_named": "That message was sent through {service}, not from your own mail program. If you use "
+    "{service} to send mail (a web shop, newsletter or invoice tool), it was likely theirs.",
+    "hacked": "{person} thinks your mail account was hacked. To be safe, change your mail password now.",
 }
+# Host names in Message-IDs that name no mail domain: a computer's own name, a private network.
+_LOCAL_SUFFIXES = (".local", ".localdomain", ".lan", ".home", ".internal", ".intranet", ".workgroup")
 
 
 def _own(ctx: Context, addr: str) -> bool:
@@ -71,32 +86,40 @@ def _list(values: list[str], limit: int = 3) -> str:
     return shown
 
 
-class _Backscatter(Rule):
-    """Shared judgement: the notice's original is checked against the user's sent mail."""
-
-    kinds: frozenset[str] = frozenset()
-
-    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
-        if not ctx.knows_sent:
-            return  # nothing to compare with: stay silent (see the module docstring)
-        notice = bounces.analyse(msg)
-        if notice is None or notice.kind not in self.kinds:
-            return
-        basis = _basis(notice, msg, ctx)
-        if basis is None:
-            return
-        yield self.hit(notice, msg, ctx, basis)
-
-    def hit(self, notice: Notice, msg: Message, ctx: Context, basis: str) -> Hit:
-        facts, evidence, notes = _facts(notice, msg, ctx, basis)
-        return Hit(facts=facts, evidence=evidence, notes=tuple(notes), severity=self.severity_for(notice, basis))
-
-    def severity_for(self, notice: Notice, basis: str) -> str | None:
-        return None
+def id_origin(message_id: str, ctx: Context) -> tuple[str, str]:
+    """Who wrote a Message-ID, by its host part: 'machine' (a computer's own name, as worms and spam
+    programs write it), 'own' (your domain itself), 'own_sub' (a sub-domain of yours, as mail services
+    use when they send for you), or 'foreign' (a service's or someone else's domain); and the host."""
+    host = message_id.rpartition("@")[2].strip("[]").rstrip(".").lower()
+    if not host or "." not in host or is_ip(host) or host.endswith(_LOCAL_SUFFIXES):
+        return "machine", host
+    if ctx.is_own_domain(host):
+        return ("own" if org_domain(host) == host else "own_sub"), host
+    return "foreign", host
 
 
-def _basis(notice: Notice, msg: Message, ctx: Context) -> str | None:
-    """'id' or 'recipient' when the original was not sent by the user; None when it was, or unclear."""
+@dataclass
+class Judgement:
+    """Why a notice is about mail the user did not send, and how sure that is."""
+
+    basis: str  # "id": its Message-ID is not in the sent mail; "recipient": it went to a stranger
+    severity: str
+    origin: str = ""  # see id_origin; '' when the notice names no Message-ID
+    id_host: str = ""
+    service: str = ""  # the mail service that seems to have sent the original ('' when none is known)
+    forged_copy: bool = False  # a returned copy with the user's address, unsigned, from a home computer
+
+
+def judge(notice: Notice, msg: Message, ctx: Context) -> Judgement | None:
+    """None when the original was sent by the user (or it cannot be told); else how sure we are.
+
+    Medium needs a sign of forgery: a Message-ID made on a single computer or in the user's own domain,
+    a returned copy with the user's address that no service signed and a home computer handed over, or a
+    virus warning or "you were hacked" complaint. Mail
+    that services send in the user's name (web shops, newsletter tools, invoicing tools, web forms) is
+    never in the sent mail either; they use their own domains or a sub-domain and sign their mail, so
+    reactions to it are at most low, and replies to it (auto-replies, "unsubscribe me") are quiet.
+    """
     orig = notice.original
     sent = ctx.sent_ids or frozenset()
     reply_kinds = (AUTOREPLY, COMPLAINT, RECEIPT)
@@ -111,32 +134,92 @@ def _basis(notice: Notice, msg: Message, ctx: Context) -> str | None:
             return None
     if any(_own(ctx, s) for s in orig.signers):
         return None  # signed or submitted by your own server: sent by you from another device
+    weak = notice.kind == COMPLAINT and notice.fmt != "strong"
+    strong_words = notice.kind == VIRUS or (notice.kind == COMPLAINT and not weak)
+    signer = next((org_domain(s) for s in orig.signers if "@" not in s), "")
+    # A returned copy with your address that no mail service signed: sent by some other computer. A
+    # computer that gave a bare name ("User", "PC-USER") or your own domain as its name is a forger's.
+    unsigned_copy = (
+        notice.kind in (BOUNCE, VIRUS, ABUSE_REPORT)
+        and orig.source in ("rfc822", "text")
+        and orig.from_addr is not None
+        and _own(ctx, orig.from_addr.addr)
+        and not orig.signers
+    )
+    forged_copy = unsigned_copy and any(_bot_name(r, ctx) for r in orig.relays)
     ids = notice.candidate_ids
     if ids:
-        return None if any(i in sent for i in ids) else "id"
-    if notice.kind == COMPLAINT and notice.fmt != "strong":
-        return None  # "who are you?" without a reference is too weak to judge
-    if notice.kind in (AUTOREPLY, COMPLAINT):
-        people = [notice.reporter]
-    else:
-        people = notice.original_recipients
-    people = [p for p in people if p]
-    if not people:
-        return None
-    for person in people:
-        if _own(ctx, person) or _known_contact(ctx, person, by_domain=notice.kind in reply_kinds):
+        if any(i in sent for i in ids):
             return None
-    return "recipient"
+        origin, host = id_origin(ids[0], ctx)
+        if origin in ("machine", "own"):
+            severity = "medium"
+        elif notice.kind in (AUTOREPLY, RECEIPT) or weak:
+            if origin == "foreign":
+                return None  # a reply to a shop's or newsletter tool's mail
+            severity = "low"
+        else:
+            severity = "medium" if forged_copy else "low"
+        judgement = Judgement("id", severity, origin, host)
+    else:
+        if weak:
+            return None  # "who are you?" without a reference is too weak to judge
+        people = [notice.reporter] if notice.kind in (AUTOREPLY, COMPLAINT) else notice.original_recipients
+        people = [p for p in people if p]
+        if not people:
+            return None
+        for person in people:
+            if _own(ctx, person) or _known_contact(ctx, person, by_domain=notice.kind in reply_kinds):
+                return None
+        judgement = Judgement("recipient", "medium" if strong_words or forged_copy else "low")
+    judgement.forged_copy = forged_copy
+    if weak:
+        judgement.severity = "low"
+    if signer:
+        judgement.severity = "low"
+        judgement.service = signer
+    elif judgement.origin in ("own_sub", "foreign") and judgement.severity == "low":
+        judgement.service = org_domain(judgement.id_host) if judgement.origin == "foreign" else judgement.id_host
+    return judgement
 
 
-def _facts(notice: Notice, msg: Message, ctx: Context, basis: str) -> tuple[dict, dict, list[str]]:
+def _bot_name(name: str, ctx: Context) -> bool:
+    """A name a mail server would not give itself: one word, an address, or the user's bare domain."""
+    if not name or name in ("unknown", "localhost") or "." not in name or is_ip(name):
+        return True
+    return name.endswith(_LOCAL_SUFFIXES) or (ctx.is_own_domain(name) and org_domain(name) == name)
+
+
+class _Backscatter(Rule):
+    """Shared judgement: the notice's original is checked against the user's sent mail."""
+
+    kinds: frozenset[str] = frozenset()
+
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
+        if not ctx.knows_sent:
+            return  # nothing to compare with: stay silent (see the module docstring)
+        notice = bounces.analyse(msg)
+        if notice is None or notice.kind not in self.kinds:
+            return
+        judgement = judge(notice, msg, ctx)
+        if judgement is None:
+            return
+        yield self.hit(notice, msg, ctx, judgement)
+
+    def hit(self, notice: Notice, msg: Message, ctx: Context, judgement: Judgement) -> Hit:
+        facts, evidence, notes = _facts(notice, msg, ctx, judgement)
+        return Hit(facts=facts, evidence=evidence, notes=tuple(notes), severity=judgement.severity)  # type: ignore[arg-type]
+
+
+def _facts(notice: Notice, msg: Message, ctx: Context, judgement: Judgement) -> tuple[dict, dict, list[str]]:
     orig = notice.original
+    basis = judgement.basis
     recipients = notice.original_recipients
     if notice.kind in (AUTOREPLY, COMPLAINT, RECEIPT):
         recipients = [r for r in recipients if r != notice.reporter] or ([notice.reporter] if notice.reporter else [])
     orig_from = orig.from_addr.addr if orig.from_addr else ""
     envelope = bool(orig_from) and not _own(ctx, orig_from) and notice.kind in (BOUNCE, VIRUS, ABUSE_REPORT)
-    forged = orig_from if orig_from and not envelope else _victim(msg, ctx) or orig_from
+    forged = orig_from if orig_from and _own(ctx, orig_from) else _victim(msg, ctx) or orig_from
     subject = orig.subject.strip()
     what = "a message"
     if subject:
@@ -168,6 +251,9 @@ def _facts(notice: Notice, msg: Message, ctx: Context, basis: str) -> tuple[dict
         "person": visible(person),
         "files": _list(orig.files),
         "outcome": outcome,
+        "sent_words": "you never sent" if judgement.severity != "low" else "not in your sent mail",
+        "id_host": visible(judgement.id_host),
+        "service": visible(judgement.service),
     }
     notes = []
     if basis == "recipient":
@@ -178,6 +264,14 @@ def _facts(notice: Notice, msg: Message, ctx: Context, basis: str) -> tuple[dict
         notes.append("returned_file")
     if envelope:
         notes.append("envelope")
+    if judgement.origin == "machine":
+        notes.append("machine")
+    elif judgement.service:
+        notes.append("service_named")
+    elif not (judgement.forged_copy or notice.kind == VIRUS or (notice.kind == COMPLAINT and notice.fmt == "strong")):
+        notes.append("service")
+    if notice.hacked:
+        notes.append("hacked")
     evidence: dict[str, object] = {"Notice from": visible(msg.from_display) or "?"}
     if notice.reporting_mta:
         evidence["Reporting server"] = visible(notice.reporting_mta)
@@ -204,25 +298,31 @@ def _facts(notice: Notice, msg: Message, ctx: Context, basis: str) -> tuple[dict
         evidence["Returned files"] = [visible(f) for f in orig.files]
     if basis == "recipient":
         evidence["Never written to"] = _list(recipients, 5)
+    if judgement.service:
+        evidence["Sent through"] = visible(judgement.service)
     return facts, evidence, notes
 
 
 @register
 class BounceForUnsentMail(_Backscatter):
-    """A bounce for a message the user never sent: a worm or spammer forged the user's address."""
+    """A bounce for a message the user never sent: a worm or spammer forged the user's address (or sent
+    it through the user's account with a stolen password)."""
 
     id = "backscatter.bounce_for_unsent_mail"
     category = "backscatter"
     severity = "medium"
     kinds = frozenset({BOUNCE})
-    title = "Bounce for mail you never sent"
+    title = "Bounce for mail {sent_words}"
     explanation = (
         "This is an error notice from the mail server {reporter}. It says {what} {outcome}. "
-        f"{_NOT_SENT} Someone else's computer sent it in your name ({{forged_from}}). "
-        f"This is called backscatter. {_FINE}"
+        f"{_NOT_SENT} {_IN_YOUR_NAME} {_READINGS}"
     )
-    advice = f"Do not reply to it and do not send it back. Delete it, or leave it in quarantine. {_SPF}"
-    notes = _NOTES
+    advice = f"Do not reply to it and do not send it back. Delete it, or leave it in quarantine. {_ADVICE_TAIL}"
+    notes = {
+        **_NOTES,
+        "service": _NOTES["service"] + " Then the address {orig_to} may just be wrong.",
+        "service_named": _NOTES["service_named"] + " Then the address {orig_to} may just be wrong.",
+    }
 
 
 @register
@@ -233,37 +333,36 @@ class VirusWarningForUnsentMail(_Backscatter):
     category = "backscatter"
     severity = "medium"
     kinds = frozenset({VIRUS})
-    title = "Virus warning about mail you never sent"
+    title = "Virus warning about mail {sent_words}"
     explanation = (
         "A virus scanner at {reporter} says that {what} carried {virus}. "
-        f"{_NOT_SENT} A virus on someone else's computer sent it in your name ({{forged_from}}). "
-        f"Worms like Klez do this. {_FINE}"
+        f"{_NOT_SENT} So a virus on someone else's computer may have sent it in your name ({{forged_from}}). "
+        "Worms like Klez do this, and then your own computer is fine. But it can also mean that someone "
+        "knows your mail password."
     )
     advice = (
         "Do not reply, and do not open any file in it. Delete it. To be safe, you can run your virus "
-        f"scanner once. {_SPF}"
+        f"scanner once. {_ADVICE_TAIL}"
     )
     notes = _NOTES
 
 
 @register
 class ComplaintForUnsentMail(_Backscatter):
-    """A person complains about a virus or spam that came in the user's name but not from them."""
+    """A person complains about a virus or a hacked account: mail that came in the user's name but is not
+    in their sent mail. "Stop sending me this" alone is what newsletter readers say, so it counts little."""
 
     id = "backscatter.complaint_for_unsent_mail"
     category = "backscatter"
     severity = "medium"
     kinds = frozenset({COMPLAINT})
-    title = "Complaint about mail you never sent"
-    explanation = (
-        "{person} complains about {what} from you. "
-        f"{_NOT_SENT} Someone else's computer sent it in your name ({{forged_from}}). {_FINE}"
-    )
+    title = "Complaint about mail {sent_words}"
+    explanation = f"{{person}} complains about {{what}} from you. {_NOT_SENT} {_IN_YOUR_NAME} {_READINGS}"
     advice = (
         "You do not have to reply. If you know this person, you can tell them that someone faked your "
-        f"address. Do not open any file they send back. {_SPF}"
+        f"address. Do not open any file they send back. {_ADVICE_TAIL}"
     )
-    notes = {**_NOTES, "by_recipient": "You have never written to {person}, so the mail was not yours."}
+    notes = {**_NOTES, "by_recipient": "You have never written to {person} before."}
 
 
 @register
@@ -274,12 +373,12 @@ class AbuseReportForUnsentMail(_Backscatter):
     category = "backscatter"
     severity = "medium"
     kinds = frozenset({ABUSE_REPORT})
-    title = "Spam report about mail you never sent"
+    title = "Spam report about mail {sent_words}"
     explanation = (
         "This is a spam report from {person}. One of their users got {what} and marked it as spam. "
-        f"{_NOT_SENT} Someone else's computer sent it in your name ({{forged_from}}). {_FINE}"
+        f"{_NOT_SENT} {_IN_YOUR_NAME} {_READINGS}"
     )
-    advice = f"You do not need to answer it. Delete it. {_SPF}"
+    advice = f"You do not need to answer it. Delete it. {_ADVICE_TAIL}"
     notes = _NOTES
 
 
@@ -291,12 +390,12 @@ class AutoReplyForUnsentMail(_Backscatter):
     category = "backscatter"
     severity = "medium"
     kinds = frozenset({AUTOREPLY, RECEIPT})
-    title = "Auto-reply to mail you never sent"
+    title = "Auto-reply to mail {sent_words}"
     explanation = (
         "This is an automatic reply from {person} to {what} from you. "
-        f"{_NOT_SENT} Someone else's computer sent it in your name ({{forged_from}}). {_FINE}"
+        f"{_NOT_SENT} {_IN_YOUR_NAME} {_READINGS}"
     )
-    advice = f"Do not reply to it. Delete it. {_SPF}"
+    advice = f"Do not reply to it. Delete it. {_ADVICE_TAIL}"
     notes = {
         **_NOTES,
         "by_recipient": "The reply does not say which message it answers. But you have never written "
@@ -304,12 +403,8 @@ class AutoReplyForUnsentMail(_Backscatter):
         "receipt": "It is a read receipt: it only says that someone opened the fake.",
     }
 
-    def hit(self, notice: Notice, msg: Message, ctx: Context, basis: str) -> Hit:
-        hit = super().hit(notice, msg, ctx, basis)
+    def hit(self, notice: Notice, msg: Message, ctx: Context, judgement: Judgement) -> Hit:
+        hit = super().hit(notice, msg, ctx, judgement)
         if notice.kind == RECEIPT:
             hit.notes = (*hit.notes, "receipt")
         return hit
-
-    def severity_for(self, notice: Notice, basis: str) -> str | None:
-        # Without a reference, an automatic answer may come from a help desk you contacted on the web.
-        return "low" if basis == "recipient" else None
