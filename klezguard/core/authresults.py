@@ -12,6 +12,9 @@ outside the provider as the one it came from). Everything below that line came w
   headers above the entry line count.
 
 `provider_written()` answers the same question for any header (spam verdicts, for example).
+`sent_from_computer()` tells when the provider's entry line shows the message arriving straight from a
+home or office computer rather than from a mail server. `arc_origin()` reads what the first forwarder
+of a forwarded message found, once the provider has confirmed the forwarding chain (ARC).
 """
 
 import functools
@@ -360,3 +363,117 @@ def read(msg: Message, trusted_ids: frozenset[str]) -> AuthResults:
                 out.ignored.append(value)
     cache[trusted_ids] = out
     return out
+
+
+# --- forwarded mail: what the first forwarder found (ARC) ------------------------------------------
+
+_ARC_INSTANCE = re.compile(r"^\s*i\s*=\s*(\d+)\s*;", re.I)
+_RESULT_WORDS = frozenset({"pass", "fail", "softfail", "neutral", "none", "temperror", "permerror", "policy"})
+# Gmail and others summarise the first hop in the comment of arc=pass: "i=1 spf=pass spfdomain=a.example
+# dkim=pass dkdomain=a.example dmarc=pass fromdomain=a.example".
+_COMMENT_DOMAIN_KEYS = {"spf": "spfdomain", "dkim": "dkdomain", "dmarc": "fromdomain"}
+_COMMENT_PROP = {"spf": "smtp.mailfrom", "dkim": "header.d", "dmarc": "header.from"}
+
+
+def _from_arc_comment(comment: str) -> list[MethodResult]:
+    pairs = [(k.lower(), v.strip('"').lower()) for k, v in _TOKEN.findall(comment)]
+    values = dict(pairs)
+    out = []
+    for key, value in pairs:
+        if key in _COMMENT_DOMAIN_KEYS and value in _RESULT_WORDS:
+            domain = values.get(_COMMENT_DOMAIN_KEYS[key], "")
+            out.append(MethodResult(key, value, {_COMMENT_PROP[key]: domain} if domain else {}))
+    return out
+
+
+def arc_origin(msg: Message, ar: AuthResults) -> list[MethodResult]:
+    """What the first forwarder found when the message reached it: its sealed ARC-Authentication-Results
+    (instance 1), or else the provider's summary of it in the arc=pass comment. Only when the provider
+    says the chain is intact (arc=pass): without that, the record is just text the sender wrote.
+    [] when there is nothing to tell. Cached."""
+    arc = ar.of("arc")
+    if not arc or arc[0].result != "pass":
+        return []
+    cache = msg.__dict__.setdefault("_arc_cache", {})
+    key = id(ar)
+    if key in cache and cache[key][0] is ar:
+        return cache[key][1]
+    found: list[MethodResult] = []
+    for name, value in msg.headers:
+        if name.lower() != "arc-authentication-results":
+            continue
+        text = unfold(to_text(value))
+        match = _ARC_INSTANCE.match(text)
+        if match and match.group(1) == "1":
+            found = [r for r in parse_header(text[match.end():])[1] if r.method in ("spf", "dkim", "dmarc")]
+            break
+    if not found:
+        found = _from_arc_comment(arc[0].comment)
+    cache[key] = (ar, found)
+    return found
+
+
+# --- mail straight from a computer ----------------------------------------------------------------
+
+_HELO_TOKEN = re.compile(r"^\s*from\s+(\S+)", re.I)
+_SAID_HELO = re.compile(r"\bhelo=([^\s)\]]+)|\((?:EHLO|HELO)\s+([^\s)]+)\)", re.I)
+# Mail a user submits with a login (to their own provider) is not a computer talking to a mail exchanger.
+_AUTHENTICATED = re.compile(r"\bwith\s+(?:UTF8)?(?:E?SMTP|LMTP)S?AS?\b|authenticated", re.I)
+_DYNAMIC_WORDS = re.compile(
+    r"(?:^|[.-])(?:dyn|dynamic|dynip|dsl|adsl|vdsl|xdsl|dial|dialup|dialin|ppp|pppoe|pool|cable|cpe|dhcp|"
+    r"broadband|ftth|fttc|fttx|fibre|fiber|resi|residential|home|users?|cust|customer|clients?|mobile|wireless)"
+    r"\d*(?=[.-]|$)",
+    re.I,
+)
+
+
+def _names_its_address(name: str, ip: str) -> bool:
+    """'dsl-186-6-115.example.net' for 186.6.115.221: the name is made from the address (an ISP's pool)."""
+    octets = ip.split(".")
+    if len(octets) != 4:
+        return False
+    digits = re.findall(r"\d+", name)
+    joined = "-".join(digits)
+    return any(
+        "-".join(octets[i : i + 2]) in joined or "-".join(reversed(octets[i : i + 2])) in joined for i in range(3)
+    )
+
+
+def sent_from_computer(msg: Message, trusted_ids: frozenset[str] = frozenset()) -> str:
+    """'49v6jaqs (host-201-181.cable.example.net [201.181.179.59])' when the provider's entry line shows the
+    message coming straight from a computer on a home or office line, not from a mail server: the
+    computer greeted with a bare word or an address instead of a server name, or its address has an
+    internet provider's pool name. That is how worms (Klez) and spam programs send; mail servers and
+    people's mail programs (which log in to their provider) do not. '' otherwise."""
+    _, end, entered = _zone(msg, trusted_ids)
+    if not entered or end < 1:
+        return ""
+    text = " ".join(to_text(msg.headers[end - 1][1]).split())
+    if _AUTHENTICATED.search(text):
+        return ""
+    first_m = _HELO_TOKEN.match(text)
+    first = first_m.group(1) if first_m else ""
+    public = [ip for ip in _IP_IN_FROM.findall(text) if _ip_kind(ip) == 2]
+    if not public:
+        return ""
+    ip = public[0]
+    said = _SAID_HELO.search(text)
+    if said:
+        # Exim "from name ([ip] helo=x)", Yahoo/qmail "from name (EHLO x) (ip)": the first word is the
+        # looked-up name (or the address), the greeting is given apart.
+        helo = said.group(1) or said.group(2)
+        rdns = first.lower().rstrip(".") if "." in first and not first.startswith("[") and not is_ip(first) else ""
+    else:
+        # Postfix, Sendmail: "from greeting (looked-up name [ip])", "unknown" when there is no name.
+        helo = first
+        rdns_m = _RDNS_IN_FROM.search(text)
+        rdns = rdns_m.group(1).lower().rstrip(".") if rdns_m else ""
+    literal = helo.startswith("[") or is_ip(helo)
+    bare = bool(helo) and not literal and "." not in helo.strip(".")
+    rdns_org = org_domain(rdns) if rdns else ""
+    # An ISP's pool name: made from the address, with a word like dsl or cable before the ISP's own domain.
+    pool = bool(rdns) and _names_its_address(rdns, ip) and bool(_DYNAMIC_WORDS.search(rdns[: -len(rdns_org) or None]))
+    forged_helo = pool and not literal and org_domain(helo.lower()) != rdns_org
+    if bare or (literal and (not rdns or pool)) or forged_helo:
+        return f"{helo} ({rdns or 'no name'} [{ip}])"
+    return ""

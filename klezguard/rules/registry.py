@@ -41,6 +41,9 @@ class Rule:
     title: ClassVar[str]
     explanation: ClassVar[str]
     advice: ClassVar[str]
+    # Advice for one severity where the default would say too much or too little (a low finding
+    # should not tell the user to treat the mail as fake). Missing severities use `advice`.
+    advice_by_severity: ClassVar[dict[str, str]] = {}
     notes: ClassVar[dict[str, str]] = {}
 
     def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:

@@ -45,6 +45,11 @@ def _lower(sev: Severity) -> Severity | None:
     return _STEPS[i - 1] if i else None
 
 
+def _lower_twice(sev: Severity) -> Severity | None:
+    once = _lower(sev)
+    return _lower(once) if once else None
+
+
 def _addr_key(addr: str) -> str:
     local, _, domain = addr.strip().rpartition("@")
     return f"{local.lower()}@{ascii_domain(domain)}"
@@ -169,7 +174,8 @@ def _composite_pass(ar: AuthResults) -> bool:
 
 
 def _checks_text(ar: AuthResults, from_org: str = "") -> str:
-    """'SPF: pass for quasar.edu.vn; DKIM: none; DMARC: fail' — what the provider found, in its words."""
+    """'SPF: pass for relay-host.example; DKIM: none; DMARC: fail (policy: reject)' — what the provider
+    found, in its words (for the evidence: the explanation says it in plain words)."""
     parts = []
     for method, label in (("spf", "SPF"), ("dkim", "DKIM"), ("dmarc", "DMARC")):
         results = ar.of(method)
@@ -180,6 +186,8 @@ def _checks_text(ar: AuthResults, from_org: str = "") -> str:
             text = r.result
             if method != "dmarc" and r.result == "pass" and r.domain and org_domain(r.domain) != from_org:
                 text = f"pass for {unicode_domain(r.domain)}"
+            elif method == "dmarc" and r.policy and r.result != "none":
+                text = f"{r.result} (policy: {r.policy})"
             said.append(text)
         parts.append(f"{label}: {', '.join(dict.fromkeys(said))}")
     return "; ".join(parts) if parts else "no result"
@@ -197,6 +205,34 @@ def _auth_evidence(ar: AuthResults) -> dict[str, object]:
 def _explicit_fail(ar: AuthResults) -> bool:
     """SPF or DKIM said 'fail' (the domain's owner says this server may not send for it)."""
     return any(r.result == "fail" for r in ar.of("spf") + ar.of("dkim"))
+
+
+def _from_fail(ar: AuthResults, from_org: str) -> bool:
+    """An outright fail about the From domain itself: SPF or DKIM 'fail' for its organisation, or
+    Microsoft's composite verdict failing for a reason other than 'the domain has no checks' (001)."""
+    for r in ar.of("spf") + ar.of("dkim"):
+        if r.result == "fail" and r.domain and org_domain(r.domain) == from_org:
+            return True
+    comp = ar.of("compauth")
+    return bool(comp) and comp[0].result == "fail" and not comp[0].props.get("reason", "").startswith("001")
+
+
+def _any_result_for(ar: AuthResults, from_org: str) -> bool:
+    """SPF or DKIM said anything but 'none' about the From domain (it has some checks set up)."""
+    return any(
+        r.result not in ("none", "") and r.domain and org_domain(r.domain) == from_org
+        for r in ar.of("spf") + ar.of("dkim")
+    )
+
+
+def _sending_service(ar: AuthResults, from_org: str, ctx: Context) -> str:
+    """The organisation the provider did confirm, when it is not the From's: the system that really sent
+    it (the envelope's SPF first, then a signature)."""
+    for d in ar.passed("spf") + ar.passed("dkim"):
+        org = org_domain(d) if d else ""
+        if org and org != from_org and not ctx.is_own_domain(org):
+            return org
+    return ""
 
 
 def _label(org: str) -> str:
@@ -234,8 +270,8 @@ def _distance(a: str, b: str, limit: int) -> int:
 
 def similar_org(a: str, b: str) -> str:
     """How two different organisations' names are made to look alike: 'confusable' (one letter off or
-    swapped for a look-alike: timberworks-suppIies), 'variant' (same name plus a word or another ending:
-    timberworks-supplies-ltd, timberworks-supplies.com), or '' when they do not look alike."""
+    swapped for a look-alike: acme-suppIies for acme-supplies), 'variant' (same name plus a word or another
+    ending: acme-supplies-ltd, acme-supplies.com), or '' when they do not look alike."""
     if not a or not b or a == b:
         return ""
     la, lb = _label(a), _label(b)
@@ -597,27 +633,67 @@ def _is_bounce(msg: Message) -> bool:
 @register
 class NotAuthenticated(Rule):
     """The provider's SPF/DKIM/DMARC checks are the one thing a forger cannot write: when they say the
-    From domain did not send this, the From line is probably fake (the Klez trick)."""
+    From domain did not send this, the From line is probably fake (the Klez trick). Most mail that merely
+    lacks a pass is innocent (a firm that never set the checks up, a calendar or newsletter tool sending
+    for someone, a forward), so only an actual fail is more than a low note, and only an actual fail
+    counts more for a sender the user knows."""
 
     id = "sender.not_confirmed"
     category = "sender"
     severity = "medium"
     title = "Your mail provider could not confirm that {from_domain} sent this"
     explanation = (
-        "The mail says it is from {from_addr}. Your mail provider checked where it came from and found: "
-        "{checks}. So it may not come from {from_domain} at all. Anyone can type any name and address "
-        "into the From line."
+        "The mail says it is from {from_addr}. Your mail provider could not check that it really came "
+        "from {from_domain}."
     )
     advice = (
-        "Treat it as fake until you know better. Don't click links, open files or pay. Contact the "
-        "sender in a way you already know."
+        "Be careful. Don't click links, open files or pay until you have checked with the sender. Use a "
+        "way you already know."
     )
+    advice_by_severity = {
+        "low": (
+            "This alone is no reason to worry. If the mail asks for money, bank details or a password, "
+            "check with the sender first in a way you already know."
+        ),
+        "high": (
+            "Treat it as fake. Don't click links, open files or pay. If it matters, contact the sender "
+            "in a way you already know."
+        ),
+    }
     notes = {
-        "policy": "{from_domain} asks mail providers to {policy} mail that fails this check.",
+        "policy": (
+            "{from_domain} has told mail providers how to spot its real mail, and this mail does not match. "
+            "It asks them to {policy} mail like this."
+        ),
+        "failed": "{from_domain} has told mail providers how to spot its real mail, and this mail does not match.",
+        "weak": (
+            "But {from_domain} does not ask them to block mail that does not match. Firms often set this "
+            "up wrong, so the mail may well be real."
+        ),
+        "soft": (
+            "{from_domain} lists the servers that send its mail, and this one is not on the list. But it "
+            "also says that this can happen."
+        ),
+        "unchecked": "{from_domain} has not set up the checks that prove its mail is real. Many small firms have not.",
         "known": "You write to this sender. Fakes of people you know are the most dangerous.",
-        "freemail": "{from_domain} always confirms its own mail, so a fail here is a strong sign of a fake.",
-        "forwarded": "It was forwarded on the way, which can break the check. It may still be fine.",
-        "unchecked": "{from_domain} does not set up these checks, so its mail can never be confirmed.",
+        "freemail": (
+            "{from_domain} is a large mail service that confirms all its own mail. So this is a strong sign of a fake."
+        ),
+        "other": "It was sent by the mail system of {service}.",
+        "service": "Calendars, newsletter tools and web shops often send mail for others like this.",
+        "computer": (
+            "It came straight from a home or office computer, not from a mail server. Worms and spam "
+            "programs send mail like this."
+        ),
+        "anyone": "Anyone can type any name and address into the From line.",
+        "forwarded": (
+            "It was passed on by a forwarding service, which can break this check. Your mail provider "
+            "says the forwarding itself was in order."
+        ),
+        "forwarded_failed": (
+            "It was passed on by a forwarding service. The first server that got it could not confirm "
+            "{from_domain} either."
+        ),
     }
 
     def check(self, msg: Message, ctx: Context):
@@ -637,44 +713,83 @@ class NotAuthenticated(Rule):
             and any(ctx.is_own_domain(d) for d in ar.passed("spf") + ar.passed("dkim"))
         ):
             return  # your own website or system sent it for a visitor (a contact form with their address)
+        org = f.from_org
+        hard = _from_fail(ar, org)
+        free = is_freemail(org)
+        dmarc, policy = ar.dmarc, ar.dmarc_policy
         notes: list[str] = []
-        dmarc = ar.dmarc
-        policy = ar.dmarc_policy
-        severity: Severity
-        if dmarc == "fail":
-            if policy in ("reject", "quarantine"):
-                severity = "high"
-                notes.append("policy")
-            elif f.known_from:
-                severity = "high"
-            else:
-                severity = "medium"
-            if is_freemail(f.from_org) and policy not in ("reject", "quarantine"):
-                notes.append("freemail")
-        elif _explicit_fail(ar) or ar.result("compauth") == "fail":
+        severity: Severity | None
+        failed = True  # a check actually failed (not just: nothing passed)
+        if dmarc == "fail" and policy in ("reject", "quarantine"):
+            severity = "high"
+            notes.append("policy")
+        elif dmarc == "fail" and (hard or free or policy != "none"):
+            # An outright fail, a big mail service that signs all it sends, or a policy we were not told.
             severity = "medium"
+            notes.append("failed")
+            if free and not hard:
+                notes.append("freemail")
+        elif dmarc == "fail":
+            severity, failed = "low", False  # p=none and nothing failed outright: often a setup mistake
+            notes += ["failed", "weak"]
+        elif hard:
+            severity = "medium"
+            notes.append("failed")
         else:
-            severity = "medium" if f.known_from else "low"
-            if dmarc in ("", "none") and {ar.result("spf"), ar.result("dkim")} <= {"", "none"}:
+            severity, failed = "low", False
+            if any(r.result == "softfail" and org_domain(r.domain) == org for r in ar.of("spf") if r.domain):
+                notes.append("soft")
+            elif not _any_result_for(ar, org) and dmarc in ("", "none"):
                 notes.append("unchecked")
-        if f.known_from:
-            notes.insert(0, "known")
-        lowered: Severity | None = severity
-        if f.arc_pass:
-            lowered = _lower(severity)
-            notes.append("forwarded")
-        if lowered is None:
-            return
+        computer = "" if failed else authresults.sent_from_computer(msg, ctx.trusted_authserv)
+        if computer:
+            # Nothing failed outright, but it came straight from a computer on a home or office line,
+            # as worms and spam programs send: a firm's real mail comes from a mail server.
+            severity, failed = "medium", True
+            notes = [n for n in notes if n != "weak"] + ["computer"]
+        if failed and f.known_from:
+            severity = "high"
+            notes.append("known")
+        service = _sending_service(ar, org, ctx)
+        if service:
+            notes.append("other")
+        evidence: dict[str, object] = {
+            "From": visible(msg.from_display or msg.header("from")),
+            "Checks by your mail provider": _checks_text(ar, org),
+        }
+        if computer:
+            evidence["Sent from"] = visible(computer)
+        dmarc_results = ar.of("dmarc")
+        enforced = policy in ("reject", "quarantine") and dmarc_results[0].disposition in ("reject", "quarantine")
+        if f.arc_pass and not enforced:
+            # (When the provider still applied the From domain's policy, it did not trust the forwarder either.)
+            origin = AuthResults(found=True, results=authresults.arc_origin(msg, ar))
+            if origin.results:
+                evidence["Checks by the first forwarding server"] = _checks_text(origin, org)
+            if origin.results and (origin.dmarc == "fail" or _from_fail(origin, org)):
+                notes.append("forwarded_failed")  # the forwarder saw the same fake: nothing to excuse
+            elif (origin.results and origin.aligned_pass(f.from_domain)) or f.known_from:
+                return  # the forwarder confirmed it, or a correspondent's mail came through an intact forward
+            else:
+                # Two steps down, not to nothing: anyone can run a forwarder and seal a chain.
+                severity = _lower_twice(severity)
+                if severity is None:
+                    return
+                notes = [n for n in notes if n != "known"] + ["forwarded"]
+        if severity == "low" and service and "forwarded" not in notes:
+            notes.append("service")
+        elif severity != "low":
+            notes.append("anyone")
         yield Hit(
             facts={
                 "from_addr": visible(fa.addr),
                 "from_domain": visible(unicode_domain(f.from_domain)),
-                "checks": _checks_text(ar, f.from_org),
                 "policy": {"reject": "refuse", "quarantine": "set aside"}.get(policy, policy),
+                "service": visible(unicode_domain(service)),
             },
-            evidence={"From": visible(msg.from_display or msg.header("from"))} | _auth_evidence(ar),
+            evidence=evidence | _auth_evidence(ar),
             notes=tuple(notes),
-            severity=lowered,
+            severity=severity,
         )
 
 
@@ -689,12 +804,15 @@ class OwnDomainUnconfirmed(Rule):
     title = "Mail that claims to be from your own company was not sent by it"
     explanation = (
         "The mail says it is from {from_addr}, an address of your own company. Your mail provider could not "
-        "confirm that it came from your company's mail system ({checks}). Fraudsters fake the boss's or a "
+        "confirm that it came from your company's mail system. Fraudsters fake the boss's or a "
         "colleague's address to ask for payments."
     )
     advice = (
         "Don't pay, reply or open files. Ask the colleague in person or by phone. Tell the person who runs your mail."
     )
+    advice_by_severity = {
+        "low": "If it asks for money, files or a password, ask the colleague in person or by phone first.",
+    }
     notes = {
         "failed": "The check did not just miss: it failed.",
         "unchecked": "There is no check result from your mail provider on this mail.",
@@ -739,10 +857,11 @@ class OwnDomainUnconfirmed(Rule):
         if severity is None:
             return
         yield Hit(
-            facts={"from_addr": visible(fa.addr), "checks": _checks_text(ar, f.from_org) if ar.found else "no result"},
+            facts={"from_addr": visible(fa.addr)},
             evidence={
                 "From": visible(msg.from_display or msg.header("from")),
                 "Return-Path": visible(msg.header("return-path")),
+                "Checks by your mail provider": _checks_text(ar, f.from_org) if ar.found else "no result",
             }
             | _auth_evidence(ar),
             notes=tuple(notes),
@@ -762,12 +881,13 @@ _RSPAMD_DANGER = re.compile(
 )
 _SA_SCORE = re.compile(r"score=(-?[\d.]+)\s+required=(-?[\d.]+)", re.I)
 
+_MALWARE_WORDS = "carrying harmful software"
 _MS_CATEGORIES = {
     "PHSH": "phishing",
     "HPHSH": "phishing",
     "HPHISH": "phishing",
     "SPOOF": "a faked sender",
-    "MALW": "malware",
+    "MALW": _MALWARE_WORDS,
     "UIMP": "a fake of a person",
     "DIMP": "a fake of a company",
     "GIMP": "a fake of a person or company",
@@ -799,19 +919,26 @@ class ProviderVerdict(Rule):
     category = "sender"
     severity = "medium"
     title = "Your mail provider's filter marked this as {verdict}"
-    explanation = (
-        "Your mail provider checked this mail when it arrived and rated it as {verdict}. It wrote this "
-        "into the mail: {detail}."
-    )
+    explanation = "Your mail provider checks all mail when it arrives. Its filter marked this mail as {verdict}."
     advice = "Don't click links or open files. If you expected the mail, check with the sender another way."
+    advice_by_severity = {
+        "low": "This alone is no reason to worry. Take a little more care with mail from people you don't know.",
+        "high": (
+            "Treat it as dangerous. Don't click links, open files or reply. If you expected it, check with "
+            "the sender another way."
+        ),
+    }
     notes = {
+        "score": "It gave the mail a spam score of {score}. Mail counts as spam from {limit} up.",
+        "phishing": "Phishing mail tries to trick you into giving away passwords or money.",
         "first": "Your provider also notes that you have not had mail from this sender before.",
     }
 
     def check(self, msg: Message, ctx: Context):
         if not any(msg.has(h) for h in _VERDICT_HEADERS):
             return
-        found: list[tuple[int, str, str]] = []  # (strength 1 low, 2 medium, 3 high), verdict, detail
+        # (strength 1 low, 2 medium, 3 high), verdict in words, the filter's code, (score, limit)
+        found: list[tuple[int, str, str, tuple[str, str] | None]] = []
         evidence: dict[str, object] = {}
         first_contact = False
         trusted = ctx.trusted_authserv
@@ -822,29 +949,32 @@ class ProviderVerdict(Rule):
             value = " ".join(str(raw).split())
             evidence.setdefault(name, []).append(value[:300])
             if lname == "x-spam-flag" and value.upper().startswith("YES"):
-                found.append((2, "spam", f"{name}: {value}"))
+                found.append((2, "spam", f"{name}: {value[:40]}", None))
             elif lname in ("x-spam-status", "x-spam") and value.lower().startswith("yes"):
                 score = _SA_SCORE.search(value)
-                detail = f"score {score.group(1)}, limit {score.group(2)}" if score else value[:40]
-                found.append((2, "spam", f"{name}: {detail}"))
+                code = f"{name}: score {score.group(1)}, limit {score.group(2)}" if score else f"{name}: {value[:40]}"
+                found.append((2, "spam", code, score.groups() if score else None))
             elif lname == "x-spamd-result":
                 head = _RSPAMD_HEAD.match(value)
                 danger = _RSPAMD_DANGER.search(value)
                 if danger:
-                    found.append((3, "dangerous", f"{name}: {danger.group(1)}"))
+                    symbol = danger.group(1).upper()
+                    words = "phishing" if symbol.startswith("PHISHED") else _MALWARE_WORDS
+                    found.append((3, words, f"{name}: {danger.group(1)}", None))
                 elif head and head.group(1).lower() == "true":
-                    found.append((2, "spam", f"{name}: score {head.group(2)}, limit {head.group(3)}"))
+                    found.append((2, "spam", f"{name}: score {head.group(2)}, limit {head.group(3)}",
+                                  (head.group(2), head.group(3))))
             elif lname == "x-forefront-antispam-report":
                 cat = (_CAT.search(value) or [None, ""])[1].upper()
                 sfty = (_SFTY.search(value) or [None, ""])[1]
                 scl = _SCL.search(value)
                 sfv = (_SFV.search(value) or [None, ""])[1].upper()
                 if cat in _MS_DANGER:
-                    found.append((3, _MS_CATEGORIES[cat], f"CAT:{cat}"))
+                    found.append((3, _MS_CATEGORIES[cat], f"CAT:{cat}", None))
                 elif sfty in _SFTY_MEANING:
-                    found.append((3, _SFTY_MEANING[sfty], f"SFTY:{sfty}"))
+                    found.append((3, _SFTY_MEANING[sfty], f"SFTY:{sfty}", None))
                 elif cat in ("SPM", "HSPM") or sfv == "SPM" or (scl and int(scl.group(1)) >= 5):
-                    found.append((2, "spam", f"CAT:{cat or '-'} SCL:{scl.group(1) if scl else '-'}"))
+                    found.append((2, "spam", f"CAT:{cat or '-'} SCL:{scl.group(1) if scl else '-'}", None))
                 if sfty == "9.25":
                     first_contact = True
             elif lname == "x-ms-exchange-organization-scl":
@@ -853,22 +983,27 @@ class ProviderVerdict(Rule):
                 except ValueError:
                     scl_value = -1
                 if scl_value >= 5:
-                    found.append((2, "spam", f"SCL {scl_value} of 9"))
+                    found.append((2, "spam", f"SCL {scl_value} of 9", None))
         if not found:
             if first_contact:
-                yield Hit(
-                    facts={"verdict": "a first contact", "detail": "SFTY:9.25"}, evidence=evidence, severity="low"
-                )
+                evidence["Filter result"] = ["SFTY:9.25 (first contact)"]
+                yield Hit(facts={"verdict": "mail from a new sender"}, evidence=evidence, severity="low")
             return
         found.sort(key=lambda t: -t[0])
-        strength, verdict, detail = found[0]
-        details = list(dict.fromkeys(d for s, v, d in found if s == strength))
-        yield Hit(
-            facts={"verdict": verdict, "detail": "; ".join(details)},
-            evidence=evidence,
-            notes=("first",) if first_contact else (),
-            severity="high" if strength >= 3 else "medium",
-        )
+        strength, verdict = found[0][:2]
+        top = [t for t in found if t[0] == strength]
+        evidence["Filter result"] = list(dict.fromkeys(t[2] for t in top))
+        notes: list[str] = []
+        facts = {"verdict": verdict}
+        scored = next((t[3] for t in top if t[3]), None)
+        if scored and verdict == "spam":
+            facts |= {"score": scored[0], "limit": scored[1]}
+            notes.append("score")
+        if verdict == "phishing":
+            notes.append("phishing")
+        if first_contact:
+            notes.append("first")
+        yield Hit(facts=facts, evidence=evidence, notes=tuple(notes), severity="high" if strength >= 3 else "medium")
 
 
 @register

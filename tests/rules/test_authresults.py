@@ -328,3 +328,51 @@ def test_arc_origin_is_empty_unless_the_provider_confirmed_the_chain():
         ]
     )
     assert origin(m) == []
+
+
+# --- sent_from_computer: straight from a home or office line -------------------------------------------
+
+
+def arrived(entry_text):
+    return msg([DELIVERY, ("Received", entry_text), *BODY_HEADERS])
+
+
+def computer(entry_text):
+    return authresults.sent_from_computer(arrived(entry_text), TRUSTED)
+
+
+BY = "by mx1.provider-test.example (Postfix) with ESMTP id 1; Mon, 2 Nov 2026 10:00:01 +0000"
+
+
+def test_worm_style_hops_are_recognised():
+    # A bare word as greeting (what Klez and spam programs send) ...
+    assert computer(f"from WIN-BC729635FF1 (ip177-225-214.pool.example.es [177.225.214.75]) {BY}")
+    assert computer(f"from User (unknown [198.51.100.7]) {BY}")
+    # ... an address as greeting with no name behind it ...
+    assert computer(f"from [198.51.100.7] (unknown [198.51.100.7]) {BY}")
+    # ... or a borrowed server name from an ISP's pool of home lines.
+    found = computer(f"from bank.example (ppp-117-96.dialup.isp.example.eg [117.96.174.36]) {BY}")
+    assert found == "bank.example (ppp-117-96.dialup.isp.example.eg [117.96.174.36])"
+    # Exim writes the greeting apart.
+    assert computer(f"from dsl-186-6-115.dynamic.isp.example.br ([186.6.115.221] helo=User) {BY}")
+
+
+def test_mail_servers_and_logged_in_users_are_not_computers():
+    # A named server (a web host, a firm's own server, a big provider).
+    assert not computer(f"from cpanel12.webhost.example (cpanel12.webhost.example [203.0.113.45]) {BY}")
+    assert not computer(f"from mail.firm.example (unknown [203.0.113.46]) {BY}")
+    assert not computer(f"from mail-wr1-f44.google.com (mail-wr1-f44.google.com. [209.85.221.44]) {BY}")
+    # A firm's server on a line whose name is made from its address, greeting with the line's own name.
+    assert not computer(f"from static-203-0-113-9.isp.example (static-203-0-113-9.isp.example [203.0.113.9]) {BY}")
+    # Yahoo's and qmail's way of writing the greeting.
+    assert not computer(
+        "from 127.0.0.1 (EHLO news.shop.example) (74.206.28.55) by mta1007.mail.provider-test.example with SMTP;"
+        " Mon, 2 Nov 2026 10:00:01 +0000"
+    )
+    # A person's mail program logging in to send (their provider's submission server).
+    assert not computer(
+        "from [192.168.1.20] (dsl-5-6-7-8.dyn.isp.example [5.6.7.8]) by mx1.provider-test.example"
+        " with ESMTPSA id 2; Mon, 2 Nov 2026 10:00:01 +0000"
+    )
+    # Inside a network.
+    assert not computer(f"from User (unknown [10.1.2.3]) {BY}")

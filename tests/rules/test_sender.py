@@ -400,6 +400,40 @@ def test_p_none_fail_without_outright_fail_is_low_also_for_a_contact():
         assert r.verdict == "clean"
 
 
+def test_p_none_fail_straight_from_a_home_computer_is_medium_and_high_for_a_contact():
+    # The Klez way: a worm on someone's PC talks straight to your provider, using a contact's address.
+    ar = (
+        f"{AUTHSERV}; spf=softfail smtp.mailfrom=tom@reeve-tools.example; dkim=none;"
+        " dmarc=fail (p=none dis=none) header.from=reeve-tools.example"
+    )
+    hop = (
+        "from 49v6jaqs (host-201-181.cable.isp-test.example [201.181.179.59]) by mx.provider-test.example"
+        " with ESMTPS id 7; Mon, 2 Nov 2026 10:00:00 +0000"
+    )
+    raw_mail = mail("Tom Reeve <tom@reeve-tools.example>", ("Received", hop), ar=ar, received=False)
+    f = one(check(raw_mail), AUTH)
+    assert f.severity == "medium"
+    assert "home or office computer" in f.explanation and "may well be real" not in f.explanation
+    assert f.evidence["Sent from"] == "49v6jaqs (host-201-181.cable.isp-test.example [201.181.179.59])"
+    r = check(raw_mail, context(sent=sent_to("tom@reeve-tools.example")))
+    assert one(r, AUTH).severity == "high" and r.verdict == "threat"
+
+
+def test_unchecked_domain_straight_from_a_home_computer_is_medium():
+    ar = (
+        f"{AUTHSERV}; spf=none smtp.mailfrom=lars@bergbuild.example; dkim=none;"
+        " dmarc=none header.from=bergbuild.example"
+    )
+    by = "by mx.provider-test.example with SMTP id 8; Mon, 2 Nov 2026 10:00:00 +0000"
+    hop = f"from User (unknown [198.51.100.7]) {by}"
+    raw_mail = mail("Lars Berg <lars@bergbuild.example>", ("Received", hop), ar=ar, received=False)
+    assert one(check(raw_mail), AUTH).severity == "medium"
+    # The same mail from a named mail server stays low.
+    server = f"from mx.webhost.example (mx.webhost.example [198.51.100.7]) {by}"
+    raw_mail = mail("Lars Berg <lars@bergbuild.example>", ("Received", server), ar=ar, received=False)
+    assert one(check(raw_mail), AUTH).severity == "low"
+
+
 def test_p_none_fail_when_only_another_domain_fails_is_low():
     ar = (
         f"{AUTHSERV}; spf=fail smtp.mailfrom=x@bulk-relay.example; dkim=none;"
@@ -544,6 +578,25 @@ def test_forward_whose_first_hop_also_failed_is_not_excused():
     assert f.severity == "high"
     assert "could not confirm accounts.example either" in f.explanation
     assert "DMARC: fail" in f.evidence["Checks by the first forwarding server"]
+
+
+def test_forward_the_provider_did_not_trust_is_not_excused():
+    # Anyone can run a forwarder and seal a chain that says "it passed"; when the provider still applied
+    # the From domain's policy (dis=quarantine), it did not believe that forwarder either.
+    ar = (
+        f"{AUTHSERV}; spf=pass smtp.mailfrom=x@sealer.example; dkim=none;"
+        " dmarc=fail (p=quarantine dis=quarantine) header.from=accounts.example; arc=pass"
+    )
+    aar = "i=1; mx.sealer.example; spf=pass smtp.mailfrom=accounts.example; dmarc=pass header.from=accounts.example"
+    ctx = context(sent=sent_to("ruth@accounts.example"))
+    f = one(check(forwarded("Ruth <ruth@accounts.example>", ar, aar), ctx), AUTH)
+    assert f.severity == "high" and "forwarding" not in f.explanation
+
+
+def test_soft_fail_without_dmarc_is_low_and_says_why():
+    ar = f"{AUTHSERV}; spf=softfail smtp.mailfrom=accounts@oak-timber.example; dkim=none; dmarc=none"
+    f = one(check(mail("Accounts <accounts@oak-timber.example>", ar=ar)), AUTH)
+    assert f.severity == "low" and "not on the list" in f.explanation
 
 
 def test_record_of_a_broken_chain_is_ignored():
