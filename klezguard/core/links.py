@@ -268,7 +268,9 @@ def is_plain_ip(host: str) -> bool:
 
 # Services that rewrite links to count clicks or to scan them. Their target sits in the address
 # (Google, Facebook, Outlook Safe Links, Proofpoint) or in an opaque token (mail services): a link text
-# naming a site while the link goes through one of these is normal for newsletters.
+# naming a site while the link goes through one of these is normal for newsletters. The click counters
+# of the common newsletter services are listed; an unlisted one is judged by the mail itself (a
+# newsletter that shows its own site, see rules/links.py).
 REDIRECTORS = frozenset(
     """list-manage.com mcsv.net mailchimp.com mailchi.mp sendgrid.net mandrillapp.com mailgun.org
     hubspotlinks.com hubspotemail.net hs-sites.com hubspot.com exct.net exacttarget.com rs6.net
@@ -286,6 +288,14 @@ REDIRECTORS = frozenset(
     linkedin.com lnkd.in t.co twitter.com youtube.com bit.ly bitly.com tinyurl.com ow.ly buff.ly
     goo.gl rebrand.ly shorturl.at cutt.ly is.gd t.ly
     slack-redir.net steamcommunity.com vk.com away.vk.com out.reddit.com
+    acemlna.com acemlnb.com acemlnc.com acemlnd.com activehosted.com klclick3.com
+    maillist-manage.com maillist-manage.eu maillist-manage.in maillist-manage.com.au zcsend.net
+    mcusercontent.com mailchimpapp.net rsgsv.net mcdlv.net mailgun.net sendgrid.com sendibm2.com
+    sendibt1.com mlsend2.com mailerlite.net convertkit-mail3.com convertkit-mail4.com
+    cmail1.com cmail2.com createsend2.com createsend3.com ccsend.com ctctcdn.com mktomail.com
+    mtasv.net sailthru.com emarsys.net dmtrk.net bmetrack.com stat-pulse.com sendpulse.com
+    beehiiv.com shopifyemail.com squarespace-mail.com intercom-mail.com chtah.com messagegears.net
+    secure-web.cisco.com linkprotect.cudasvc.com
     """.split()
 )
 _EMBEDDED = re.compile(r"(?:https?|ftp)(?::|%3a|-3a)(?://?|%2f%2f|__)([^/?#&%_*\s]+)", re.I)

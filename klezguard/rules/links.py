@@ -4,7 +4,8 @@ Phishing lives on links: a text that reads "https://www.paypal.com" over a link 
 bare IP address instead of a name, a name one letter off a bank's, a sign-in form inside the mail.
 Newsletters rewrite every link through a click counter, so a link going elsewhere than its text is
 only flagged when the text itself is a web address, and never when the counter carries the shown
-site inside the link or belongs to the sender.
+site inside the link or belongs to the sender. A newsletter that shows its own web site over an
+unknown counter is only a small sign.
 """
 
 from klezguard.core import authresults, links, lookalike
@@ -12,7 +13,14 @@ from klezguard.core.context import Context
 from klezguard.core.domains import ascii_domain, org_domain, unicode_domain
 from klezguard.core.message import Message
 from klezguard.core.visible import visible
-from klezguard.rules.lookalike import match_evidence, match_facts, match_severity
+from klezguard.rules.lookalike import (
+    match_evidence,
+    match_facts,
+    match_severity,
+    mentioned_in,
+    name_claim,
+    text_names,
+)
 from klezguard.rules.registry import Hit, Rule, Severity, register
 
 _ORDER: tuple[Severity, ...] = ("low", "medium", "high")
@@ -65,6 +73,13 @@ class LinkTextMismatch(Rule):
         "userinfo": (
             "The part before the @ sign in the link is only a user name. Your browser opens what comes after it."
         ),
+        "newsletter": (
+            "This looks like a newsletter that shows its own site, {shown_host}. Mail services often send "
+            "links through a click counter like this, so this alone is a small sign."
+        ),
+    }
+    advice_by_severity = {
+        "low": "If you want to visit {shown_host}, it is safer to type it into your browser yourself.",
     }
 
     def check(self, msg: Message, ctx: Context):
@@ -97,6 +112,7 @@ class LinkTextMismatch(Rule):
             elif links.is_redirector(link.host):
                 continue  # a mail service's click counter: the target is in an opaque token
             known = _is_known(shown_org, ctx)
+            rank = 2 if known else 1
             if not known and from_org and (shown_org == from_org or target_org == from_org):
                 # The sender shows its own site, or counts clicks on its own domain: normal for a
                 # newsletter, unless the provider says the From is not confirmed.
@@ -104,12 +120,17 @@ class LinkTextMismatch(Rule):
                     auth = authresults.read(msg, ctx.trusted_authserv)
                 if not auth.found or auth.aligned_pass(from_org):
                     continue
-            found.append((known, link, shown, real))
+                if shown_org == from_org and not embedded and msg.has("list-unsubscribe") and auth.dmarc != "fail":
+                    rank = 0  # a newsletter showing its own site through a mail service we do not know
+            found.append((rank, link, shown, real))
         if not found:
             return
-        found.sort(key=lambda f: not f[0])
-        known, link, shown, real = found[0]
+        found.sort(key=lambda f: -f[0])
+        rank, link, shown, real = found[0]
+        known = rank == 2
         notes = ["known"] if known else []
+        if rank == 0:
+            notes.append("newsletter")
         if len(found) > 1:
             notes.append("many")
         if real != link.host:
@@ -131,7 +152,7 @@ class LinkTextMismatch(Rule):
                 "Links like this": len(found),
             },
             notes=tuple(notes),
-            severity="high" if known else "medium",
+            severity=_ORDER[rank],
         )
 
 
@@ -203,7 +224,8 @@ class LinkToIpAddress(Rule):
 
 @register
 class LinkToLookalikeDomain(Rule):
-    """A link to paypaI.com or timberworks-suppIies.co.uk leads to a copy of a site you trust."""
+    """A link to paypaI.com, to oakridge-suppIies.example or to paypal.secure-login.top leads to a copy
+    of a site you trust."""
 
     id = "link.lookalike_domain"
     category = "link"
@@ -213,10 +235,18 @@ class LinkToLookalikeDomain(Rule):
         "A link in this mail opens {url}. Its domain {domain} is not {target}{whose}. {how}"
     )
     advice = "Do not click it. If you need {target}, type it into your browser yourself."
+    advice_by_severity = {
+        "low": "Look at the address before you sign in or pay on a page it opens.",
+    }
     notes = {
         "punycode": "Behind the scenes, the domain is written {ascii}.",
         "hidden": 'The link text shows "{shown}".',
         "extra_words": "Firms sometimes buy such names too. Check before you trust it.",
+        "claimed": "The mail says it is from {brand}, to make you trust the link.",
+        "discussion": (
+            "The address is written out in a post to a mailing list, so it may just be a site someone "
+            "shares. Still check it before you sign in there."
+        ),
         "many": "The mail has {count} links to look-alike domains.",
     }
 
@@ -229,27 +259,43 @@ class LinkToLookalikeDomain(Rule):
         known = lookalike.for_context(ctx)
         seen: dict[str, lookalike.Match | None] = {}
         found = []
+        discussion = msg.has("list-id") or msg.has("list-post")
         for link in scan.links:
             host = link.host
             if not host or host in seen or links.ip_of(host):
                 continue
             if len(seen) > 100:
                 break
-            seen[host] = match = known.check(host, for_link=True)
+            seen[host] = match = known.check(host, for_link=True) or known.brand_in_host(host)
             if match is None:
                 continue
             if org_domain(match.ascii) == from_org:
                 continue  # the sender's own domain: the sender rules judge it
-            if match.target is not None and match.target.brand and match.target.brand in from_brands:
+            if match.brand and match.brand in from_brands:
                 continue  # a brand linking to its own other names
-            found.append((match_severity(match) == "high", match, link))
+            claimed = False
+            if match.brand:
+                claim = name_claim(msg)
+                claimed = (claim is not None and claim.brand.name == match.brand) or (
+                    link.kind in ("a", "area") and text_names(match.brand, link.text)
+                )
+            severity = match_severity(match, claimed, mentioned_in(msg, match.brand))
+            if severity is None:
+                continue
+            notes = []
+            openly = link.kind == "text" or host_lower(link.host) in link.text.lower()
+            if match.how == "brand_subdomain" and not claimed and discussion and openly:
+                severity = "low"  # an address someone shares in a list discussion (a conference's stream)
+                notes.append("discussion")
+            elif claimed and match.how in ("brand_subdomain", "typo"):
+                notes.append("claimed")
+            found.append((_ORDER.index(severity), match, link, notes))
         if not found:
             return
-        found.sort(key=lambda f: not f[0])
-        strong, match, link = found[0]
-        notes = []
+        found.sort(key=lambda f: -f[0])
+        rank, match, link, notes = found[0]
         if match.ascii != match.unicode:
-            notes.append("punycode")
+            notes.insert(0, "punycode")
         if link.text and link.kind in ("a", "area") and links.shown_host(link.text) != host_lower(link.host):
             notes.append("hidden")
         if match.how == "extra_words":
@@ -261,7 +307,7 @@ class LinkToLookalikeDomain(Rule):
         evidence: dict[str, object] = {"Shown text": _short(link.text) or "(no text)", "Real target": _short(link.url)}
         evidence.update(match_evidence(match))
         evidence["Links like this"] = len(found)
-        yield Hit(facts=facts, evidence=evidence, notes=tuple(notes), severity=match_severity(match))
+        yield Hit(facts=facts, evidence=evidence, notes=tuple(notes), severity=_ORDER[rank])
 
 
 def host_lower(host: str) -> str:

@@ -371,3 +371,15 @@ def test_typo_link_counts_only_when_the_mail_names_the_brand():
     assert one(check(named), "link.lookalike_domain").severity == "medium"
     mail = html_mail('<a href="https://revolutt.com/unlock">Unlock your Revolut card</a>')
     assert one(check(mail), "link.lookalike_domain").severity == "high"
+
+
+def test_link_with_a_brand_among_other_words_counts_only_when_named():
+    quiet = html_mail('<a href="https://netflix-account-hold.top/">View your account</a>')
+    assert not findings(check(quiet), "link.lookalike_domain")
+    shown = html_mail('<a href="https://netflix-account-hold.top/">https://netflix-account-hold.top/</a>')
+    assert not findings(check(shown), "link.lookalike_domain")  # the address itself names nothing
+    named = html_mail('<a href="https://netflix-account-hold.top/">View your Netflix account</a>')
+    f = one(check(named), "link.lookalike_domain")
+    assert f.severity == "medium"
+    assert 'adds "account", "hold" to the name netflix' in f.explanation
+

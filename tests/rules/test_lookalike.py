@@ -69,6 +69,7 @@ KNOWN = lookalike.known_set(
         ("micrsooft.com", "microsoft.com", "typo", "swaps"),
         ("amazom.co.jp", "amazon.co.jp", "typo", "letter m in place"),  # Amazon has a .jp domain
         ("pay-pal.com", "paypal.com", "hyphen", "adds a hyphen"),
+        ("gooogle-login.top", "google.com", "typo", 'adds "login" to the name google'),
         ("paypal.top", "paypal.com", "other_ending", "ends in .top"),
         ("paypalsecure.com", "paypal.com", "extra_words", '"secure"'),
         ("dhl-shipmentcenter.com", "dhl.com", "extra_words", "shipmentcenter"),
@@ -377,13 +378,14 @@ def test_real_senders_are_no_lookalikes(from_):
         ("Zoom Info Desk <desk@zoom-info.com>", "Opening hours"),
         ("VisaHQ <orders@visahq.com>", "Your visa application"),
         ("AppleCare Team <care@applecare.com>", "Your plan"),
-        ("Amazon Pay <no-reply@amazonpay.in>", "Payment received"),
         ("SharePoint Online <no-reply@sharepointonline.com>", "A folder was shared with you"),
         ("Dropbox Sign <noreply@mail.hellosign.com>", "Please sign the agreement"),
         ("Express Windows Ltd <sales@expresswindows-ltd.co.uk>", "Your quote"),
         ("Ledger Accounts Team <team@ledgeraccounts.co.uk>", "Your VAT return"),
         ("Visa Services <visas@globetrek-travel.co.uk>", "Your visa for India"),
         ("Meta Team <hello@meta-design-studio.com>", "Project update"),
+        ("The UPS Store 4471 <store4471@theupsstore.com>", "A parcel is in your mailbox"),
+        ("Netflix Tech Blog <blog@netflix-tech-blog.com>", "New post about Netflix encoding"),
     ],
 )
 def test_look_alike_but_innocent_senders_are_quiet(from_, subject):
@@ -483,7 +485,8 @@ def test_brand_name_without_any_address():
         ("Apple Valley Bakery <orders@applevalleybakery.com>", []),
         ("Chase Miller <chase.miller@example.com>", []),
         ("Helen Ward (via Google Drive) <drive-shares-noreply@google.com>", []),
-        ("Amazon Pay <no-reply@amazonpay.co.jp>", []),  # its name in another country
+        # its name in another country, confirmed by your provider
+        ("Amazon Pay <no-reply@amazonpay.in>", [("Authentication-Results", auth(domain="amazonpay.in"))]),
         # a mail server's virus notice signed with its product name
         ("McAfee Email Gateway <postmaster@mail.example.net>", [("Return-Path", "<>")]),
         ("Norton AntiVirus Gateway <av@mail.example.net>", [("Auto-Submitted", "auto-generated")]),
@@ -491,6 +494,14 @@ def test_brand_name_without_any_address():
 )
 def test_genuine_brand_mail_and_ordinary_names_are_quiet(from_, headers):
     assert not findings(check(build(from_=from_, headers=headers)), "sender.brand_impersonation")
+
+
+def test_brand_name_in_another_country_needs_confirmation():
+    f = one(check(build(from_="Mercado Pago <no-reply@mercadopago.bo>")), "sender.brand_impersonation")
+    assert f.severity == "medium"
+    ar = auth(spf="fail", dkim="none", dmarc="fail", domain="mercadopago.bo")
+    mail = build(from_="Mercado Pago <no-reply@mercadopago.bo>", headers=[("Authentication-Results", ar)])
+    assert findings(check(mail), "sender.brand_impersonation")
 
 
 def test_brand_signed_mail_through_a_service_is_quiet():
@@ -523,3 +534,29 @@ def test_brand_name_in_front_of_another_domain_is_medium_unless_a_mail_service_s
     f = one(check(mail), "sender.brand_impersonation")
     assert f.severity == "low"
     assert "mail service" in f.explanation
+
+
+def test_brand_word_among_other_words_counts_only_when_the_mail_names_the_brand():
+    assert KNOWN.brand_in_host("netflix-tech-blog.com") is None  # no service word beside it
+    match = KNOWN.brand_in_host("dpd-delivery-slot.top")
+    assert match is not None and match.how == "brand_words" and match.brand == "DPD"
+    assert mine(check(build(from_="Delivery <info@dpd-delivery-slot.top>", subject="Hello"))) == []
+    result = check(build(from_="Delivery <info@dpd-delivery-slot.top>", subject="Your DPD parcel"))
+    f = one(result, "sender.lookalike_domain")
+    assert f.severity == "medium"
+    assert 'adds "delivery", "slot" to the name dpd' in f.explanation
+
+
+def test_an_ordinary_brand_word_counts_when_the_address_names_it_too():
+    assert brand_in_name("Zoom") is None
+    assert brand_in_name("Zoom", "zoom.meeting-invite.top").brand.name == "Zoom"
+    f = one(check(build(from_="Zoom <no-reply@zoom.meeting-invite.top>")), "sender.lookalike_domain")
+    assert f.severity == "high"
+
+
+def test_a_mail_service_does_not_excuse_a_name_made_of_service_words():
+    ar = auth(domain="dhl.parcel-notice-center.com", dkim_domain="sendgrid.net", mailfrom="bounces.sendgrid.net",
+              dmarc="none")
+    mail = build(from_="DHL Express <noreply@dhl.parcel-notice-center.com>", headers=[("Authentication-Results", ar)])
+    assert one(check(mail), "sender.lookalike_domain").severity == "high"
+
