@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from benchmarks.bench_scan import build_mailbox  # noqa: E402
 from klezguard.gui.mainwindow import MainWindow  # noqa: E402
 from klezguard.mail.accounts import Account, ServerSettings  # noqa: E402
+from klezguard.mail.judge import ProcessJudge  # noqa: E402
 from klezguard.mail.service import ImapService  # noqa: E402
 from klezguard.rules.engine import prepare  # noqa: E402
 from klezguard.store.db import Store  # noqa: E402
@@ -49,7 +50,9 @@ def event_loop_pauses(app: QApplication, messages: int, work: Path) -> dict:
         store = Store(work / "scan.sqlite3")
         account = Account(server.user, ServerSettings(server.host, server.port, "plain", server.user),
                           allow_plain=True)
-        service = ImapService(account, store, password=server.password)
+        judge = ProcessJudge()  # as the app does
+        judge.submit([], None).result()
+        service = ImapService(account, store, password=server.password, judge=judge)
         window = MainWindow(store, {service.key: service})
         window.show()
         app.processEvents()
@@ -82,6 +85,7 @@ def event_loop_pauses(app: QApplication, messages: int, work: Path) -> dict:
                   "p99_pause_ms": gaps[int(len(gaps) * 0.99)], "ticks": len(gaps)}
         window.shutdown()
         service.close()
+        judge.close()
         return result
     finally:
         server.stop()

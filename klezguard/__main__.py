@@ -1,3 +1,4 @@
 from klezguard.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # a helper process started by multiprocessing imports this module again
+    raise SystemExit(main())

@@ -14,6 +14,7 @@ from klezguard.i18n import _
 from klezguard.mail import credentials
 from klezguard.mail.accounts import Account, AccountStore
 from klezguard.mail.connection import connect
+from klezguard.mail.judge import default_judge
 from klezguard.mail.quarantine import Quarantine
 from klezguard.mail.scanner import Progress, Scanned, Scanner
 from klezguard.mail.watch import Watcher, WatchEvent
@@ -100,8 +101,9 @@ def run_scan(args) -> int:
     store = Store()
     client = open_client(account, password)
     flagged = 0
+    judge = default_judge()
     try:
-        scanner = Scanner(client, account, store, progress=ProgressBar())
+        scanner = Scanner(client, account, store, progress=ProgressBar(), judge=judge)
         quarantine = Quarantine(client, account, store)
         quarantine.recover()
         scanner.index_sent()
@@ -123,6 +125,7 @@ def run_scan(args) -> int:
             print(_("{flagged} flagged, {moved} moved to {folder}.").format(
                 flagged=flagged, moved=len(to_quarantine), folder=account.quarantine_folder), file=sys.stderr)
     finally:
+        judge.close()
         client.logout()
     return 1 if flagged else 0
 

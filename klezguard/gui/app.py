@@ -24,6 +24,7 @@ from klezguard.gui.tray import NoticeGrouper, TrayController, TrayNotifier, Wind
 from klezguard.gui.wizard import AccountWizard
 from klezguard.mail import credentials
 from klezguard.mail.accounts import AccountStore
+from klezguard.mail.judge import default_judge
 from klezguard.mail.local import LocalMailbox, demo_source
 from klezguard.mail.service import ImapService, LocalService
 from klezguard.rules.engine import prepare
@@ -67,6 +68,9 @@ class App:
         self.qapp = qapp
         self.demo = demo
         prepare()  # rules and their libraries load now, not on the scanning thread while the window waits
+        # Judging runs in a helper process, so a big scan never makes the window stutter.
+        self.judge = default_judge()
+        qapp.aboutToQuit.connect(self.judge.close)
         self.settings = Settings()
         apply_theme(qapp, self.settings.get("theme"))
         if demo:
@@ -78,7 +82,7 @@ class App:
             self.store = Store()
             services = {}
             for account in AccountStore().load():
-                service = ImapService(account, self.store)
+                service = ImapService(account, self.store, judge=self.judge)
                 services[service.key] = service
         self.tray_available = QSystemTrayIcon.isSystemTrayAvailable()
         self.window = MainWindow(self.store, services, keep_in_tray=self.tray_available and not demo,
@@ -149,7 +153,7 @@ class App:
         except KnownError as exc:
             QMessageBox.warning(self.window, tr("Password not saved"), exc.text())
             password = wizard.password()  # kept in memory for this session only
-        return ImapService(account, self.store, password=password)
+        return ImapService(account, self.store, password=password, judge=self.judge)
 
     def edit_account(self, key: str):
         account = AccountStore().get(key)
@@ -164,7 +168,7 @@ class App:
                 password = None
             except KnownError as exc:
                 QMessageBox.warning(self.window, tr("Password not saved"), exc.text())
-        return ImapService(account, self.store, password=password or None)
+        return ImapService(account, self.store, password=password or None, judge=self.judge)
 
     def remove_account(self, key: str) -> bool:
         answer = QMessageBox.question(
@@ -195,7 +199,7 @@ class App:
                 if account.key in self.window.services:
                     password = getattr(self.window.services[account.key], "_password", None)
                     self.window.remove_service(account.key)
-                    self.window.add_service(ImapService(account, self.store, password=password))
+                    self.window.add_service(ImapService(account, self.store, password=password, judge=self.judge))
             self.window.scan_all()
 
 

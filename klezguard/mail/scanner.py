@@ -15,7 +15,8 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 
 import imapclient
 
@@ -27,8 +28,9 @@ from klezguard.core.message import Message
 from klezguard.core.parse import PartInfo, from_partial
 from klezguard.mail.accounts import Account
 from klezguard.mail.bodystructure import leaves
+from klezguard.mail.judge import Fetched, InProcessJudge, Judged, Summary
 from klezguard.rules.engine import Result, engine_version, evaluate
-from klezguard.store.db import Store, pack_view, unpack_view
+from klezguard.store.db import Store, unpack_view
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,7 @@ class Scanned:
     folder: str
     uidvalidity: int
     uid: int
-    message: Message
+    message: Message | Summary  # the scanner hands over a Summary: subject, sender, Message-ID, date
     result: Result
     flags: tuple[str, ...] = ()
 
@@ -90,13 +92,14 @@ class Scanner:
 
     def __init__(self, client: imapclient.IMAPClient, account: Account, store: Store,
                  progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None,
-                 batch: int = BATCH):
+                 batch: int = BATCH, judge=None):
         self.client = client
         self.account = account
         self.store = store
         self.progress = progress or (lambda p: None)
         self.cancel = cancel or threading.Event()
         self.batch = batch
+        self.judge = judge or InProcessJudge()
         self.engine = engine_version()
         self.capabilities = {_text(c).upper() for c in client.capabilities()}
         if "CONDSTORE" in self.capabilities:
@@ -183,19 +186,35 @@ class Scanner:
         last = max([last, *found])
         ctx = self.context()
         self.progress(Progress(folder, 0, len(uids)))
+        # Pipelined: while the judge works on one batch (in a helper process where there is one), the
+        # next batch is fetched.
+        pending: tuple[list[Fetched], Future] | None = None
+        done = 0
         for start in range(0, len(uids), self.batch):
             if self.cancel.is_set():
-                raise Cancelled()
-            chunk = uids[start : start + self.batch]
-            scanned, fetched_bytes = self._scan_batch(folder, uidvalidity, chunk, ctx)
+                break
+            items, fetched_bytes = self._fetch_batch(uids[start : start + self.batch])
             report.bytes_fetched += fetched_bytes
-            report.new.extend(scanned)
-            self.progress(Progress(folder, start + len(chunk), len(uids)))
+            if pending is not None:
+                done += self._collect(folder, uidvalidity, pending, report, done, len(uids))
+            pending = (items, self.judge.submit(items, ctx))
+        if pending is not None:
+            done += self._collect(folder, uidvalidity, pending, report, done, len(uids))
+        if self.cancel.is_set():
+            raise Cancelled()
         with self.store.transaction() as db:
             self.store.set_folder_state(db, key, folder, uidvalidity, last, modseq)
         return report
 
-    def _scan_batch(self, folder: str, uidvalidity: int, uids: list[int], ctx: Context):
+    def _collect(self, folder, uidvalidity, pending, report: FolderReport, done: int, total: int) -> int:
+        items, future = pending
+        report.new.extend(self._store_batch(folder, uidvalidity, items, future.result()))
+        self.progress(Progress(folder, done + len(items), total))
+        return len(items)
+
+    def _fetch_batch(self, uids: list[int]) -> tuple[list[Fetched], int]:
+        """Header blocks and structures first, then the planned first bytes of parts, grouped so that one
+        FETCH serves every message that has the same part."""
         heads = self.client.fetch(uids, HEAD_ITEMS)
         fetched_bytes = 0
         plans: dict[int, list[PartInfo]] = {}
@@ -223,36 +242,37 @@ class Scanner:
                     value = data.get(f"BODY[{part_id}]".encode(), b"")
                 parts[uid][part_id] = value or b""
                 fetched_bytes += len(value or b"")
-        scanned = []
-        rows = []
+        items = []
         for uid in uids:
             data = heads.get(uid)
             if data is None:
                 continue  # expunged meanwhile
-            head = data.get(b"BODY[HEADER]", b"") or b""
-            size = int(data.get(b"RFC822.SIZE", 0) or 0)
-            msg = from_partial(head, plans[uid], parts.get(uid, {}), size)
-            result = evaluate(msg, ctx)
-            flags = _flags(data.get(b"FLAGS"))
             internal = data.get(b"INTERNALDATE")
-            date = msg.parsed_date()
-            timestamp = (date.timestamp() if date else None) or (internal.timestamp() if internal else None)
+            items.append(Fetched(uid, data.get(b"BODY[HEADER]", b"") or b"", plans[uid], parts.get(uid, {}),
+                                 int(data.get(b"RFC822.SIZE", 0) or 0), _flags(data.get(b"FLAGS")),
+                                 internal.timestamp() if internal else None))
+        return items, fetched_bytes
+
+    def _store_batch(self, folder: str, uidvalidity: int, items: list[Fetched], judged: list[Judged]) -> list[Scanned]:
+        scanned = []
+        rows = []
+        for item, j in zip(items, judged, strict=True):
+            s = j.summary
             rows.append({
-                "account": self.account.key, "folder": folder, "uidvalidity": uidvalidity, "uid": uid,
-                "message_id": msg.message_id, "from_display": msg.from_display,
-                "from_addr": msg.from_addr.addr if msg.from_addr else "", "subject": msg.subject,
-                "date": timestamp, "size": size, "flags": " ".join(flags), "verdict": result.verdict,
-                "score": result.score, "reason": main_reason(result),
-                "findings": json.dumps([f.to_dict() for f in result.findings], default=str),
-                "view": pack_view(head, [asdict(p) for p in plans[uid]], parts.get(uid, {})),
-                "engine": self.engine, "scanned_at": time.time(),
+                "account": self.account.key, "folder": folder, "uidvalidity": uidvalidity, "uid": item.uid,
+                "message_id": s.message_id, "from_display": s.from_display,
+                "from_addr": s.from_addr.addr if s.from_addr else "", "subject": s.subject,
+                "date": s.date, "size": item.size, "flags": " ".join(item.flags), "verdict": j.result.verdict,
+                "score": j.result.score, "reason": main_reason(j.result), "findings": j.findings_json,
+                "view": j.view, "engine": self.engine, "scanned_at": time.time(),
             })
-            scanned.append(Scanned(self.account.key, folder, uidvalidity, uid, msg, result, flags))
+            scanned.append(Scanned(self.account.key, folder, uidvalidity, item.uid, s, j.result, item.flags))
         with self.store.transaction() as db:
             for row in rows:
                 self.store.put_message(db, row)
-            self.store.set_folder_state(db, self.account.key, folder, uidvalidity, max(uids), None)
-        return scanned, fetched_bytes
+            if items:
+                self.store.set_folder_state(db, self.account.key, folder, uidvalidity, max(i.uid for i in items), None)
+        return scanned
 
 
 def rejudge(store: Store, account: str, ctx: Context, sender: str | None = None) -> int:

@@ -25,8 +25,9 @@ ProgressFn = Callable[[str, int, int], None]
 
 
 class ImapService:
-    def __init__(self, account: Account, store: Store, password: str | None = None):
+    def __init__(self, account: Account, store: Store, password: str | None = None, judge=None):
         self.account = account
+        self.judge = judge
         self.store = store
         self.key = account.key
         self.title = account.email
@@ -72,7 +73,7 @@ class ImapService:
                 if progress:
                     progress(p.folder, p.done, p.total)
 
-            scanner = Scanner(client, self.account, self.store, progress=report, cancel=cancel)
+            scanner = Scanner(client, self.account, self.store, progress=report, cancel=cancel, judge=self.judge)
             scanner.index_sent()
             found = []
             for folder in self.account.folders:

@@ -92,3 +92,18 @@ def test_stored_views_are_judged_again_without_the_server(imap_server, imap, mai
     assert rejudge(store, imap_server.user, scanner.context()) == len(mailbox)
     assert {m.uid: m.verdict for m in store.messages(folder="INBOX")} == first
     assert rejudge(store, imap_server.user, scanner.context()) == 0
+
+
+def test_judging_in_a_helper_process_gives_the_same_results(imap_server, imap, mailbox, tmp_path):
+    from klezguard.mail.judge import ProcessJudge
+
+    judge = ProcessJudge()
+    try:
+        here = Scanner(imap, account(imap_server), Store(tmp_path / "a.sqlite3")).scan_folder("INBOX")
+        there = Scanner(imap, account(imap_server), Store(tmp_path / "b.sqlite3"), judge=judge,
+                        batch=7).scan_folder("INBOX")
+    finally:
+        judge.close()
+    assert [(s.uid, s.result.verdict, [f.rule for f in s.result.findings]) for s in here.new] == \
+           [(s.uid, s.result.verdict, [f.rule for f in s.result.findings]) for s in there.new]
+    assert there.new[0].message.subject == here.new[0].message.subject

@@ -1,0 +1,110 @@
+"""Judging fetched messages: in this process, or in a helper process while the next batch is fetched.
+
+Rules are pure Python. In the desktop app, judging on a worker thread of the GUI process competes with
+the window for the interpreter lock; a helper process keeps the window smooth and, on a machine with two
+or more cores, lets fetching and judging overlap. Both judges return the same plain results, so the
+scanner does not care which one runs.
+"""
+
+import json
+import multiprocessing
+import os
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+
+from klezguard.core.context import Context
+from klezguard.core.headers import Address
+from klezguard.core.parse import PartInfo, from_partial
+from klezguard.rules.engine import Result, evaluate
+from klezguard.store.db import pack_view
+
+
+@dataclass
+class Fetched:
+    """What the scanner fetched of one message."""
+
+    uid: int
+    head: bytes
+    structure: list[PartInfo]
+    parts: dict[str, bytes]
+    size: int
+    flags: tuple[str, ...]
+    internaldate: float | None
+
+
+@dataclass
+class Summary:
+    """The few facts about a judged message that reports and notifications show (a Message stand-in)."""
+
+    message_id: str
+    from_display: str
+    from_addr: Address | None
+    subject: str
+    date: float | None
+
+
+@dataclass
+class Judged:
+    fetched_uid: int
+    summary: Summary
+    result: Result
+    view: bytes  # the packed partial view, for judging again later without the server
+    findings_json: str
+
+
+def judge_one(item: Fetched, ctx: Context) -> Judged:
+    msg = from_partial(item.head, item.structure, item.parts, item.size)
+    result = evaluate(msg, ctx)
+    date = msg.parsed_date()
+    timestamp = (date.timestamp() if date else None) or item.internaldate
+    summary = Summary(msg.message_id, msg.from_display, msg.from_addr, msg.subject, timestamp)
+    view = pack_view(item.head, [asdict(p) for p in item.structure], item.parts)
+    findings = json.dumps([f.to_dict() for f in result.findings], default=str)
+    return Judged(item.uid, summary, result, view, findings)
+
+
+def judge_batch(items: list[Fetched], ctx: Context) -> list[Judged]:
+    return [judge_one(item, ctx) for item in items]
+
+
+def _done(value) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
+class InProcessJudge:
+    """Judges on the calling thread (the command line, tests)."""
+
+    def submit(self, items: list[Fetched], ctx: Context) -> Future:
+        return _done(judge_batch(items, ctx))
+
+    def close(self) -> None:
+        pass
+
+
+def _warm() -> None:
+    from klezguard.rules.engine import prepare
+
+    prepare()
+
+
+class ProcessJudge:
+    """Judges in one helper process, started once and reused (its start-up loads the rules)."""
+
+    def __init__(self):
+        context = multiprocessing.get_context("spawn")  # never fork a process that runs Qt or threads
+        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_warm)
+        self.started = time.monotonic()
+
+    def submit(self, items: list[Fetched], ctx: Context) -> Future:
+        return self.pool.submit(judge_batch, items, ctx)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def default_judge():
+    """A helper process where there is more than one core, else this process."""
+    return ProcessJudge() if (os.cpu_count() or 1) > 1 else InProcessJudge()
