@@ -18,6 +18,8 @@ def texts():
         yield f"{rule.id}:advice", rule.advice
         for key, note in rule.notes.items():
             yield f"{rule.id}:note:{key}", note
+        for severity, advice in getattr(rule, "advice_by_severity", {}).items():
+            yield f"{rule.id}:advice:{severity}", advice
 
 
 def test_there_are_texts_to_check():

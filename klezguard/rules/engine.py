@@ -77,7 +77,7 @@ def finding_from(rule: Rule, hit: Hit) -> Finding:
         score=weights.points(rule.id, severity),
         title=fill(rule.title, hit.facts),
         explanation=explanation,
-        advice=fill(getattr(rule, "advice_by_severity", {}).get(severity, rule.advice), hit.facts),
+        advice=fill(rule.advice_by_severity.get(severity, rule.advice), hit.facts),
         evidence=hit.evidence,
     )
 
