@@ -35,6 +35,7 @@ from klezguard.store.db import Store, unpack_view
 log = logging.getLogger(__name__)
 
 BATCH = 500
+JUDGE_CHUNK = 50
 HEAD_ITEMS = ["BODY.PEEK[HEADER]", "BODYSTRUCTURE", "RFC822.SIZE", "FLAGS", "INTERNALDATE"]
 
 
@@ -187,19 +188,21 @@ class Scanner:
         ctx = self.context()
         self.progress(Progress(folder, 0, len(uids)))
         # Pipelined: while the judge works on one batch (in a helper process where there is one), the
-        # next batch is fetched.
-        pending: tuple[list[Fetched], Future] | None = None
+        # next batch is fetched. Results come back in small chunks: unpacking one big answer would hold the
+        # interpreter long enough to make the window stutter.
+        pending: list[tuple[list[Fetched], Future]] = []
         done = 0
         for start in range(0, len(uids), self.batch):
             if self.cancel.is_set():
                 break
             items, fetched_bytes = self._fetch_batch(uids[start : start + self.batch])
             report.bytes_fetched += fetched_bytes
-            if pending is not None:
-                done += self._collect(folder, uidvalidity, pending, report, done, len(uids))
-            pending = (items, self.judge.submit(items, ctx))
-        if pending is not None:
-            done += self._collect(folder, uidvalidity, pending, report, done, len(uids))
+            for chunk in pending:
+                done += self._collect(folder, uidvalidity, chunk, report, done, len(uids))
+            pending = [(items[i : i + JUDGE_CHUNK], self.judge.submit(items[i : i + JUDGE_CHUNK], ctx))
+                       for i in range(0, len(items), JUDGE_CHUNK)]
+        for chunk in pending:
+            done += self._collect(folder, uidvalidity, chunk, report, done, len(uids))
         if self.cancel.is_set():
             raise Cancelled()
         with self.store.transaction() as db:
