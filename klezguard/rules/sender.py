@@ -643,7 +643,7 @@ class NotAuthenticated(Rule):
     severity = "medium"
     title = "Your mail provider could not confirm that {from_domain} sent this"
     explanation = (
-        "The mail says it is from {from_addr}. Your mail provider could not check that it really came "
+        "The mail says it is from {from_addr}. Your mail provider could not confirm that it really came "
         "from {from_domain}."
     )
     advice = (

@@ -335,7 +335,7 @@ def test_dmarc_fail_with_reject_policy_is_high():
     f = one(r, AUTH)
     assert f.severity == "high"
     assert "microsoft.example" in f.title
-    assert "could not check that it really came from microsoft.example" in f.explanation
+    assert "could not confirm that it really came from microsoft.example" in f.explanation
     assert "refuse" in f.explanation and "mail system of relay-host.example" in f.explanation
     assert f.advice.startswith("Treat it as fake")
     checks = f.evidence["Checks by your mail provider"]
