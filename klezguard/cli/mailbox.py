@@ -108,15 +108,19 @@ def run_scan(args) -> int:
         quarantine.recover()
         scanner.index_sent()
         to_quarantine = []
+
+        def show(scanned: Scanned) -> None:  # printed as judged: a big first scan keeps no list of messages
+            nonlocal flagged
+            flagged += scanned.result.flagged
+            if args.json:
+                print(as_json(source_url(account, scanned), scanned.message, scanned.result), flush=True)
+            elif scanned.result.flagged:
+                print(as_text(source_url(account, scanned), scanned.message, scanned.result) + "\n")
+            if args.quarantine and scanned.result.verdict in LEVELS[args.quarantine]:
+                to_quarantine.append(scanned)
+
         for folder in folders:
-            for scanned in scanner.scan_folder(folder).new:
-                flagged += scanned.result.flagged
-                if args.json:
-                    print(as_json(source_url(account, scanned), scanned.message, scanned.result), flush=True)
-                elif scanned.result.flagged:
-                    print(as_text(source_url(account, scanned), scanned.message, scanned.result) + "\n")
-                if args.quarantine and scanned.result.verdict in LEVELS[args.quarantine]:
-                    to_quarantine.append(scanned)
+            scanner.scan_folder(folder, on_scanned=show)
         for scanned in to_quarantine:
             quarantine.move(scanned.folder, scanned.uidvalidity, scanned.uid)
         for note in dict.fromkeys(quarantine.notes):

@@ -469,8 +469,9 @@ class MainWindow(QMainWindow):
         self.scanning.discard(key)
         self.refresh()
         flagged = [s for s in found if s.result.flagged]
+        checked = getattr(self.services.get(key), "last_count", len(found))
         self.status_text.setText(tr("{n} new messages checked, {f} need a look.").format(
-            n=len(found), f=len(flagged)))
+            n=checked, f=len(flagged)))
         for scanned in flagged:
             row_id = self._row_id(scanned)
             if row_id is not None:

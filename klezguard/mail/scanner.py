@@ -65,8 +65,13 @@ class Scanned:
 
 @dataclass
 class FolderReport:
+    """What a scan of one folder found. `new` holds the judged messages, unless the caller took each one
+    as it came (`on_scanned`): a first scan of a big folder then needs no memory per message."""
+
     folder: str
     new: list[Scanned] = field(default_factory=list)
+    count: int = 0
+    on_scanned: Callable[[Scanned], None] | None = None
     rescanned_from_scratch: bool = False
     bytes_fetched: int = 0
 
@@ -163,9 +168,10 @@ class Scanner:
             count += len(chunk)
         return count
 
-    def scan_folder(self, folder: str) -> FolderReport:
+    def scan_folder(self, folder: str, on_scanned: Callable[[Scanned], None] | None = None) -> FolderReport:
         key = self.account.key
         report = FolderReport(folder)
+        report.on_scanned = on_scanned
         info = self.client.select_folder(folder, readonly=True)
         uidvalidity = int(info.get(b"UIDVALIDITY", 0))
         uidnext = int(info.get(b"UIDNEXT", 0) or 0)
@@ -211,7 +217,12 @@ class Scanner:
 
     def _collect(self, folder, uidvalidity, pending, report: FolderReport, done: int, total: int) -> int:
         items, future = pending
-        report.new.extend(self._store_batch(folder, uidvalidity, items, future.result()))
+        for scanned in self._store_batch(folder, uidvalidity, items, future.result()):
+            report.count += 1
+            if report.on_scanned is not None:
+                report.on_scanned(scanned)
+            else:
+                report.new.append(scanned)
         self.progress(Progress(folder, done + len(items), total))
         return len(items)
 

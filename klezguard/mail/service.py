@@ -35,6 +35,7 @@ class ImapService:
         self._password = password
         self._client: imapclient.IMAPClient | None = None
         self.notes: list[str] = []
+        self.last_count = 0
 
     def password(self) -> str:
         password = self._password or credentials.password_from_env() or credentials.get_password(self.key)
@@ -75,9 +76,12 @@ class ImapService:
 
             scanner = Scanner(client, self.account, self.store, progress=report, cancel=cancel, judge=self.judge)
             scanner.index_sent()
-            found = []
+            found = []  # only what needs a look: a first scan of 100,000 messages keeps no list of them all
+            self.last_count = 0
             for folder in self.account.folders:
-                found.extend(scanner.scan_folder(folder).new)
+                report = scanner.scan_folder(folder, on_scanned=lambda s: found.append(s) if s.result.flagged
+                                             else None)
+                self.last_count += report.count
             return found
 
         return self._run(work)
@@ -115,6 +119,7 @@ class LocalService:
         self.title = mailbox.source.name
         self.quarantine_folder = mailbox.folder
         self.notes: list[str] = []
+        self.last_count = 0
 
     def open(self):
         return None
@@ -123,7 +128,9 @@ class LocalService:
         pass
 
     def scan(self, progress: ProgressFn | None = None, cancel: threading.Event | None = None) -> list[Scanned]:
-        return self.box.scan("INBOX", progress=progress, cancel=cancel)
+        found = self.box.scan("INBOX", progress=progress, cancel=cancel)
+        self.last_count = len(found)
+        return found
 
     def move(self, folder: str, uidvalidity: int, uid: int) -> Entry:
         return self.box.move(folder, uidvalidity, uid)
