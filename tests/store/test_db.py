@@ -1,0 +1,39 @@
+"""The store: an older file is upgraded in place, a newer one is refused plainly, views round-trip."""
+
+import sqlite3
+
+import pytest
+
+from klezguard.errors import StoreError
+from klezguard.store.db import MIGRATIONS, SCHEMA_VERSION, Store, pack_view, unpack_view
+
+
+def test_a_version_1_file_is_upgraded_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    for statement in MIGRATIONS[0]:
+        db.execute(statement)
+    db.execute("PRAGMA user_version = 1")
+    db.execute("INSERT INTO messages (account, folder, uidvalidity, uid, verdict, score, scanned_at) "
+               "VALUES ('a@b.example', 'INBOX', 7, 1, 'threat', 7.0, 0)")
+    db.commit()
+    db.close()
+    store = Store(path)
+    assert store.query("PRAGMA user_version")[0][0] == SCHEMA_VERSION >= 2
+    assert store.query("SELECT verdict, cleared FROM messages") == [("threat", 0)]
+
+
+def test_a_file_from_a_newer_klezguard_is_refused_plainly(tmp_path):
+    path = tmp_path / "new.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(StoreError) as err:
+        Store(path)
+    assert "newer KlezGuard" in err.value.text()
+
+
+def test_views_round_trip():
+    parts = {"1": b"hello", "2": bytes(range(256)) * 40}
+    head, structure, fetched = unpack_view(pack_view(b"From: a\r\n\r\n", [{"part_id": "1"}], parts))
+    assert (head, structure, fetched) == (b"From: a\r\n\r\n", [{"part_id": "1"}], parts)
