@@ -42,6 +42,7 @@ from klezguard.report import format_text
 from klezguard.store.db import Store
 
 log = logging.getLogger(__name__)
+NOTICE_ROWS = 20
 VIEW_TITLES = {"all": "All mail", "suspicious": "Suspicious", "threats": "Threats", "quarantine": "Quarantine"}
 VIEW_ICONS = {"suspicious": "suspicious", "threats": "threat", "quarantine": "paused", "all": "clean"}
 
@@ -54,7 +55,8 @@ class MainWindow(QMainWindow):
     """Signals: state_changed(str) for the tray: clear, threats or error."""
 
     state_changed = Signal(str)
-    new_findings = Signal(str, str, int, object)  # account key, account title, row id, Scanned
+    # account key, account title, [(row id or None, Scanned)]: the messages that need a look
+    new_findings = Signal(str, str, list)
     tray_hint_needed = Signal()  # the window was closed for the first time and KlezGuard stays in the tray
 
     def __init__(self, store: Store, services: dict, keep_in_tray: bool = False,
@@ -472,10 +474,12 @@ class MainWindow(QMainWindow):
         checked = getattr(self.services.get(key), "last_count", len(found))
         self.status_text.setText(tr("{n} new messages checked, {f} need a look.").format(
             n=checked, f=len(flagged)))
-        for scanned in flagged:
-            row_id = self._row_id(scanned)
-            if row_id is not None:
-                self.new_findings.emit(key, self.services[key].title, row_id, scanned)
+        if flagged:
+            # Row ids (for "open this message") only for the worst few: a first scan can flag thousands, and
+            # a look-up each would hold the window.
+            flagged.sort(key=lambda s: -s.result.score)
+            items = [(self._row_id(s) if n < NOTICE_ROWS else None, s) for n, s in enumerate(flagged)]
+            self.new_findings.emit(key, self.services[key].title, items)
 
     def _row_id(self, scanned) -> int | None:
         rows = self.store.query("SELECT id FROM messages WHERE account=? AND folder=? AND uidvalidity=? AND uid=?",
@@ -670,8 +674,8 @@ class MainWindow(QMainWindow):
             self.refresh()
             row_id = self._row_id(event.scanned)
             if row_id is not None and event.scanned.result.flagged:
-                self.new_findings.emit(event.account, service.title if service else event.account, row_id,
-                                       event.scanned)
+                self.new_findings.emit(event.account, service.title if service else event.account,
+                                       [(row_id, event.scanned)])
         elif event.kind == "error":
             self.status_text.setText(event.text)
             self.state_changed.emit("error")

@@ -70,7 +70,7 @@ class WindowNotifier(Notifier):
 def describe(account_title: str, found: list[tuple[int, Scanned]]) -> Notice:
     """One notice for one or several new findings of an account."""
     level = "threat" if any(s.result.verdict == "threat" for _, s in found) else "suspicious"
-    ids = [row_id for row_id, _ in found]
+    ids = [row_id for row_id, _ in found if row_id is not None]
     if len(found) == 1:
         _, s = found[0]
         sender = sender_text(s.message.from_display, s.message.from_addr.addr if s.message.from_addr else "")
@@ -97,12 +97,13 @@ class NoticeGrouper(QObject):
         self.timer.setInterval(delay_ms)
         self.timer.timeout.connect(self.flush)
 
-    def add(self, account: str, account_title: str, row_id: int, scanned: Scanned) -> None:
-        verdict = scanned.result.verdict
-        if verdict == "clean" or (self.level == "threat" and verdict != "threat"):
-            return
-        self.pending.setdefault(account, (account_title, []))[1].append((row_id, scanned))
-        self.timer.start()
+    def add(self, account: str, account_title: str, items: list[tuple[int | None, Scanned]]) -> None:
+        """items: (row id, or None when there is no need to open it, and the judged message)."""
+        wanted = [(row_id, s) for row_id, s in items if s.result.verdict != "clean"
+                  and (self.level != "threat" or s.result.verdict == "threat")]
+        if wanted:
+            self.pending.setdefault(account, (account_title, []))[1].extend(wanted)
+            self.timer.start()
 
     def flush(self) -> None:
         pending, self.pending = self.pending, {}
