@@ -116,8 +116,13 @@ def big_folder(app: QApplication, rows: int, work: Path) -> dict:
     window.model.sort(2)
     app.processEvents()
     resort = time.perf_counter() - start
-    result = {"rows": window.model.rowCount(), "show_s": shown, "sort_s": resort, "rss_mb": rss_mb(),
-              "rss_growth_mb": rss_mb() - before}
+    start = time.perf_counter()
+    window.table.scrollToBottom()  # the view loads the rest a chunk at a time, as a user scrolling would
+    window.model.fetch_all()
+    app.processEvents()
+    to_end = time.perf_counter() - start
+    result = {"rows": window.model.rowCount(), "show_s": shown, "sort_s": resort, "to_end_s": to_end,
+              "rss_mb": rss_mb(), "rss_growth_mb": rss_mb() - before}
     window.shutdown()
     return result
 
@@ -134,7 +139,8 @@ def main() -> int:
         os.environ["KLEZGUARD_CONFIG_DIR"] = tmp
         big = big_folder(app, args.rows, Path(tmp))
         print(f"show a {big['rows']}-message folder: {big['show_s'] * 1000:.0f} ms (target < 1000 ms); "
-              f"re-sort by subject {big['sort_s'] * 1000:.0f} ms; process RSS {big['rss_mb']:.0f} MB "
+              f"re-sort by subject {big['sort_s'] * 1000:.0f} ms; load every row {big['to_end_s'] * 1000:.0f} ms; "
+              f"process RSS {big['rss_mb']:.0f} MB "
               f"(target < 300 MB), +{big['rss_growth_mb']:.0f} MB for the window")
         pauses = event_loop_pauses(app, args.messages, Path(tmp))
         print(f"first scan of {pauses['messages']} messages in the app: {pauses['scan_s']:.1f} s; longest "

@@ -438,12 +438,12 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
         self.select_view("all")
-        if row_ids and not self.model.index_of(row_ids[0]).isValid():
+        if row_ids and not self.model.index_of(row_ids[0], load_more=True).isValid():
             self.select_view("quarantine")
         self.table.clearSelection()
         selection = self.table.selectionModel()
         for row_id in row_ids:
-            index = self.model.index_of(row_id)
+            index = self.model.index_of(row_id, load_more=True)
             if index.isValid():
                 selection.select(index, selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
                 self.table.scrollTo(index)

@@ -18,6 +18,8 @@ def tr(text: str) -> str:
 
 VERDICT_WORDS = {"clean": "OK", "suspicious": "Suspicious", "threat": "Dangerous"}
 VIEWS = ("all", "suspicious", "threats", "quarantine")
+CHUNK = 1000
+MAX_CHUNK = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,9 @@ class MessageTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.store = store
         self.filter = Filter()
-        self._data: list[tuple] = []  # plain tuples: 100,000 of them load fast; Row objects on demand
+        self._data: list[tuple] = []  # plain tuples, loaded a chunk at a time; Row objects on demand
+        self._sql: tuple[str, list] = ("", [])
+        self._complete = True
         self.live = False  # no SQL until the window is built (each setting would reload otherwise)
         self.sort_column = 3
         self.sort_order = Qt.SortOrder.DescendingOrder
@@ -107,13 +111,36 @@ class MessageTableModel(QAbstractTableModel):
         return [Row(*t) for t in self._data]
 
     def reload(self) -> None:
+        """Loads the first rows only; the view asks for more as the user scrolls (fetchMore), so a
+        folder of 100,000 messages shows at once and a refresh never holds the window."""
         if not self.live:
             return
         sql, args = self.query()
         self.beginResetModel()
-        self._data = self.store.query(sql, args)
+        self._sql = (sql, args)
+        self._data = self.store.query(f"{sql} LIMIT {CHUNK}", args)
+        self._complete = len(self._data) < CHUNK
         self._senders.clear()
         self.endResetModel()
+
+    def canFetchMore(self, parent=None) -> bool:  # noqa: N802 - Qt's name
+        return self.live and not self._complete and (parent is None or not parent.isValid())
+
+    def fetchMore(self, parent=None) -> None:  # noqa: N802
+        if not self.canFetchMore(parent):
+            return
+        sql, args = self._sql
+        size = min(MAX_CHUNK, max(CHUNK, len(self._data)))  # growing chunks: few queries to reach the end
+        more = self.store.query(f"{sql} LIMIT {size} OFFSET {len(self._data)}", args)
+        self._complete = len(more) < size
+        if more:
+            self.beginInsertRows(QModelIndex(), len(self._data), len(self._data) + len(more) - 1)
+            self._data.extend(more)
+            self.endInsertRows()
+
+    def fetch_all(self) -> None:
+        while self.canFetchMore():
+            self.fetchMore()
 
     def set_filter(self, **changes) -> None:
         for key, value in changes.items():
@@ -171,11 +198,17 @@ class MessageTableModel(QAbstractTableModel):
     def row_at(self, index: QModelIndex) -> Row | None:
         return Row(*self._data[index.row()]) if index.isValid() and index.row() < len(self._data) else None
 
-    def index_of(self, row_id: int) -> QModelIndex:
-        for n, row in enumerate(self._data):
-            if row[0] == row_id:
-                return self.index(n, 0)
-        return QModelIndex()
+    def index_of(self, row_id: int, load_more: bool = False) -> QModelIndex:
+        """The row of a message among the loaded rows (with `load_more`, loading further chunks to find it)."""
+        start = 0
+        while True:
+            for n in range(start, len(self._data)):
+                if self._data[n][0] == row_id:
+                    return self.index(n, 0)
+            if not load_more or not self.canFetchMore():
+                return QModelIndex()
+            start = len(self._data)
+            self.fetchMore()
 
 
 def counts(store: Store) -> dict[tuple[str, str], dict[str, int]]:
