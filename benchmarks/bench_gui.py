@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from benchmarks.bench_scan import build_mailbox  # noqa: E402
 from klezguard.gui.mainwindow import MainWindow  # noqa: E402
 from klezguard.mail.accounts import Account, ServerSettings  # noqa: E402
-from klezguard.mail.judge import ProcessJudge  # noqa: E402
+from klezguard.mail.scanprocess import ScanProcess  # noqa: E402
 from klezguard.mail.service import ImapService  # noqa: E402
 from klezguard.rules.engine import prepare  # noqa: E402
 from klezguard.store.db import Store  # noqa: E402
@@ -50,9 +50,8 @@ def event_loop_pauses(app: QApplication, messages: int, work: Path) -> dict:
         store = Store(work / "scan.sqlite3")
         account = Account(server.user, ServerSettings(server.host, server.port, "plain", server.user),
                           allow_plain=True)
-        judge = ProcessJudge()  # as the app does
-        judge.submit([], None).result()
-        service = ImapService(account, store, password=server.password, judge=judge)
+        scans = ScanProcess()  # as the app does: the scan runs in a helper process
+        service = ImapService(account, store, password=server.password, scan_process=scans)
         window = MainWindow(store, {service.key: service})
         window.show()
         app.processEvents()
@@ -85,7 +84,7 @@ def event_loop_pauses(app: QApplication, messages: int, work: Path) -> dict:
                   "p99_pause_ms": gaps[int(len(gaps) * 0.99)], "ticks": len(gaps)}
         window.shutdown()
         service.close()
-        judge.close()
+        scans.close()
         return result
     finally:
         server.stop()

@@ -20,6 +20,10 @@ class KnownError(KlezGuardError):
     def text(self) -> str:
         return f"{self.what} {self.todo}".strip()
 
+    def __reduce__(self):
+        # Errors travel from the scanning helper process to the app: keep all three parts.
+        return (type(self), (self.what, self.todo, self.detail))
+
 
 class LoginFailed(KnownError):
     pass

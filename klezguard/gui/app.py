@@ -24,8 +24,9 @@ from klezguard.gui.tray import NoticeGrouper, TrayController, TrayNotifier, Wind
 from klezguard.gui.wizard import AccountWizard
 from klezguard.mail import credentials
 from klezguard.mail.accounts import AccountStore
-from klezguard.mail.judge import default_judge
+from klezguard.mail.judge import ProcessJudge, default_judge
 from klezguard.mail.local import LocalMailbox, demo_source
+from klezguard.mail.scanprocess import ScanProcess
 from klezguard.mail.service import ImapService, LocalService
 from klezguard.rules.engine import prepare
 from klezguard.settings import Settings
@@ -68,9 +69,15 @@ class App:
         self.qapp = qapp
         self.demo = demo
         prepare()  # rules and their libraries load now, not on the scanning thread while the window waits
-        # Judging runs in a helper process, so a big scan never makes the window stutter.
+        # Scans run in a helper process (connection, judging, storing), so a big scan never makes the
+        # window stutter; on a single-core machine they run on the accounts' worker threads instead.
         self.judge = default_judge()
-        qapp.aboutToQuit.connect(self.judge.close)
+        self.scans = ScanProcess() if isinstance(self.judge, ProcessJudge) else None
+        if self.scans is not None:
+            self.judge.close()
+            qapp.aboutToQuit.connect(self.scans.close)
+        else:
+            qapp.aboutToQuit.connect(self.judge.close)
         self.settings = Settings()
         apply_theme(qapp, self.settings.get("theme"))
         if demo:
@@ -82,7 +89,7 @@ class App:
             self.store = Store()
             services = {}
             for account in AccountStore().load():
-                service = ImapService(account, self.store, judge=self.judge)
+                service = self.service(account)
                 services[service.key] = service
         self.tray_available = QSystemTrayIcon.isSystemTrayAvailable()
         self.window = MainWindow(self.store, services, keep_in_tray=self.tray_available and not demo,
@@ -114,6 +121,9 @@ class App:
             self.window.status_text.setText(tr("Add your mail account to begin, or try the demo: klezguard --demo"))
         self.window.scan_all()
         self.window.start_watching()
+
+    def service(self, account, password: str | None = None) -> ImapService:
+        return ImapService(account, self.store, password=password, judge=self.judge, scan_process=self.scans)
 
     def _state(self, state: str) -> None:
         if self.tray and not self.tray.pause_action.isChecked():
@@ -153,7 +163,7 @@ class App:
         except KnownError as exc:
             QMessageBox.warning(self.window, tr("Password not saved"), exc.text())
             password = wizard.password()  # kept in memory for this session only
-        return ImapService(account, self.store, password=password, judge=self.judge)
+        return self.service(account, password)
 
     def edit_account(self, key: str):
         account = AccountStore().get(key)
@@ -168,7 +178,7 @@ class App:
                 password = None
             except KnownError as exc:
                 QMessageBox.warning(self.window, tr("Password not saved"), exc.text())
-        return ImapService(account, self.store, password=password or None, judge=self.judge)
+        return self.service(account, password or None)
 
     def remove_account(self, key: str) -> bool:
         answer = QMessageBox.question(
@@ -199,7 +209,7 @@ class App:
                 if account.key in self.window.services:
                     password = getattr(self.window.services[account.key], "_password", None)
                     self.window.remove_service(account.key)
-                    self.window.add_service(ImapService(account, self.store, password=password, judge=self.judge))
+                    self.window.add_service(self.service(account, password))
             self.window.scan_all()
 
 

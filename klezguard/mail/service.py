@@ -25,9 +25,11 @@ ProgressFn = Callable[[str, int, int], None]
 
 
 class ImapService:
-    def __init__(self, account: Account, store: Store, password: str | None = None, judge=None):
+    def __init__(self, account: Account, store: Store, password: str | None = None, judge=None,
+                 scan_process=None):
         self.account = account
         self.judge = judge
+        self.scan_process = scan_process  # the app scans in a helper process (see scanprocess.py)
         self.store = store
         self.key = account.key
         self.title = account.email
@@ -69,6 +71,11 @@ class ImapService:
                 return work(self.open())
 
     def scan(self, progress: ProgressFn | None = None, cancel: threading.Event | None = None) -> list[Scanned]:
+        if self.scan_process is not None and str(self.store.path) != ":memory:":
+            self.last_count, found = self.scan_process.scan(self.account, self.password(), str(self.store.path),
+                                                            progress, cancel)
+            return found
+
         def work(client):
             def report(p: Progress):
                 if progress:

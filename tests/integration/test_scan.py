@@ -107,3 +107,22 @@ def test_judging_in_a_helper_process_gives_the_same_results(imap_server, imap, m
     assert [(s.uid, s.result.verdict, [f.rule for f in s.result.findings]) for s in here.new] == \
            [(s.uid, s.result.verdict, [f.rule for f in s.result.findings]) for s in there.new]
     assert there.new[0].message.subject == here.new[0].message.subject
+
+
+def test_scanning_in_a_helper_process(imap_server, imap, mailbox, tmp_path):
+    from klezguard.errors import LoginFailed
+    from klezguard.mail.scanprocess import ScanProcess
+
+    scans = ScanProcess()
+    seen = []
+    try:
+        count, flagged = scans.scan(account(imap_server), imap_server.password, str(tmp_path / "s.sqlite3"),
+                                    progress=lambda folder, done, total: seen.append((folder, done, total)))
+        with pytest.raises(LoginFailed) as err:
+            scans.scan(account(imap_server), "wrong", str(tmp_path / "s.sqlite3"))
+    finally:
+        scans.close()
+    assert count == len(mailbox) and flagged and all(s.result.flagged for s in flagged)
+    assert seen[-1] == ("INBOX", len(mailbox), len(mailbox))
+    assert "did not accept" in err.value.text()
+    assert len(Store(tmp_path / "s.sqlite3").messages(folder="INBOX")) == len(mailbox)

@@ -1,0 +1,113 @@
+"""Scanning in a helper process, for the desktop app: the connection, the fetching, the judging and the
+store writes all happen there, so the window's process never competes for the interpreter lock with a
+big scan. Progress and the messages that need a look come back through a queue.
+
+One helper process serves every account, one scan at a time (each account's worker waits its turn).
+"""
+
+import multiprocessing
+import queue as queue_module
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
+
+from klezguard.errors import KnownError
+from klezguard.mail.accounts import Account, ServerSettings
+
+_channel = None  # the helper's end of the progress queue
+_cancel = None
+
+
+def _init(channel, cancel) -> None:
+    global _channel, _cancel
+    _channel, _cancel = channel, cancel
+    from klezguard.rules.engine import prepare
+
+    prepare()
+
+
+def _scan(account_data: dict, password: str, store_path: str) -> tuple[int, list]:
+    """Runs in the helper process: one account's scan, as ImapService would run it on a thread."""
+    from klezguard.mail.connection import connect, translated
+    from klezguard.mail.quarantine import Quarantine
+    from klezguard.mail.scanner import Cancelled, Progress, Scanner
+    from klezguard.store.db import Store
+
+    account = Account(**{**account_data, "server": ServerSettings(**account_data["server"])})
+    store = Store(store_path)
+    found = []
+    count = 0
+
+    def progress(p: Progress) -> None:
+        _channel.put(("progress", p.folder, p.done, p.total))
+
+    with translated(account.server, account.email):
+        client = connect(account.server, password, email=account.email, allow_plain=account.allow_plain)
+        try:
+            Quarantine(client, account, store).recover()
+            scanner = Scanner(client, account, store, progress=progress, cancel=_CancelFlag())
+            scanner.index_sent()
+            for folder in account.folders:
+                try:
+                    report = scanner.scan_folder(folder, on_scanned=lambda s: found.append(s) if s.result.flagged
+                                                 else None)
+                except Cancelled:
+                    break  # what was judged so far is stored and kept
+                count += report.count
+        finally:
+            try:
+                client.logout()
+            except Exception:  # noqa: BLE001, S110 - the connection may already be gone
+                pass
+            store.close()
+    return count, found
+
+
+class _CancelFlag:
+    """The threading.Event interface over the pool's shared cancel event."""
+
+    def is_set(self) -> bool:
+        return _cancel.is_set()
+
+
+class ScanProcess:
+    def __init__(self):
+        context = multiprocessing.get_context("spawn")  # never fork a process that runs Qt or threads
+        self.channel = context.Queue()
+        self.cancel = context.Event()
+        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_init,
+                                        initargs=(self.channel, self.cancel))
+        self.lock = threading.Lock()
+
+    def scan(self, account: Account, password: str, store_path: str, progress=None,
+             cancel: threading.Event | None = None) -> tuple[int, list]:
+        """Blocks the calling worker thread until the helper has scanned the account."""
+        with self.lock:
+            self.cancel.clear()
+            future = self.pool.submit(_scan, asdict(account), password, store_path)
+            while True:
+                if cancel is not None and cancel.is_set():
+                    self.cancel.set()
+                try:
+                    kind, *rest = self.channel.get(timeout=0.1)
+                except queue_module.Empty:
+                    if future.done():
+                        break
+                    continue
+                if kind == "progress" and progress is not None:
+                    progress(*rest)
+            while True:  # progress that arrived after the last look
+                try:
+                    kind, *rest = self.channel.get_nowait()
+                except queue_module.Empty:
+                    break
+            try:
+                return future.result()
+            except KnownError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a broken helper becomes a plain message
+                raise KnownError("KlezGuard's scanning helper stopped unexpectedly.",
+                                 "Try again. If it keeps happening, restart KlezGuard.", detail=repr(exc)) from exc
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
