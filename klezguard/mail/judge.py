@@ -87,6 +87,10 @@ class InProcessJudge:
 def _warm() -> None:
     from klezguard.rules.engine import prepare
 
+    try:
+        os.nice(10)  # judging in the background yields the processor to the window and the user
+    except (AttributeError, OSError):
+        pass
     prepare()
 
 

@@ -6,6 +6,7 @@ One helper process serves every account, one scan at a time (each account's work
 """
 
 import multiprocessing
+import os
 import queue as queue_module
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -16,14 +17,30 @@ from klezguard.mail.accounts import Account, ServerSettings
 
 _channel = None  # the helper's end of the progress queue
 _cancel = None
+_judge = None
 
 
 def _init(channel, cancel) -> None:
-    global _channel, _cancel
+    global _channel, _cancel, _judge
     _channel, _cancel = channel, cancel
+    _be_nice()
+    from klezguard.mail.judge import default_judge
     from klezguard.rules.engine import prepare
 
     prepare()
+    _judge = default_judge()  # judging overlaps with fetching, as in klezguard scan
+
+
+def _be_nice() -> None:
+    """Background work yields the processor to the window (and to whatever else the user is doing)."""
+    try:
+        os.nice(10)
+    except (AttributeError, OSError):  # Windows has no nice(); a limit may forbid it
+        pass
+
+
+def _ready() -> bool:
+    return True
 
 
 def _scan(account_data: dict, password: str, store_path: str) -> tuple[int, list]:
@@ -45,7 +62,7 @@ def _scan(account_data: dict, password: str, store_path: str) -> tuple[int, list
         client = connect(account.server, password, email=account.email, allow_plain=account.allow_plain)
         try:
             Quarantine(client, account, store).recover()
-            scanner = Scanner(client, account, store, progress=progress, cancel=_CancelFlag())
+            scanner = Scanner(client, account, store, progress=progress, cancel=_CancelFlag(), judge=_judge)
             scanner.index_sent()
             for folder in account.folders:
                 try:
@@ -78,6 +95,9 @@ class ScanProcess:
         self.pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_init,
                                         initargs=(self.channel, self.cancel))
         self.lock = threading.Lock()
+        # Start the helper now: starting a process later, in the middle of a scan, would hold the window
+        # while the operating system copies the app's process.
+        self.pool.submit(_ready)
 
     def scan(self, account: Account, password: str, store_path: str, progress=None,
              cancel: threading.Event | None = None) -> tuple[int, list]:
