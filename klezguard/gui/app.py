@@ -75,9 +75,7 @@ class App:
         self.scans = ScanProcess() if isinstance(self.judge, ProcessJudge) else None
         if self.scans is not None:
             self.judge.close()
-            qapp.aboutToQuit.connect(self.scans.close)
-        else:
-            qapp.aboutToQuit.connect(self.judge.close)
+        qapp.aboutToQuit.connect(self.close)
         self.settings = Settings()
         apply_theme(qapp, self.settings.get("theme"))
         if demo:
@@ -114,13 +112,19 @@ class App:
         self.grouper = NoticeGrouper(self.notifier, self.settings.get("notify_level"), parent=self.qapp)
         self.window.new_findings.connect(self.grouper.add)
         self.notifier.clicked.connect(self.window.open_message)
-        self.qapp.aboutToQuit.connect(self.window.shutdown)
         if not start_hidden or not self.tray_available:
             self.window.show()
         if not services and not demo:
             self.window.status_text.setText(tr("Add your mail account to begin, or try the demo: klezguard --demo"))
         self.window.scan_all()
         self.window.start_watching()
+
+    def close(self) -> None:
+        """Stops watching, the workers and the helper processes (at quit; tests call it too)."""
+        self.window.shutdown()
+        if self.scans is not None:
+            self.scans.close()
+        self.judge.close()
 
     def service(self, account, password: str | None = None) -> ImapService:
         return ImapService(account, self.store, password=password, judge=self.judge, scan_process=self.scans)

@@ -106,7 +106,7 @@ class ProcessJudge:
         return self.pool.submit(judge_batch, items, ctx)
 
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def default_judge():

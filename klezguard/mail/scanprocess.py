@@ -24,11 +24,13 @@ def _init(channel, cancel) -> None:
     global _channel, _cancel, _judge
     _channel, _cancel = channel, cancel
     _be_nice()
-    from klezguard.mail.judge import default_judge
+    from klezguard.mail.judge import InProcessJudge
     from klezguard.rules.engine import prepare
 
     prepare()
-    _judge = default_judge()  # judging overlaps with fetching, as in klezguard scan
+    # Judged right here: a helper of the helper made the scan faster, but a pool inside a pool process
+    # could keep both from exiting at quit.
+    _judge = InProcessJudge()
 
 
 def _be_nice() -> None:
@@ -130,4 +132,5 @@ class ScanProcess:
                                  "Try again. If it keeps happening, restart KlezGuard.", detail=repr(exc)) from exc
 
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.cancel.set()
+        self.pool.shutdown(wait=True, cancel_futures=True)

@@ -34,4 +34,4 @@ def test_start_edit_and_remove_an_account(qtbot, imap_server, empty_mailbox, iso
     assert AccountStore().load() == []
     assert isolated_user_dirs.get_password("KlezGuard", account.key) is None
     assert window.model.rowCount() == 0 and account.key not in window.services
-    window.shutdown()
+    app.close()
