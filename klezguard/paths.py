@@ -1,5 +1,8 @@
 """Where KlezGuard keeps its files: settings in the config folder, the scan store and logs in the
-data folder (platformdirs). KLEZGUARD_CONFIG_DIR / KLEZGUARD_DATA_DIR override them (tests, portable use)."""
+data folder (platformdirs). KLEZGUARD_CONFIG_DIR / KLEZGUARD_DATA_DIR override them (tests, portable use).
+
+The store holds header blocks, message text and attachment bytes, so every folder KlezGuard makes is
+private to the user (0700) and every file in it 0600. On Windows the user's profile already is."""
 
 import os
 from pathlib import Path
@@ -7,6 +10,8 @@ from pathlib import Path
 import platformdirs
 
 APP = "klezguard"
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
 
 
 def config_dir() -> Path:
@@ -21,3 +26,32 @@ def log_dir() -> Path:
     if os.environ.get("KLEZGUARD_DATA_DIR"):
         return data_dir() / "logs"
     return Path(platformdirs.user_log_dir(APP))
+
+
+def _restrict(path: Path, mode: int) -> None:
+    if os.name == "nt":
+        return
+    try:
+        if path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except OSError:
+        pass  # not ours to change (a shared folder given by the user): the files inside still are 0600
+
+
+def private_dir(path: Path) -> Path:
+    """Creates `path` if needed and makes it (and a parent named after the app, as platformdirs'
+    `klezguard/log`) readable by the user only; folders made earlier with 0755 are tightened too."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    _restrict(path, PRIVATE_DIR)
+    if path.parent.name.lower() == APP:
+        _restrict(path.parent, PRIVATE_DIR)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Makes sure `path` exists with mode 0600 before anything writes into it."""
+    if os.name != "nt":
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, PRIVATE_FILE)
+        os.close(fd)
+        _restrict(path, PRIVATE_FILE)
+    return path

@@ -6,8 +6,10 @@ import os
 import sys
 
 from klezguard import __version__
+from klezguard.cli.terminal import safe_output
 from klezguard.errors import KnownError
 from klezguard.i18n import _
+from klezguard.logs import SafeFormatter
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,22 +39,24 @@ def main(argv: list[str] | None = None) -> int:
         return run_gui(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
     if not hasattr(args, "run"):
         return run_gui(argv)
-    try:
-        return args.run(args)
-    except KnownError as exc:
-        print(_("klezguard: {text}").format(text=exc.text()), file=sys.stderr)
-        if args.debug and exc.detail:
-            print(f"  ({exc.detail})", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(_("klezguard: stopped."), file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
+    with safe_output():
+        handler = logging.StreamHandler()
+        handler.setFormatter(SafeFormatter("%(levelname)s %(name)s: %(message)s"))
+        logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, handlers=[handler])
+        try:
+            return args.run(args)
+        except KnownError as exc:
+            print(_("klezguard: {text}").format(text=exc.text()), file=sys.stderr)
+            if args.debug and exc.detail:
+                print(f"  ({exc.detail})", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print(_("klezguard: stopped."), file=sys.stderr)
+            return 130
+        except BrokenPipeError:
+            return 0
 
 
 def _no_display() -> bool:

@@ -9,6 +9,8 @@ import threading
 import urllib.parse
 
 from klezguard.cli.accounts import add_server_options, read_password, settings_from_args
+from klezguard.cli.terminal import raw_stderr
+from klezguard.core.visible import terminal_safe
 from klezguard.errors import KnownError
 from klezguard.i18n import _
 from klezguard.mail import credentials
@@ -82,17 +84,19 @@ class ProgressBar:
     """A one-line progress bar on standard error, for people (silent when it is not a terminal)."""
 
     def __init__(self):
-        self.enabled = sys.stderr.isatty()
+        self.stream = raw_stderr()  # the bar's own carriage returns; the folder name is made safe below
+        self.enabled = self.stream.isatty()
 
     def __call__(self, p: Progress) -> None:
         if not self.enabled or not p.total:
             return
         width = 30
         filled = int(width * p.done / p.total)
-        sys.stderr.write(f"\r{p.folder} [{'#' * filled}{' ' * (width - filled)}] {p.done}/{p.total}")
+        folder = terminal_safe(p.folder, keep="")
+        self.stream.write(f"\r{folder} [{'#' * filled}{' ' * (width - filled)}] {p.done}/{p.total}")
         if p.done >= p.total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+            self.stream.write("\n")
+        self.stream.flush()
 
 
 def run_scan(args) -> int:
@@ -100,12 +104,13 @@ def run_scan(args) -> int:
     folders = args.folder or account.folders
     store = Store()
     client = open_client(account, password)
-    flagged = 0
+    flagged = failed = 0
     judge = default_judge()
     try:
         scanner = Scanner(client, account, store, progress=ProgressBar(), judge=judge)
         quarantine = Quarantine(client, account, store)
         quarantine.recover()
+        tell(quarantine)
         scanner.index_sent()
         to_quarantine = []
 
@@ -121,17 +126,31 @@ def run_scan(args) -> int:
 
         for folder in folders:
             scanner.scan_folder(folder, on_scanned=show)
+        moved = 0
         for scanned in to_quarantine:
-            quarantine.move(scanned.folder, scanned.uidvalidity, scanned.uid)
-        for note in dict.fromkeys(quarantine.notes):
-            print(note, file=sys.stderr)
+            try:
+                quarantine.move(scanned.folder, scanned.uidvalidity, scanned.uid)
+                moved += 1
+            except KnownError as exc:  # one message that cannot move never stops the others
+                failed += 1
+                print(_("klezguard: not moved: {subject}: {text}").format(
+                    subject=scanned.message.subject, text=exc.text()), file=sys.stderr)
+        tell(quarantine)
         if not args.json:
             print(_("{flagged} flagged, {moved} moved to {folder}.").format(
-                flagged=flagged, moved=len(to_quarantine), folder=account.quarantine_folder), file=sys.stderr)
+                flagged=flagged, moved=moved, folder=account.quarantine_folder), file=sys.stderr)
     finally:
         judge.close()
         client.logout()
-    return 1 if flagged else 0
+    return 2 if failed else 1 if flagged else 0
+
+
+def tell(quarantine) -> None:
+    """Notes and per-message problems of a quarantine run, once each, on standard error."""
+    for text in dict.fromkeys([*quarantine.problems, *quarantine.notes]):
+        print(_("klezguard: {text}").format(text=text), file=sys.stderr)
+    quarantine.problems.clear()
+    quarantine.notes.clear()
 
 
 def run_quarantine_list(args) -> int:
@@ -141,6 +160,7 @@ def run_quarantine_list(args) -> int:
     try:
         quarantine = Quarantine(client, account, store)
         quarantine.recover()
+        tell(quarantine)
         entries = quarantine.entries()
     finally:
         client.logout()
@@ -159,10 +179,11 @@ def run_quarantine_restore(args) -> int:
     account, password = resolve(args, email)
     store = Store()
     client = open_client(account, password)
-    restored = 0
+    failed = 0
     try:
         quarantine = Quarantine(client, account, store)
         quarantine.recover()
+        tell(quarantine)
         entries = quarantine.entries()
         if not args.all:
             entries = [e for e in entries if str(e.target_uid) == words[0]]
@@ -170,12 +191,18 @@ def run_quarantine_restore(args) -> int:
                 raise KnownError(_("No quarantined message has UID {uid}.").format(uid=words[0]),
                                  _("See klezguard quarantine list."))
         for entry in entries:
-            quarantine.restore(entry.id)
-            restored += 1
-            print(_("Restored to {folder}: {subject}").format(folder=entry.source_folder, subject=entry.subject))
+            try:
+                done = quarantine.restore(entry.id)
+            except KnownError as exc:  # reported and skipped: one stale entry never blocks the rest
+                failed += 1
+                print(_("klezguard: not restored: {subject}: {text}").format(
+                    subject=entry.subject or entry.message_id, text=exc.text()), file=sys.stderr)
+                continue
+            print(_("Restored to {folder}: {subject}").format(folder=done.source_folder, subject=entry.subject))
+        tell(quarantine)
     finally:
         client.logout()
-    return 0
+    return 2 if failed else 0
 
 
 def run_watch(args) -> int:

@@ -80,3 +80,20 @@ def visible(text: str) -> str:
             out.append(ch)
     flush()
     return "".join(out)
+
+
+# Characters a terminal acts on instead of showing: C0 and C1 controls (ESC starts colour, cursor and
+# title sequences; U+009B is CSI on its own), DEL, and those that reorder or break the lines around them.
+_TERMINAL_UNSAFE = frozenset({*range(0x00, 0x20), *range(0x7F, 0xA0), *BIDI_CONTROLS,
+                              0x061C, 0x200E, 0x200F, 0x2028, 0x2029})
+
+
+def terminal_safe(text: str, keep: str = "\n\t") -> str:
+    """`text` with every character a terminal would act on written as \\uXXXX, so text from a message
+    can never move the cursor, clear a line, retitle the window or reorder what is printed. The same
+    escape is valid inside a JSON string, so JSON output stays valid and means the same."""
+    if text.isprintable() and text.isascii():
+        return text
+    kept = {ord(ch) for ch in keep}
+    return "".join(f"\\u{ord(ch):04x}" if ord(ch) in _TERMINAL_UNSAFE and ord(ch) not in kept else ch
+                   for ch in text)

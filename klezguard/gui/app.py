@@ -6,7 +6,6 @@
 
 import argparse
 import logging
-import logging.handlers
 import sys
 import tempfile
 import traceback
@@ -22,6 +21,7 @@ from klezguard.gui.icons import app_icon
 from klezguard.gui.mainwindow import MainWindow
 from klezguard.gui.tray import NoticeGrouper, TrayController, TrayNotifier, WindowNotifier
 from klezguard.gui.wizard import AccountWizard
+from klezguard.logs import file_handler
 from klezguard.mail import credentials
 from klezguard.mail.accounts import AccountStore
 from klezguard.mail.judge import ProcessJudge, default_judge
@@ -43,10 +43,7 @@ def setup_logging(debug: bool) -> Path:
     """Logs go to the user's log folder. Nothing logs a password: the IMAP library redacts LOGIN, and our
     own code never passes one to a logger."""
     folder = paths.log_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(folder / "klezguard.log", maxBytes=1_000_000, backupCount=3,
-                                                   encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler = file_handler(folder)
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if debug else logging.INFO)

@@ -532,11 +532,9 @@ class MainWindow(QMainWindow):
         for key, group in self._by_account(rows).items():
             ids = []
             for row in group:
-                found = self.store.query(
-                    "SELECT id FROM quarantine WHERE account=? AND target_folder=? AND target_uid=? "
-                    "AND state IN ('quarantined', 'copied') ORDER BY id DESC LIMIT 1", (key, row.folder, row.uid))
-                if found:
-                    ids.append(found[0][0])
+                entry = self.store.journal.for_target(key, row.folder, row.uid)
+                if entry is not None:
+                    ids.append(entry.id)
             if ids:
                 self._restore(key, ids)
 

@@ -23,6 +23,7 @@ from klezguard.errors import (
     ServerNotFound,
 )
 from klezguard.mail.accounts import ServerSettings
+from klezguard.mail.safeimap import protect
 
 TIMEOUT = 20.0
 
@@ -146,6 +147,24 @@ def translated(settings: ServerSettings, email: str = ""):
         raise translate(exc, settings, email) from exc
 
 
+def login(client: imapclient.IMAPClient, settings: ServerSettings, user: str, password: str) -> None:
+    """LOGIN where it can carry the name and password; AUTHENTICATE PLAIN, which is UTF-8 by definition
+    (RFC 4616, RFC 6855), where they hold letters beyond ASCII that LOGIN cannot send. No error raised
+    here holds any part of the password."""
+    if "\r" in password or "\n" in password or "\x00" in password:
+        raise LoginFailed("The password holds a line break or another control character, which no mail server "
+                          "accepts.", "Type the password again.")
+    if user.isascii() and password.isascii():
+        client.login(user, password)
+        return
+    if b"AUTH=PLAIN" not in client.capabilities():
+        raise LoginFailed(
+            f"The password or user name holds letters beyond plain English ones (such as é or ß), and "
+            f"{settings.host} offers no way to receive them.",
+            "Ask your provider, or change the password to plain letters, digits and symbols.")
+    client.plain_login(user, password)
+
+
 def connect(settings: ServerSettings, password: str, *, email: str = "", allow_plain: bool = False,
             timeout: float = TIMEOUT) -> imapclient.IMAPClient:
     """A logged-in client. Raises a KnownError (never a raw socket or ssl error)."""
@@ -156,13 +175,13 @@ def connect(settings: ServerSettings, password: str, *, email: str = "", allow_p
         )
     with translated(settings, email):
         context = ssl_context(settings.cafile)
-        client = imapclient.IMAPClient(
+        client = protect(imapclient.IMAPClient(
             settings.host,
             port=settings.port,
             ssl=settings.security == "ssl",
             ssl_context=context,
             timeout=timeout,
-        )
+        ))
         try:
             if settings.security == "starttls":
                 if b"STARTTLS" not in client.capabilities():
@@ -171,7 +190,7 @@ def connect(settings: ServerSettings, password: str, *, email: str = "", allow_p
                         "Use TLS on port 993 instead, or ask your provider.",
                     )
                 client.starttls(context)
-            client.login(settings.user or email, password)
+            login(client, settings, settings.user or email, password)
         except BaseException:
             try:
                 client.shutdown()

@@ -20,10 +20,11 @@ from klezguard.core.domains import is_freemail
 from klezguard.core.parse import from_bytes, partial_view
 from klezguard.core.sources import SourceError, read_mail
 from klezguard.errors import KnownError
-from klezguard.mail.quarantine import Entry
+from klezguard.mail.quarantine import fingerprint, header_block, message_id_of
 from klezguard.mail.scanner import Scanned, main_reason
 from klezguard.rules.engine import engine_version, evaluate
 from klezguard.store.db import Store, pack_view
+from klezguard.store.journal import IN_QUARANTINE, QuarantineEntry
 
 QUARANTINE = "KlezGuard Quarantine"
 UIDVALIDITY = 1
@@ -189,50 +190,35 @@ class LocalMailbox:
         return None
 
     # --- quarantine -----------------------------------------------------------------------------
-    def move(self, folder: str, uidvalidity: int, uid: int) -> Entry:
+    def move(self, folder: str, uidvalidity: int, uid: int) -> QuarantineEntry:
         key = self._key_of(folder, uid)
         if key is None:
             raise KnownError("That message is no longer in the folder.", "Scan again to refresh the list.")
         source, target = self._box(folder), self._box(QUARANTINE)
-        rows = self.store.query("SELECT message_id, subject, from_display, flags, size FROM messages "
-                                "WHERE account=? AND folder=? AND uid=?", (self.key, folder, uid))
-        message_id, subject, sender, flags, size = rows[0] if rows else ("", "", "", "", 0)
-        message = source.get_message(key)
-        new_key = target.add(message)  # copy first, then remove: never in no place
+        raw = source.get_bytes(key)
+        header = header_block(raw)
+        subject, sender = self.store.summary(self.key, folder, uidvalidity, uid)
+        flags = " ".join(_maildir_flags(source, key))
+        new_key = target.add(source.get_message(key))  # copy first, then remove: never in no place
         source.remove(key)
         index = self._index()
         target_uid = self._uid(index, QUARANTINE, new_key)
         self._save_index(index)
-        now = time.time()
-        with self.store.transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO quarantine (account, message_id, state, source_folder, source_uidvalidity, source_uid, "
-                "flags, target_folder, target_uidvalidity, target_uid, subject, from_display, size, created_at, "
-                "updated_at) VALUES (?, ?, 'quarantined', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (self.key, message_id, folder, uidvalidity, uid, flags, QUARANTINE, UIDVALIDITY, target_uid,
-                 subject, sender, size, now, now))
-            db.execute("UPDATE messages SET folder=?, uid=? WHERE account=? AND folder=? AND uid=?",
-                       (QUARANTINE, target_uid, self.key, folder, uid))
-            entry_id = cursor.lastrowid
-        return self._entry(entry_id)
+        entry = self.store.journal.add(
+            self.key, state="quarantined", message_id=message_id_of(header), source_folder=folder,
+            source_uidvalidity=uidvalidity, source_uid=uid, flags=flags, target_folder=QUARANTINE,
+            target_uidvalidity=UIDVALIDITY, target_uid=target_uid, subject=subject, from_display=sender,
+            size=len(raw), fingerprint=fingerprint(header))
+        self.store.follow(self.key, folder, uid, QUARANTINE, UIDVALIDITY, target_uid)
+        return entry
 
-    def _entry(self, entry_id: int) -> Entry:
-        from klezguard.mail.quarantine import SELECT_ENTRY
+    def entries(self, states: tuple[str, ...] = IN_QUARANTINE) -> list[QuarantineEntry]:
+        return self.store.journal.entries(self.key, states)
 
-        return Entry(*self.store.query(f"{SELECT_ENTRY} WHERE id=?", (entry_id,))[0])  # noqa: S608
-
-    def entries(self, states: tuple[str, ...] = ("quarantined",)) -> list[Entry]:
-        from klezguard.mail.quarantine import SELECT_ENTRY
-
-        marks = ",".join("?" * len(states))
-        rows = self.store.query(f"{SELECT_ENTRY} WHERE account=? AND state IN ({marks}) ORDER BY id",  # noqa: S608
-                                (self.key, *states))
-        return [Entry(*row) for row in rows]
-
-    def restore(self, entry_id: int) -> Entry:
-        entry = self._entry(entry_id)
-        key = self._key_of(QUARANTINE, entry.target_uid or -1)
-        if entry.state != "quarantined" or key is None:
+    def restore(self, entry_id: int) -> QuarantineEntry:
+        entry = self.store.journal.get(entry_id)
+        key = self._key_of(QUARANTINE, entry.target_uid or -1) if entry and entry.account == self.key else None
+        if entry is None or entry.state not in IN_QUARANTINE or key is None:
             raise KnownError("That message is not in quarantine.", "Scan again to refresh the list.")
         source, target = self._box(QUARANTINE), self._box(entry.source_folder)
         new_key = target.add(source.get_message(key))
@@ -240,20 +226,18 @@ class LocalMailbox:
         index = self._index()
         uid = self._uid(index, entry.source_folder, new_key)
         self._save_index(index)
-        with self.store.transaction() as db:
-            db.execute("UPDATE quarantine SET state='restored', source_uid=?, updated_at=? WHERE id=?",
-                       (uid, time.time(), entry_id))
-            db.execute("UPDATE messages SET folder=?, uid=? WHERE account=? AND folder=? AND uid=?",
-                       (entry.source_folder, uid, self.key, QUARANTINE, entry.target_uid))
-        return self._entry(entry_id)
+        restored = self.store.journal.update(entry_id, state="restored", source_uid=uid)
+        self.store.follow(self.key, QUARANTINE, entry.target_uid or -1, entry.source_folder, UIDVALIDITY, uid)
+        return restored
 
-    def recover(self) -> list[Entry]:
+    def recover(self) -> list[QuarantineEntry]:
         return []  # local moves are a copy and a delete on one disk; nothing is ever half-done in between
 
 
 def _maildir_flags(box: mailbox.Maildir, key: str) -> list[str]:
+    """Flags of a Maildir message (MaildirMessage.get_flags: Maildir.get_flags exists only from 3.13)."""
     names = {"S": "\\Seen", "R": "\\Answered", "F": "\\Flagged", "D": "\\Draft", "T": "\\Deleted"}
     try:
-        return [names[f] for f in box.get_flags(key) if f in names]
-    except (KeyError, AttributeError):
+        return [names[f] for f in box.get_message(key).get_flags() if f in names]
+    except (KeyError, OSError):
         return []

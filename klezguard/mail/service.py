@@ -50,7 +50,9 @@ class ImapService:
         if self._client is None:
             self._client = connect(self.account.server, self.password(), email=self.account.email,
                                    allow_plain=self.account.allow_plain)
-            Quarantine(self._client, self.account, self.store).recover()
+            recovery = Quarantine(self._client, self.account, self.store)
+            recovery.recover()
+            self.notes.extend(text for text in [*recovery.problems, *recovery.notes] if text not in self.notes)
         return self._client
 
     def close(self) -> None:

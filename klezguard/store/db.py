@@ -17,6 +17,7 @@ from pathlib import Path
 
 from klezguard import paths
 from klezguard.errors import StoreError
+from klezguard.store.journal import Journal
 
 MIGRATIONS: list[list[str]] = [
     # 1: scan results, folder sync state, quarantine journal, sent-mail index, trusted senders
@@ -59,6 +60,18 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE messages ADD COLUMN cleared INTEGER NOT NULL DEFAULT 0",
         "CREATE INDEX messages_by_sender ON messages (account, from_addr)",
         "CREATE INDEX messages_by_date ON messages (date, id)",
+    ],
+    # 3: quarantine identifies a message by folder, UIDVALIDITY and UID, confirmed by size and a digest of
+    # its header block, never by its own headers; where its copy must appear (UIDNEXT before the move);
+    # a note for the user when a step was stopped to keep both copies
+    [
+        "ALTER TABLE quarantine ADD COLUMN fingerprint TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE quarantine ADD COLUMN target_uidnext INTEGER",
+        "ALTER TABLE quarantine ADD COLUMN back_uidvalidity INTEGER",
+        "ALTER TABLE quarantine ADD COLUMN back_uidnext INTEGER",
+        "ALTER TABLE quarantine ADD COLUMN note TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX quarantine_by_source ON quarantine (account, source_folder, source_uidvalidity, source_uid)",
+        "CREATE INDEX quarantine_by_target ON quarantine (account, target_folder, target_uid)",
     ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -127,12 +140,18 @@ class Store:
         self._lock = threading.RLock()
         try:
             if str(self.path) != ":memory:":
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                paths.private_dir(self.path.parent)
+                paths.private_file(self.path)  # SQLite gives its -wal and -shm files the same mode
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._migrate()
+            if str(self.path) != ":memory:":
+                for extra in ("-wal", "-shm"):  # made by an older KlezGuard before it kept them private
+                    side = self.path.with_name(self.path.name + extra)
+                    if side.exists():
+                        paths.private_file(side)
         except sqlite3.Error as exc:
             raise self._error(exc) from exc
         except OSError as exc:
@@ -192,6 +211,10 @@ class Store:
         with self._lock:
             self._db.close()
 
+    @property
+    def journal(self) -> Journal:
+        return Journal(self)
+
     # --- folder sync state --------------------------------------------------------------------
     def folder_state(self, account: str, folder: str) -> tuple[int, int, int | None] | None:
         rows = self.query("SELECT uidvalidity, last_uid, highestmodseq FROM folders WHERE account=? AND name=?",
@@ -241,6 +264,22 @@ class Store:
             args.extend(verdicts)
         sql += " ORDER BY date DESC, id DESC"
         return [StoredMessage(*row[:15], findings=json.loads(row[15])) for row in self.query(sql, args)]
+
+    def summary(self, account: str, folder: str, uidvalidity: int, uid: int) -> tuple[str, str]:
+        """(subject, sender) of a stored message, for the quarantine journal; empty when not scanned."""
+        rows = self.query("SELECT subject, from_display FROM messages WHERE account=? AND folder=? AND uidvalidity=? "
+                          "AND uid=?", (account, folder, uidvalidity, uid))
+        return (rows[0][0], rows[0][1]) if rows else ("", "")
+
+    def follow(self, account: str, folder: str, uid: int, new_folder: str, new_uidvalidity: int,
+               new_uid: int) -> None:
+        """The stored verdict moves with its message (quarantine, restore), so the Quarantine view shows
+        its findings and a restored message is not reported as new."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM messages WHERE account=? AND folder=? AND uidvalidity=? AND uid=?",
+                       (account, new_folder, new_uidvalidity, new_uid))
+            db.execute("UPDATE messages SET folder=?, uidvalidity=?, uid=? WHERE account=? AND folder=? AND uid=?",
+                       (new_folder, new_uidvalidity, new_uid, account, folder, uid))
 
     def view(self, message_row_id: int) -> tuple[bytes, list[dict], dict[str, bytes]] | None:
         rows = self.query("SELECT view FROM messages WHERE id=?", (message_row_id,))

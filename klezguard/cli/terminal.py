@@ -1,0 +1,45 @@
+"""Everything the command line prints goes through `safe_output()`: text from mail (subjects, names,
+file names, evidence) and from servers (error texts) reaches the terminal with its control characters
+made visible, never acted on. Only our own progress bar may move the cursor, through `raw_stderr()`.
+"""
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+from klezguard.core.visible import terminal_safe
+
+
+class SafeStream:
+    """A text stream that writes through `terminal_safe` and forwards everything else."""
+
+    def __init__(self, stream: TextIO):
+        self.raw = stream
+
+    def write(self, text: str) -> int:
+        self.raw.write(terminal_safe(text))
+        return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+
+def raw_stderr() -> TextIO:
+    stream = sys.stderr
+    return stream.raw if isinstance(stream, SafeStream) else stream
+
+
+@contextmanager
+def safe_output() -> Iterator[None]:
+    old_out, old_err = sys.stdout, sys.stderr
+    sys.stdout = old_out if isinstance(old_out, SafeStream) else SafeStream(old_out)
+    sys.stderr = old_err if isinstance(old_err, SafeStream) else SafeStream(old_err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = old_out, old_err
