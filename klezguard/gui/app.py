@@ -19,6 +19,7 @@ from klezguard.errors import KnownError
 from klezguard.gui.dialogs import AccountDialog, ErrorDialog, SettingsDialog
 from klezguard.gui.icons import app_icon
 from klezguard.gui.mainwindow import MainWindow
+from klezguard.gui.safetext import message_box
 from klezguard.gui.tray import NoticeGrouper, TrayController, TrayNotifier, WindowNotifier
 from klezguard.gui.wizard import AccountWizard
 from klezguard.logs import file_handler
@@ -162,7 +163,7 @@ class App:
             credentials.set_password(account.key, wizard.password())
             password = None
         except KnownError as exc:
-            QMessageBox.warning(self.window, tr("Password not saved"), exc.text())
+            message_box(self.window, tr("Password not saved"), exc.text())
             password = wizard.password()  # kept in memory for this session only
         return self.service(account, password)
 
@@ -178,21 +179,22 @@ class App:
                 credentials.set_password(account.key, password)
                 password = None
             except KnownError as exc:
-                QMessageBox.warning(self.window, tr("Password not saved"), exc.text())
+                message_box(self.window, tr("Password not saved"), exc.text())
         return self.service(account, password or None)
 
     def remove_account(self, key: str) -> bool:
-        answer = QMessageBox.question(
+        answer = message_box(
             self.window, tr("Remove account"),
             tr("Remove {key} from KlezGuard? Its saved password is deleted too. Nothing changes on the mail "
-               "server: quarantined mail stays in the quarantine folder.").format(key=key))
+               "server: quarantined mail stays in the quarantine folder.").format(key=key),
+            QMessageBox.Icon.Question, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
         if answer != QMessageBox.StandardButton.Yes:
             return False
         AccountStore().remove(key)
         try:
             credentials.delete_password(key)
         except KnownError as exc:
-            QMessageBox.warning(self.window, tr("Password not removed"), exc.text())
+            message_box(self.window, tr("Password not removed"), exc.text())
         return True
 
     def open_settings(self) -> None:
@@ -219,7 +221,7 @@ def install_excepthook(parent_getter) -> None:
         details = "".join(traceback.format_exception(kind, value, tb))
         log.error("unexpected error\n%s", details)
         if isinstance(value, KnownError):
-            QMessageBox.warning(parent_getter(), "KlezGuard", value.text())
+            message_box(parent_getter(), "KlezGuard", value.text())
         else:
             ErrorDialog(details, parent_getter()).exec()
 

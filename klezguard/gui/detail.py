@@ -8,7 +8,6 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
-    QLabel,
     QPlainTextEdit,
     QScrollArea,
     QToolButton,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 from klezguard.core.preview import preview_text
 from klezguard.gui.icons import verdict_icon
 from klezguard.gui.models import VERDICT_WORDS, Row, sender_text
+from klezguard.gui.safetext import PlainLabel, RichLabel, markup
 from klezguard.mail.service import stored_message
 from klezguard.store.db import Store
 
@@ -63,10 +63,10 @@ class FindingView(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QVBoxLayout(self)
         head = QHBoxLayout()
-        icon = QLabel()
+        icon = PlainLabel()
         icon.setPixmap(verdict_icon(SEVERITY_VERDICT.get(finding.get("severity"), "clean")).pixmap(20, 20))
         icon.setAccessibleName(tr("Severity: {s}").format(s=finding.get("severity", "")))
-        title = QLabel(finding.get("title", ""))
+        title = PlainLabel(finding.get("title", ""))
         font = title.font()
         font.setBold(True)
         title.setFont(font)
@@ -74,19 +74,18 @@ class FindingView(QFrame):
         head.addWidget(icon)
         head.addWidget(title, 1)
         layout.addLayout(head)
-        explanation = QLabel(finding.get("explanation", ""))
+        explanation = PlainLabel(finding.get("explanation", ""))
         explanation.setWordWrap(True)
         explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(explanation)
-        advice = QLabel("<b>" + tr("What to do:") + "</b> " + _escape(finding.get("advice", "")))
+        advice = RichLabel(markup("<b>{head}</b> {advice}", head=tr("What to do:"), advice=finding.get("advice", "")))
         advice.setWordWrap(True)
-        advice.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(advice)
         self.toggle = QToolButton()
         self.toggle.setText(tr("Show evidence"))
         self.toggle.setCheckable(True)
         self.toggle.setAccessibleName(tr("Show evidence for: {t}").format(t=finding.get("title", "")))
-        self.evidence = QLabel(evidence_text(finding.get("evidence", {})))
+        self.evidence = PlainLabel(evidence_text(finding.get("evidence", {})))
         self.evidence.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.evidence.setWordWrap(True)
         self.evidence.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
@@ -110,10 +109,6 @@ def _drop_layout(layout) -> None:
             item.widget().deleteLater()
         elif item.layout() is not None:
             _drop_layout(item.layout())
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class DetailPane(QScrollArea):
@@ -148,7 +143,7 @@ class DetailPane(QScrollArea):
         self._clear()
         self.current = row
         if row is None:
-            hint = QLabel(tr("Select a message to see what KlezGuard found and why."))
+            hint = PlainLabel(tr("Select a message to see what KlezGuard found and why."))
             hint.setWordWrap(True)
             self.layout_.addWidget(hint)
             self.layout_.addStretch(1)
@@ -156,9 +151,9 @@ class DetailPane(QScrollArea):
         rows = self.store.query("SELECT findings FROM messages WHERE id=?", (row.id,))
         findings = [f for f in json.loads(rows[0][0]) if f.get("score", 0) > 0] if rows else []
         banner = QHBoxLayout()
-        icon = QLabel()
+        icon = PlainLabel()
         icon.setPixmap(verdict_icon(row.verdict).pixmap(40, 40))
-        word = QLabel(tr(VERDICT_WORDS.get(row.verdict, row.verdict)))
+        word = PlainLabel(tr(VERDICT_WORDS.get(row.verdict, row.verdict)))
         font = QFont(word.font())
         font.setPointSizeF(font.pointSizeF() * 1.5)
         font.setBold(True)
@@ -168,24 +163,23 @@ class DetailPane(QScrollArea):
             "suspicious": tr("Something about this message is odd. Read why below before you act on it."),
             "clean": tr("KlezGuard found nothing suspicious."),
         }[row.verdict]
-        text = QLabel(summary)
+        text = PlainLabel(summary)
         text.setWordWrap(True)
         banner.addWidget(icon)
         banner.addWidget(word)
         banner.addWidget(text, 1)
         self.layout_.addLayout(banner)
-        meta = QLabel(f"<b>{_escape(row.subject or tr('(no subject)'))}</b><br>"
-                      f"{tr('From')}: {_escape(sender_text(row.from_display, row.from_addr))}")
+        meta = RichLabel(markup("<b>{subject}</b><br>{label}: {sender}", subject=row.subject or tr("(no subject)"),
+                                label=tr("From"), sender=sender_text(row.from_display, row.from_addr)))
         meta.setWordWrap(True)
-        meta.setTextFormat(Qt.TextFormat.RichText)
         meta.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.layout_.addWidget(meta)
         for finding in findings:
             view = FindingView(finding)
             self.finding_views.append(view)
             self.layout_.addWidget(view)
-        heading = QLabel("<b>" + tr("Message text") + "</b> " +
-                         tr("(safe preview: no pictures or web content are loaded, no file is opened)"))
+        heading = RichLabel(markup("<b>{head}</b> {rest}", head=tr("Message text"),
+                                   rest=tr("(safe preview: no pictures or web content are loaded, no file is opened)")))
         heading.setWordWrap(True)
         self.layout_.addWidget(heading)
         self.preview = QPlainTextEdit()

@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from klezguard import autostart
+from klezguard.gui.safetext import PlainLabel
 from klezguard.paths import log_dir
 from klezguard.settings import OPTIONS, Settings
 
@@ -31,7 +31,7 @@ class ErrorDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(tr("Something went wrong"))
         layout = QVBoxLayout(self)
-        text = QLabel(tr("KlezGuard ran into an unexpected problem. Your mail is safe: nothing was deleted.\n"
+        text = PlainLabel(tr("KlezGuard ran into an unexpected problem. Your mail is safe: nothing was deleted.\n"
                          "If it happens again, copy the details below and send them to whoever helps you "
                          "with IT. The log folder is {folder}.").format(folder=log_dir()))
         text.setWordWrap(True)

@@ -13,11 +13,9 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -34,6 +32,7 @@ from klezguard.gui.detail import DetailPane
 from klezguard.gui.dialogs import ErrorDialog
 from klezguard.gui.icons import app_icon, verdict_icon
 from klezguard.gui.models import MessageTableModel, Row, counts, sender_text
+from klezguard.gui.safetext import PlainLabel, RichLabel, markup, message_box
 from klezguard.gui.tasks import AccountWorker, Job, WatchThread
 from klezguard.gui.tray import Notice
 from klezguard.mail.scanner import rejudge
@@ -130,8 +129,8 @@ class MainWindow(QMainWindow):
         self.notice_bar = QFrame()
         self.notice_bar.setFrameShape(QFrame.Shape.StyledPanel)
         bar = QHBoxLayout(self.notice_bar)
-        self.notice_icon = QLabel()
-        self.notice_text = QLabel()
+        self.notice_icon = PlainLabel()
+        self.notice_text = RichLabel()
         self.notice_text.setWordWrap(True)
         self.notice_show = QPushButton(tr("Show"))
         self.notice_close = QPushButton(tr("Dismiss"))
@@ -209,7 +208,7 @@ class MainWindow(QMainWindow):
 
     def _build_status(self) -> None:
         status = self.statusBar()
-        self.status_text = QLabel()
+        self.status_text = PlainLabel()
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(240)
         self.progress.setAccessibleName(tr("Progress"))
@@ -660,7 +659,7 @@ class MainWindow(QMainWindow):
         log.info("job %s failed: %s (%s)", job.title, text, details)
         self.status_text.setText(text)
         self.state_changed.emit("error")
-        QMessageBox.warning(self, job.title, text)
+        message_box(self, job.title, text)
 
     def _bug(self, job: Job, details: str) -> None:
         self.state_changed.emit("error")
@@ -684,7 +683,7 @@ class MainWindow(QMainWindow):
     # --- notices and closing ----------------------------------------------------------------------
     def show_notice(self, notice: Notice, on_click: Callable[[], None]) -> None:
         self.notice_icon.setPixmap(verdict_icon(notice.level).pixmap(24, 24))
-        self.notice_text.setText(f"<b>{notice.title}</b><br>{notice.text.replace(chr(10), '<br>')}")
+        self.notice_text.setText(markup("<b>{title}</b><br>{text}", title=notice.title, text=notice.text))
         self._notice_action = on_click
         self.notice_bar.show()
 

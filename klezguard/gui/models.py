@@ -9,6 +9,7 @@ from PySide6.QtGui import QFont
 
 from klezguard.core.headers import parse_addresses
 from klezguard.gui.icons import verdict_icon
+from klezguard.gui.safetext import tooltip
 from klezguard.store.db import Store
 
 
@@ -188,7 +189,7 @@ class MessageTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             return verdict_icon(row.verdict)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return row.reason or tr("Nothing suspicious found.")
+            return tooltip(row.reason or tr("Nothing suspicious found."))
         if role == Qt.ItemDataRole.FontRole and row.verdict == "threat":
             return self._bold
         if role == Qt.ItemDataRole.UserRole:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from klezguard.gui.icons import shield_icon
 from klezguard.gui.models import sender_text
+from klezguard.gui.safetext import notification_text
 from klezguard.mail.scanner import Scanned
 
 
@@ -52,7 +53,7 @@ class TrayNotifier(Notifier):
         super().show(notice)
         icon = QSystemTrayIcon.MessageIcon.Critical if notice.level == "threat" else \
             QSystemTrayIcon.MessageIcon.Warning
-        self.tray.showMessage(notice.title, notice.text, icon, 15000)
+        self.tray.showMessage(notification_text(notice.title), notification_text(notice.text), icon, 15000)
 
 
 class WindowNotifier(Notifier):

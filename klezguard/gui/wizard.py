@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from klezguard.gui.background import run_in_background
+from klezguard.gui.safetext import PlainLabel
 from klezguard.mail import discovery
 from klezguard.mail.accounts import DEFAULT_PORTS, Account, ServerSettings
 from klezguard.mail.connection import connect
@@ -84,7 +84,7 @@ class ServerPage(QWizardPage):
         self.discover = discover
         self.setTitle(tr("Server settings"))
         layout = QVBoxLayout(self)
-        self.status = QLabel()
+        self.status = PlainLabel()
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
         form = QFormLayout()
@@ -184,7 +184,7 @@ class TestPage(QWizardPage):
         self.login = login
         self.setTitle(tr("Testing the login"))
         layout = QVBoxLayout(self)
-        self.status = QLabel()
+        self.status = PlainLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status.setAccessibleName(tr("Login result"))
@@ -194,7 +194,7 @@ class TestPage(QWizardPage):
         self.folders.setAccessibleName(tr("Folders to watch"))
         layout.addWidget(self.status)
         layout.addWidget(self.busy)
-        layout.addWidget(QLabel(tr("Folders to watch:")))
+        layout.addWidget(PlainLabel(tr("Folders to watch:")))
         layout.addWidget(self.folders)
         self.ok = False
         self._pending = None

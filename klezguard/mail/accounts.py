@@ -78,7 +78,7 @@ class AccountStore:
         return [Account.from_dict(item) for item in data.get("accounts", [])]
 
     def save(self, accounts: list[Account]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        paths.private_dir(self.path.parent)
         payload = json.dumps({"version": 1, "accounts": [a.to_dict() for a in accounts]}, indent=2)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".accounts-")
         try:

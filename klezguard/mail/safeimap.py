@@ -11,6 +11,8 @@ imaplib's (SELECT, COPY, MOVE, LOGIN, ...). Literals that imapclient sends on pu
 for APPEND) are counted, not parsed, so they are allowed.
 """
 
+import types
+
 import imapclient
 import imapclient.imapclient as _impl
 
@@ -52,7 +54,7 @@ def protect(client: imapclient.IMAPClient) -> imapclient.IMAPClient:
     plain_command = imap._command
     raw_command = client._raw_command
 
-    def guarded_command(name, *args):
+    def guarded_command(_self, name, *args):
         for arg in args:
             check_arg(arg, str(name))
         return plain_command(name, *args)
@@ -64,7 +66,9 @@ def protect(client: imapclient.IMAPClient) -> imapclient.IMAPClient:
                 check_arg(item, command.decode("ascii", "replace") if isinstance(command, bytes) else str(command))
         return raw_command(command, args, uid=uid)
 
-    imap._command = guarded_command
+    # A bound method, as imaplib's own: imaplib tells a literal callback (AUTHENTICATE) from literal bytes by
+    # comparing its type with type(self._command).
+    imap._command = types.MethodType(guarded_command, imap)
     client._raw_command = guarded_raw
     client._klezguard_guarded = True
     return client

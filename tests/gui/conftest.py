@@ -45,3 +45,21 @@ def select_subject(qtbot, window, text: str):
             qtbot.waitUntil(lambda r=row: window.detail.current is not None and window.detail.current.id == r.id)
             return row
     raise AssertionError(f"no message with subject containing {text!r}")
+
+
+def answer_next_dialog(button, seen: list | None = None) -> None:
+    """Presses `button` (a QMessageBox.StandardButton) in the next modal message box, as a user would;
+    `seen` collects the box's text and text format."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def press() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, press)
+            return
+        if seen is not None:
+            seen.append((box.text(), box.textFormat()))
+        box.button(button).click()
+
+    QTimer.singleShot(0, press)

@@ -7,7 +7,7 @@ from klezguard.gui.app import App
 from klezguard.gui.dialogs import AccountDialog
 from klezguard.mail import credentials
 from klezguard.mail.accounts import Account, AccountStore, ServerSettings
-from tests.gui.conftest import idle
+from tests.gui.conftest import answer_next_dialog, idle
 from tests.mailfactory import build
 
 
@@ -29,7 +29,7 @@ def test_start_edit_and_remove_an_account(qtbot, imap_server, empty_mailbox, iso
     AccountStore().put(dialog.account)
     assert AccountStore().get(account.key).folders == ["INBOX", "Archive"]
 
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    answer_next_dialog(QMessageBox.StandardButton.Yes)
     window.remove_account(account.key)
     assert AccountStore().load() == []
     assert isolated_user_dirs.get_password("KlezGuard", account.key) is None

@@ -28,6 +28,7 @@ listen = 127.0.0.1
 {ssl}
 disable_plaintext_auth = no
 auth_failure_delay = 0
+auth_username_chars =
 mail_fsync = never
 passdb {{
   driver = passwd-file
@@ -65,6 +66,8 @@ service imap-login {{
 
 USER = "owner@brightwater-bakery.com"
 PASSWORD = "correct horse"  # noqa: S105 - a throw-away test account
+UNICODE_USER = "bäckerei@brightwater-bakery.com"
+UNICODE_PASSWORD = "Grüße-aus-Köln-€"  # noqa: S105 - LOGIN cannot carry it; AUTHENTICATE PLAIN can
 
 
 def free_port() -> int:
@@ -124,7 +127,8 @@ def start(tls: bool = True, cert: tuple[bytes, bytes] | None = None) -> Dovecot:
              "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
             check=True, capture_output=True,
         )
-    (base / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\nother@example.org:{{PLAIN}}other\n")
+    (base / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\nother@example.org:{{PLAIN}}other\n"
+                                f"{UNICODE_USER}:{{PLAIN}}{UNICODE_PASSWORD}\n", encoding="utf-8")
     if os.geteuid() == 0:
         muser, mgroup = "nobody", "nogroup"
         shutil.chown(base / "mail", muser, mgroup)

@@ -53,7 +53,10 @@ class CuttingRelay:
         if len(parts) < 2 or self.cut.is_set():
             return False
         self.count += 1
-        self.commands.append(parts[1].upper())
+        name = parts[1].upper()
+        if name == b"UID" and len(parts) > 2:
+            name += b" " + parts[2].upper()
+        self.commands.append(name)
         return self.cut_at is not None and self.count == self.cut_at
 
     def _pump(self, client: socket.socket, server: socket.socket) -> None:

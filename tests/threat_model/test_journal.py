@@ -1,0 +1,92 @@
+"""Threat 4: one odd message or one bad journal entry must never brick quarantine, list or restore.
+
+Two `klezguard scan --quarantine threat` runs at once (separate processes, one store) leave one entry
+per message; an entry that can no longer be restored is reported and skipped while the others go back;
+a copy removed from the quarantine folder by another mail program is reconciled as gone.
+"""
+
+import os
+import subprocess
+import sys
+
+from klezguard.cli import main
+from klezguard.mail.quarantine import Quarantine
+from klezguard.store.db import Store
+from tests.mailfactory import build
+from tests.threat_model.conftest import QUARANTINE, account, census, count, hostile, open_client, server_args
+
+THREATS = [hostile(f"Message-ID: <t{n}@evil.example>".encode(), subject=f"Threat {n}") for n in range(12)]
+ODD = [hostile(b"Message-ID: <odd-\xe9\xff@evil.example>", subject="8-bit id"),
+       hostile(b"Message-ID: <a@evil.example>\nMessage-ID: <b@evil.example>", subject="two ids")]
+
+
+def _cli(args: list[str]) -> subprocess.Popen:
+    code = "import sys; from klezguard.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.Popen([sys.executable, "-c", code, *args], env=dict(os.environ), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+
+
+def test_two_runs_at_once_leave_one_entry_per_message(imap_server, mailbox, monkeypatch):
+    mailbox.multiappend("INBOX", [*THREATS, *ODD, build(subject="Lunch")])
+    before = census(mailbox)
+    monkeypatch.setenv("KLEZGUARD_PASSWORD", imap_server.password)
+    runs = [_cli(["scan", *server_args(imap_server), "--quarantine", "threat"]) for _ in range(2)]
+    results = [run.communicate(timeout=120) for run in runs]
+    assert all(run.returncode in (0, 1) for run in runs), results
+    assert count(mailbox, QUARANTINE) == len(THREATS) + len(ODD)
+    entries = Store().journal.entries(imap_server.user)
+    assert len(entries) == len(THREATS) + len(ODD)
+    assert len({e.target_uid for e in entries}) == len(entries)
+    assert main(["quarantine", "restore", *server_args(imap_server), "--all"]) == 0
+    assert census(mailbox) == before
+
+
+def test_an_entry_that_cannot_be_restored_is_skipped_and_the_rest_come_back(imap_server, mailbox, monkeypatch,
+                                                                          capsys):
+    mailbox.multiappend("INBOX", THREATS[:4])
+    monkeypatch.setenv("KLEZGUARD_PASSWORD", imap_server.password)
+    assert main(["scan", *server_args(imap_server), "--quarantine", "threat"]) == 1
+    store = Store()
+    entries = store.journal.entries(imap_server.user)
+    broken = entries[1]
+    store.journal.update(broken.id, fingerprint="0" * 64)  # no longer matches the copy it points at
+    capsys.readouterr()
+    assert main(["quarantine", "restore", *server_args(imap_server), "--all"]) == 2
+    err = capsys.readouterr().err
+    assert "not restored" in err and "Threat" in err
+    assert count(mailbox, "INBOX") == 3 and count(mailbox, QUARANTINE) == 1  # kept, never deleted
+    assert store.journal.get(broken.id).state == "gone"
+    assert main(["quarantine", "restore", *server_args(imap_server), "--all"]) == 0  # nothing blocks the next run
+
+
+def test_a_copy_deleted_in_another_program_is_reconciled(imap_server, mailbox, store):
+    mailbox.multiappend("INBOX", THREATS[:3])
+    client = open_client(imap_server)
+    quarantine = Quarantine(client, account(imap_server), store)
+    client.select_folder("INBOX")
+    validity = int(client.folder_status("INBOX", [b"UIDVALIDITY"])[b"UIDVALIDITY"])
+    for uid in client.search("ALL"):
+        quarantine.move("INBOX", validity, uid)
+    mailbox.select_folder(QUARANTINE)
+    first = min(mailbox.search("ALL"))
+    mailbox.delete_messages([first])
+    mailbox.expunge()
+    mailbox.unselect_folder()
+    quarantine.recover()
+    assert len(quarantine.entries()) == 2
+    assert [e.target_uid for e in store.journal.entries(account(imap_server).key, ("gone",))] == [first]
+    client.logout()
+
+
+def test_an_unfinished_entry_that_fails_is_reported_not_raised(imap_server, mailbox, store):
+    mailbox.multiappend("INBOX", THREATS[:2])
+    key = account(imap_server).key
+    bogus = store.journal.add(key, state="moving", message_id="<x@evil>", source_folder="Gone\tFolder",
+                              source_uidvalidity=1, source_uid=1, flags="", target_folder="No such folder",
+                              target_uidvalidity=1, target_uidnext=1, subject="Lost", from_display="",
+                              size=10, internaldate="", fingerprint="f" * 64)
+    client = open_client(imap_server)
+    quarantine = Quarantine(client, account(imap_server), store)
+    quarantine.recover()  # does not raise
+    assert store.journal.get(bogus.id).state in ("missing", "moving")
+    client.logout()
