@@ -470,9 +470,13 @@ class MainWindow(QMainWindow):
         self.scanning.discard(key)
         self.refresh()
         flagged = [s for s in found if s.result.flagged]
-        checked = getattr(self.services.get(key), "last_count", len(found))
-        self.status_text.setText(tr("{n} new messages checked, {f} need a look.").format(
-            n=checked, f=len(flagged)))
+        service = self.services.get(key)
+        checked = getattr(service, "last_count", len(found))
+        notes = list(dict.fromkeys(service.notes)) if service is not None else []
+        if service is not None:
+            service.notes.clear()  # what recovering an interrupted move found: said once, after the scan
+        self.status_text.setText(" ".join([tr("{n} new messages checked, {f} need a look.").format(
+            n=checked, f=len(flagged)), *notes]))
         if flagged:
             # Row ids (for "open this message") only for the worst few: a first scan can flag thousands, and
             # a look-up each would hold the window.

@@ -98,6 +98,7 @@ class Quarantine:
         self.folder = safe_name(account.quarantine_folder)
         self.capabilities = {_text(c).upper() for c in client.capabilities()}
         self.notes: list[str] = []  # things to tell the user (e.g. the server lacks UIDPLUS)
+        self._folder_ready = False
         self.problems: list[str] = []  # entries recovery could not finish this time (reported, skipped)
 
     def entries(self, states: tuple[str, ...] = IN_QUARANTINE) -> list[QuarantineEntry]:
@@ -113,16 +114,28 @@ class Quarantine:
         return any(_text(name) == folder for _flags, _delim, name in self.client.list_folders("", folder))
 
     def ensure_folder(self) -> None:
+        if self._folder_ready:
+            return
         if not self._exists(self.folder):
             self.client.create_folder(self.folder)
             try:
                 self.client.subscribe_folder(self.folder)
             except imapclient.exceptions.IMAPClientError:
                 log.info("could not subscribe the quarantine folder")
+        self._folder_ready = True
 
     def _select(self, folder: str) -> int:
         info = self.client.select_folder(safe_name(folder))
         return int(info.get(b"UIDVALIDITY", 0))
+
+    def _select_if_there(self, folder: str) -> int | None:
+        """UIDVALIDITY of `folder`, now selected; None when the server will not open it (gone, renamed)."""
+        try:
+            return self._select(folder)
+        except imapclient.exceptions.IMAPClientAbortError:
+            raise
+        except imapclient.exceptions.IMAPClientError:
+            return None
 
     def _status(self, folder: str) -> tuple[int, int]:
         """UIDVALIDITY and UIDNEXT of a folder (not the selected one): every message that arrives there
@@ -130,11 +143,15 @@ class Quarantine:
         info = self.client.folder_status(safe_name(folder), [b"UIDVALIDITY", b"UIDNEXT"])
         return int(info[b"UIDVALIDITY"]), int(info[b"UIDNEXT"])
 
-    def _fetch(self, uids: list[int], items: list[str]) -> dict[int, dict]:
-        if not uids:
-            return {}
-        wanted = set(uids)
-        return {uid: data for uid, data in self.client.fetch(uids, items).items() if uid in wanted}
+    def _fetch(self, uids: list[int], items: list[str], chunk: int = 500) -> dict[int, dict]:
+        """FETCH of exactly these UIDs (a server's answer for others is ignored), a few hundred at a time."""
+        wanted = sorted(set(uids))
+        found: dict[int, dict] = {}
+        for start in range(0, len(wanted), chunk):
+            part = wanted[start : start + chunk]
+            asked = set(part)
+            found.update((uid, data) for uid, data in self.client.fetch(part, items).items() if uid in asked)
+        return found
 
     def _same(self, data: dict, entry: QuarantineEntry) -> bool:
         header = data.get(b"BODY[HEADER]") or b""
@@ -145,9 +162,7 @@ class Quarantine:
                      entry: QuarantineEntry) -> str:
         """Selects `folder` and says whether `uid` there is this message: 'here', 'absent' (not there),
         'other' (another message) or 'unknown' (the folder is gone or was re-created)."""
-        if uidvalidity is None or uid is None or not self._exists(folder):
-            return "unknown"
-        if self._select(folder) != uidvalidity:
+        if uidvalidity is None or uid is None or self._select_if_there(folder) != uidvalidity:
             return "unknown"
         data = self._fetch([uid], IDENTITY_ITEMS).get(uid)
         if data is None:
@@ -158,9 +173,7 @@ class Quarantine:
                  entry: QuarantineEntry, hint: int | None = None) -> list[int] | None:
         """Selects `folder` and returns the UIDs of copies of this message that arrived at or after
         `uidnext`. None: the folder is gone or was re-created, so nothing can be said."""
-        if uidvalidity is None or uidnext is None or not self._exists(folder):
-            return None
-        if self._select(folder) != uidvalidity:
+        if uidvalidity is None or uidnext is None or self._select_if_there(folder) != uidvalidity:
             return None
         if hint is not None and hint >= uidnext:
             data = self._fetch([hint], IDENTITY_ITEMS).get(hint)
@@ -302,9 +315,9 @@ class Quarantine:
         place = self._check_place(entry.target_folder, entry.target_uidvalidity, entry.target_uid, entry)
         if place == "here":
             return entry.target_uid
-        if not self._exists(entry.target_folder):
+        validity = self._select_if_there(entry.target_folder)
+        if validity is None:
             return None
-        validity = self._select(entry.target_folder)
         marked = self.client.search(["KEYWORD", KEYWORD])
         for uid, data in sorted(self._fetch(marked, IDENTITY_ITEMS).items()):
             if DELETED.encode() not in data.get(b"FLAGS", ()) and self._same(data, entry):
@@ -365,9 +378,7 @@ class Quarantine:
     def _learn_fingerprint(self, entry: QuarantineEntry) -> QuarantineEntry:
         """An entry from an older KlezGuard knows UIDVALIDITY, UID and size only: read the fingerprint of
         the copy it points to, if that copy still carries our keyword and has that size."""
-        if entry.target_uid is None or not self._exists(entry.target_folder):
-            return entry
-        if self._select(entry.target_folder) != entry.target_uidvalidity:
+        if entry.target_uid is None or self._select_if_there(entry.target_folder) != entry.target_uidvalidity:
             return entry
         data = self._fetch([entry.target_uid], IDENTITY_ITEMS).get(entry.target_uid)
         if data and KEYWORD.encode() in data.get(b"FLAGS", ()) and int(data.get(b"RFC822.SIZE", -1)) == entry.size:
@@ -383,7 +394,10 @@ class Quarantine:
         with account_lock(self.account.key):
             for entry in self.entries(UNFINISHED):
                 try:
-                    done.append(self._finish(entry))
+                    finished = self._finish(entry)
+                    done.append(finished)
+                    if finished.note:
+                        self._note(finished.note)
                 except imapclient.exceptions.IMAPClientAbortError:
                     raise
                 except (KnownError, imapclient.exceptions.IMAPClientError) as exc:
@@ -406,9 +420,12 @@ class Quarantine:
         if not entries:
             return
         if not self._exists(self.folder):
-            for entry in entries:
-                if entry.target_folder == self.folder:
-                    self.journal.update(entry.id, state="gone", note="The quarantine folder was removed.")
+            mine = [entry for entry in entries if entry.target_folder == self.folder]
+            for entry in mine:
+                self.journal.update(entry.id, state="gone", note="The quarantine folder was removed.")
+            if mine:
+                self._note(f"The folder {self.folder} was removed on the server, with the {len(mine)} message(s) "
+                           "KlezGuard had put there.")
             return
         validity = self._select(self.folder)
         claimed: set[int] = set()
@@ -429,6 +446,7 @@ class Quarantine:
             lost.append(entry)
         if not lost:
             return
+        gone = 0
         marked = [u for u in self.client.search(["KEYWORD", KEYWORD]) if u not in claimed]
         found = self._fetch(marked, IDENTITY_ITEMS)
         for entry in lost:
@@ -440,6 +458,10 @@ class Quarantine:
             else:
                 self.journal.update(entry.id, state="gone",
                                     note="It was no longer in the quarantine folder (removed in a mail program?).")
+                gone += 1
+        if gone:
+            self._note(f"{gone} quarantined message(s) were no longer in {self.folder}: removed in another mail "
+                       "program? KlezGuard no longer lists them.")
 
 
 def _copyuid(values, uid: int) -> int | None:

@@ -45,7 +45,7 @@ def _ready() -> bool:
     return True
 
 
-def _scan(account_data: dict, password: str, store_path: str) -> tuple[int, list]:
+def _scan(account_data: dict, password: str, store_path: str) -> tuple[int, list, list[str]]:
     """Runs in the helper process: one account's scan, as ImapService would run it on a thread."""
     from klezguard.mail.connection import connect, translated
     from klezguard.mail.quarantine import Quarantine
@@ -56,6 +56,7 @@ def _scan(account_data: dict, password: str, store_path: str) -> tuple[int, list
     store = Store(store_path)
     found = []
     count = 0
+    notes: list[str] = []
 
     def progress(p: Progress) -> None:
         _channel.put(("progress", p.folder, p.done, p.total))
@@ -63,7 +64,9 @@ def _scan(account_data: dict, password: str, store_path: str) -> tuple[int, list
     with translated(account.server, account.email):
         client = connect(account.server, password, email=account.email, allow_plain=account.allow_plain)
         try:
-            Quarantine(client, account, store).recover()
+            recovery = Quarantine(client, account, store)
+            recovery.recover()
+            notes = [*recovery.problems, *recovery.notes]
             scanner = Scanner(client, account, store, progress=progress, cancel=_CancelFlag(), judge=_judge)
             scanner.index_sent()
             for folder in account.folders:
@@ -79,7 +82,7 @@ def _scan(account_data: dict, password: str, store_path: str) -> tuple[int, list
             except Exception:  # noqa: BLE001, S110 - the connection may already be gone
                 pass
             store.close()
-    return count, found
+    return count, found, notes
 
 
 class _CancelFlag:
@@ -102,7 +105,7 @@ class ScanProcess:
         self.pool.submit(_ready)
 
     def scan(self, account: Account, password: str, store_path: str, progress=None,
-             cancel: threading.Event | None = None) -> tuple[int, list]:
+             cancel: threading.Event | None = None) -> tuple[int, list, list[str]]:
         """Blocks the calling worker thread until the helper has scanned the account."""
         with self.lock:
             self.cancel.clear()

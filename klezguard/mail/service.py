@@ -74,8 +74,9 @@ class ImapService:
 
     def scan(self, progress: ProgressFn | None = None, cancel: threading.Event | None = None) -> list[Scanned]:
         if self.scan_process is not None and str(self.store.path) != ":memory:":
-            self.last_count, found = self.scan_process.scan(self.account, self.password(), str(self.store.path),
-                                                            progress, cancel)
+            self.last_count, found, notes = self.scan_process.scan(self.account, self.password(),
+                                                                   str(self.store.path), progress, cancel)
+            self.notes.extend(n for n in notes if n not in self.notes)
             return found
 
         def work(client):

@@ -116,8 +116,9 @@ def test_scanning_in_a_helper_process(imap_server, imap, mailbox, tmp_path):
     scans = ScanProcess()
     seen = []
     try:
-        count, flagged = scans.scan(account(imap_server), imap_server.password, str(tmp_path / "s.sqlite3"),
-                                    progress=lambda folder, done, total: seen.append((folder, done, total)))
+        count, flagged, _notes = scans.scan(
+            account(imap_server), imap_server.password, str(tmp_path / "s.sqlite3"),
+            progress=lambda folder, done, total: seen.append((folder, done, total)))
         with pytest.raises(LoginFailed) as err:
             scans.scan(account(imap_server), "wrong", str(tmp_path / "s.sqlite3"))
     finally:

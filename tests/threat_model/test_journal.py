@@ -90,3 +90,33 @@ def test_an_unfinished_entry_that_fails_is_reported_not_raised(imap_server, mail
     quarantine.recover()  # does not raise
     assert store.journal.get(bogus.id).state in ("missing", "moving")
     client.logout()
+
+
+def test_an_entry_an_older_version_left_moving_is_closed_without_a_command(imap_server, mailbox, monkeypatch,
+                                                                           capsys):
+    """The old journal kept the injected Message-ID and sent it again on every run. Upgraded, that entry
+    is closed with a note; nothing of it reaches the server."""
+    import sqlite3
+    import time
+
+    from klezguard.store.db import MIGRATIONS, default_path
+
+    mailbox.create_folder("Archive")
+    mailbox.multiappend("Archive", [build(subject=f"Archived {n}") for n in range(5)])
+    before = census(mailbox)
+    path = default_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old = sqlite3.connect(path)
+    for statement in [*MIGRATIONS[0], *MIGRATIONS[1]]:
+        old.execute(statement)
+    old.execute("PRAGMA user_version = 2")
+    old.execute("INSERT INTO quarantine (account, message_id, state, source_folder, source_uidvalidity, source_uid, "
+                "target_folder, created_at, updated_at) VALUES (?, ?, 'moving', 'INBOX', 1, 1, ?, ?, ?)",
+                (imap_server.user, "<x@evil>\r\nMessage-ID: DELETE Archive", QUARANTINE, time.time(), time.time()))
+    old.commit()
+    old.close()
+    monkeypatch.setenv("KLEZGUARD_PASSWORD", imap_server.password)
+    assert main(["quarantine", "list", *server_args(imap_server)]) == 0
+    assert "older KlezGuard" in capsys.readouterr().err
+    assert census(mailbox) == before
+    assert [e.state for e in Store().journal.entries(imap_server.user, ("missing",))] == ["missing"]
