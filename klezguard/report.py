@@ -4,6 +4,7 @@ import json
 import textwrap
 
 from klezguard.core.message import Message
+from klezguard.core.visible import terminal_safe
 from klezguard.i18n import _
 from klezguard.rules.engine import Result
 
@@ -11,7 +12,9 @@ VERDICT_WORDS = {"clean": "OK", "suspicious": "SUSPICIOUS", "threat": "DANGEROUS
 
 
 def as_json(source: str, msg: Message, result: Result) -> str:
-    return json.dumps(
+    """One JSON line. Controls that json.dumps keeps raw (C1, direction overrides) are written as \\uXXXX,
+    which means the same to a JSON reader and nothing to a terminal."""
+    return terminal_safe(json.dumps(
         {
             "source": source,
             "message_id": msg.message_id,
@@ -23,7 +26,7 @@ def as_json(source: str, msg: Message, result: Result) -> str:
         },
         ensure_ascii=False,
         default=str,
-    )
+    ))
 
 
 def _evidence_lines(evidence: dict[str, object]) -> list[str]:
@@ -59,7 +62,7 @@ def format_text(source: str, subject: str, sender: str, verdict: str, findings: 
     for f in findings:
         if f.get("score", 0) <= 0:
             lines.append(f"  - {_('Note')}: {f['title']}")
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))  # pasted from "Copy report" into a terminal, it stays text
 
 
 def summary(counts: dict[str, int], errors: int) -> str:
