@@ -121,7 +121,8 @@ def run_scan(args) -> int:
                 print(as_json(source_url(account, scanned), scanned.message, scanned.result), flush=True)
             elif scanned.result.flagged:
                 print(as_text(source_url(account, scanned), scanned.message, scanned.result) + "\n")
-            if args.quarantine and scanned.result.verdict in LEVELS[args.quarantine]:
+            if (args.quarantine and scanned.result.verdict in LEVELS[args.quarantine]
+                    and "\\Deleted" not in scanned.flags):  # marked for deletion: on its way out already
                 to_quarantine.append(scanned)
 
         for folder in folders:

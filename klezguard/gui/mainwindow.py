@@ -502,22 +502,27 @@ class MainWindow(QMainWindow):
             service = self.services[key]
 
             def work(progress, cancel, service=service, group=group):
-                moved = []
+                moved, failed = [], []
                 for n, row in enumerate(group, 1):
-                    moved.append(service.move(row.folder, row.uidvalidity, row.uid))
+                    try:  # one message that cannot move never stops the others, nor their Undo
+                        moved.append(service.move(row.folder, row.uidvalidity, row.uid))
+                    except KnownError as exc:
+                        failed.append(exc.text())
                     progress(tr("Moving to quarantine"), n, len(group))
-                return moved
+                return moved, failed
 
             self.submit(key, Job(tr("Moving to quarantine"), work,
-                                 on_done=lambda entries, k=key: self._moved(k, entries)))
+                                 on_done=lambda result, k=key: self._moved(k, *result)))
 
-    def _moved(self, key: str, entries: list) -> None:
+    def _moved(self, key: str, entries: list, failed: list[str] | None = None) -> None:
         self.last_moved = [(key, e.id) for e in entries]
         self.refresh()
         notes = list(dict.fromkeys(self.services[key].notes))
         self.services[key].notes.clear()
         text = tr("Moved {n} message(s) to {folder}.").format(n=len(entries),
                                                              folder=self.services[key].quarantine_folder)
+        if failed:
+            text += " " + tr("{n} could not be moved: {why}").format(n=len(failed), why=failed[0])
         self.status_text.setText(" ".join([text, *notes]))
         self.undo_button.setVisible(bool(entries))
 
@@ -545,15 +550,24 @@ class MainWindow(QMainWindow):
         service = self.services[key]
 
         def work(progress, cancel):
-            done = []
+            done, failed = [], []
             for n, entry_id in enumerate(entry_ids, 1):
-                done.append(service.restore(entry_id))
+                try:  # one that cannot come back never stops the others
+                    done.append(service.restore(entry_id))
+                except KnownError as exc:
+                    failed.append(exc.text())
                 progress(tr("Restoring"), n, len(entry_ids))
-            return done
+            return done, failed
 
-        def restored(entries):
+        def restored(result):
+            entries, failed = result
             self.refresh()
-            self.status_text.setText(tr("Restored {n} message(s).").format(n=len(entries)))
+            text = tr("Restored {n} message(s).").format(n=len(entries))
+            if failed:
+                text += " " + tr("{n} could not be restored: {why}").format(n=len(failed), why=failed[0])
+            notes = list(dict.fromkeys(service.notes))
+            service.notes.clear()
+            self.status_text.setText(" ".join([text, *notes]))
 
         self.submit(key, Job(tr("Restoring"), work, on_done=restored))
 

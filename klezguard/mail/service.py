@@ -10,7 +10,7 @@ from collections.abc import Callable
 import imapclient
 
 from klezguard.core.parse import PartInfo, from_partial
-from klezguard.errors import KnownError, LoginFailed
+from klezguard.errors import ConnectionDropped, KnownError, LoginFailed
 from klezguard.mail import credentials
 from klezguard.mail.accounts import Account
 from klezguard.mail.connection import connect, translated
@@ -68,9 +68,18 @@ class ImapService:
         with translated(self.account.server, self.account.email):
             try:
                 return work(self.open())
-            except (OSError, EOFError, imapclient.exceptions.IMAPClientAbortError):
-                self._client = None
+            except (OSError, EOFError, imapclient.exceptions.IMAPClientAbortError, ConnectionDropped):
+                self._drop()
                 return work(self.open())
+
+    def _drop(self) -> None:
+        """Forgets a broken connection, closing its socket."""
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.shutdown()
+            except Exception:  # noqa: BLE001, S110 - the socket is broken already
+                pass
 
     def scan(self, progress: ProgressFn | None = None, cancel: threading.Event | None = None) -> list[Scanned]:
         if self.scan_process is not None and str(self.store.path) != ":memory:":

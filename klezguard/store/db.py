@@ -174,17 +174,21 @@ class Store:
                           detail=str(exc))
 
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                "This database was written by a newer KlezGuard.",
-                "Update KlezGuard, or move the file away to start afresh.",
-            )
-        for number in range(version, SCHEMA_VERSION):
+        """One step at a time, each in a write transaction that reads the version first: two processes
+        opening an old file at once (the app and its helper, a command in a terminal) never both run a step."""
+        while True:
             with self.transaction():
-                for statement in MIGRATIONS[number]:
+                version = self._db.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise StoreError(
+                        "This database was written by a newer KlezGuard.",
+                        "Update KlezGuard, or move the file away to start afresh.",
+                    )
+                if version == SCHEMA_VERSION:
+                    return
+                for statement in MIGRATIONS[version]:
                     self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {number + 1}")
+                self._db.execute(f"PRAGMA user_version = {version + 1}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

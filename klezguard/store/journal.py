@@ -81,6 +81,17 @@ class Journal:
             "ORDER BY id DESC LIMIT 1", (account, folder, uid, *IN_QUARANTINE))
         return QuarantineEntry(*rows[0]) if rows else None
 
+    def claimed(self, account: str, folder: str, uidvalidity: int, but: int) -> set[int]:
+        """UIDs in `folder` (at `uidvalidity`) that other entries own: a quarantined or moving copy, or a
+        message already restored there. An identical twin's copy is never taken for this entry's own."""
+        owned = self.store.query(
+            "SELECT target_uid FROM quarantine WHERE account=? AND target_folder=? AND target_uidvalidity=? "
+            "AND target_uid IS NOT NULL AND id != ? AND state IN ('moving', 'quarantined', 'copied', 'restoring') "
+            "UNION SELECT source_uid FROM quarantine WHERE account=? AND source_folder=? AND source_uidvalidity=? "
+            "AND id != ? AND state = 'restored'",
+            (account, folder, uidvalidity, but, account, folder, uidvalidity, but))
+        return {row[0] for row in owned}
+
     def add(self, account: str, **values) -> QuarantineEntry:
         unknown = set(values) - _WRITABLE
         if unknown:

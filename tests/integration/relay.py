@@ -1,6 +1,8 @@
 """A TCP relay on 127.0.0.1 between an IMAP client and the server that can cut the connection
 just before a chosen client command reaches the server, or just after the server has carried it out
-(dropping its answer), to prove that no step of a move or restore can lose mail."""
+(dropping its answer), to prove that no step of a move or restore can lose mail. It can also answer a
+named command with a tagged NO instead of passing it on, as a server with a full mailbox or a passing
+internal error does."""
 
 import select
 import socket
@@ -20,6 +22,8 @@ class CuttingRelay:
         self.count = 0
         self.commands: list[bytes] = []
         self.cut = threading.Event()
+        self.refusing: list[bytes] = []  # command names (b"UID MOVE", b"SELECT") to answer with NO, once each
+        self.after: list[bytes] = []  # command names to pass on and then cut before the answer, once each
         self._stop = False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -49,14 +53,10 @@ class CuttingRelay:
 
     def _command(self, line: bytes) -> bool:
         """Counts a client command line; True when the connection must be cut before it."""
-        parts = line.split()
-        if len(parts) < 2 or self.cut.is_set():
+        if len(line.split()) < 2 or self.cut.is_set():
             return False
         self.count += 1
-        name = parts[1].upper()
-        if name == b"UID" and len(parts) > 2:
-            name += b" " + parts[2].upper()
-        self.commands.append(name)
+        self.commands.append(_name(line))
         return self.cut_at is not None and self.count == self.cut_at
 
     def _pump(self, client: socket.socket, server: socket.socket) -> None:
@@ -76,6 +76,16 @@ class CuttingRelay:
                     while b"\n" in pending:
                         line, pending = pending.split(b"\n", 1)
                         line += b"\n"
+                        name = _name(line)
+                        if name in self.refusing:
+                            self.refusing.remove(name)
+                            client.sendall(line.split()[0] + b" NO [SERVERBUG] Internal error (relay)\r\n")
+                            continue
+                        if name in self.after:
+                            self.after.remove(name)
+                            waiting_tag = line.split()[0]
+                            server.sendall(line)
+                            continue
                         if self._command(line):
                             if self.mode == "before":
                                 self.cut.set()
@@ -104,3 +114,14 @@ class CuttingRelay:
                     s.close()
                 except OSError:
                     pass
+
+
+def _name(line: bytes) -> bytes:
+    """The command of a client line: b"SELECT", or b"UID MOVE" for UID commands."""
+    parts = line.split()
+    if len(parts) < 2:
+        return b""
+    name = parts[1].upper()
+    if name == b"UID" and len(parts) > 2:
+        name += b" " + parts[2].upper()
+    return name

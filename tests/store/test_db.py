@@ -37,3 +37,39 @@ def test_views_round_trip():
     parts = {"1": b"hello", "2": bytes(range(256)) * 40}
     head, structure, fetched = unpack_view(pack_view(b"From: a\r\n\r\n", [{"part_id": "1"}], parts))
     assert (head, structure, fetched) == (b"From: a\r\n\r\n", [{"part_id": "1"}], parts)
+
+
+def _open(path, barrier, out) -> None:
+    barrier.wait()
+    try:
+        Store(path).close()
+        out.put("ok")
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        out.put(f"{type(exc).__name__}: {getattr(exc, 'detail', '') or exc}")
+
+
+def test_two_processes_upgrading_one_old_file_at_once_both_succeed(tmp_path):
+    """The app and its scanning helper (or a command in a terminal) open a file from an older KlezGuard
+    at the same moment: each step of the upgrade runs once, and neither is told the file is broken."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    for attempt in range(5):
+        path = tmp_path / f"old-{attempt}.sqlite3"
+        db = sqlite3.connect(path)
+        db.execute("PRAGMA journal_mode=WAL")
+        for statement in [*MIGRATIONS[0], *MIGRATIONS[1]]:
+            db.execute(statement)
+        db.execute("PRAGMA user_version = 2")
+        db.commit()
+        db.close()
+        barrier, out = context.Barrier(2), context.Queue()
+        runs = [context.Process(target=_open, args=(str(path), barrier, out)) for _ in range(2)]
+        for run in runs:
+            run.start()
+        for run in runs:
+            run.join(60)
+        assert [out.get(timeout=10) for _ in runs] == ["ok", "ok"]
+        check = sqlite3.connect(path)
+        assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        check.close()

@@ -26,9 +26,12 @@ def hostile(header_lines: bytes, subject: str = "Your statement", threat: bool =
 
 def reset(imap: imapclient.IMAPClient) -> None:
     """Every folder but the standard ones removed, the standard ones emptied."""
-    for _flags, _delim, name in imap.list_folders():
-        if name not in STANDARD:
+    names = [name for _flags, _delim, name in imap.list_folders() if name not in STANDARD]
+    for name in sorted(names, key=lambda n: -n.count("/")):  # children first
+        try:
             imap.delete_folder(name)
+        except imapclient.exceptions.IMAPClientError:
+            pass  # a parent deleted with a child kept is only a name (\Noselect); it goes with the child
     for folder in STANDARD:
         imap.select_folder(folder)
         uids = imap.search("ALL")
@@ -44,7 +47,10 @@ def census(imap: imapclient.IMAPClient, skip: tuple[str, ...] = (QUARANTINE,)) -
     for _flags, _delim, name in imap.list_folders():
         if name in skip:
             continue
-        imap.select_folder(name, readonly=True)
+        try:
+            imap.select_folder(name, readonly=True)
+        except imapclient.exceptions.IMAPClientError:
+            continue  # only a name: a deleted parent whose child was kept
         uids = imap.search("ALL")
         digests = []
         for data in imap.fetch(uids, ["BODY.PEEK[HEADER]", "RFC822.SIZE", "FLAGS"]).values() if uids else []:

@@ -120,3 +120,41 @@ def test_an_entry_an_older_version_left_moving_is_closed_without_a_command(imap_
     assert "older KlezGuard" in capsys.readouterr().err
     assert census(mailbox) == before
     assert [e.state for e in Store().journal.entries(imap_server.user, ("missing",))] == ["missing"]
+
+
+def test_restore_all_goes_on_when_an_original_folder_cannot_be_opened(imap_server, mailbox, monkeypatch, capsys):
+    """Archive deleted while Archive/2024 is kept: Archive is still listed (\\Noselect) but cannot be opened.
+    Its message goes back to INBOX, and the others come back too, with no traceback."""
+    mailbox.create_folder("Archive")
+    mailbox.create_folder("Archive/2024")
+    mailbox.append("Archive", THREATS[0])
+    mailbox.multiappend("INBOX", THREATS[1:3])
+    monkeypatch.setenv("KLEZGUARD_PASSWORD", imap_server.password)
+    assert main(["scan", *server_args(imap_server), "--folder", "INBOX", "--folder", "Archive",
+                 "--quarantine", "threat"]) == 1
+    mailbox.delete_folder("Archive")
+    capsys.readouterr()
+    assert main(["quarantine", "restore", *server_args(imap_server), "--all"]) == 0
+    assert "went back to INBOX" in capsys.readouterr().err
+    assert count(mailbox, "INBOX") == 3 and count(mailbox, QUARANTINE) == 0
+
+
+def test_the_apps_restore_retried_after_a_cut_reports_success(imap_server, mailbox, store):
+    """The connection drops right after the server carried out the restore's MOVE: the app reconnects,
+    recovery finishes the restore, and the retried call reports it done rather than an error."""
+    from klezguard.mail.service import ImapService
+    from tests.integration.relay import CuttingRelay
+
+    mailbox.multiappend("INBOX", THREATS[:2])
+    relay = CuttingRelay(imap_server.port)
+    service = ImapService(account(imap_server, relay.port), store, password=imap_server.password)
+    validity = int(mailbox.folder_status("INBOX", [b"UIDVALIDITY"])[b"UIDVALIDITY"])
+    mailbox.select_folder("INBOX", readonly=True)
+    uids = sorted(mailbox.search("ALL"))
+    mailbox.unselect_folder()
+    moved = [service.move("INBOX", validity, uid) for uid in uids]
+    relay.after.append(b"UID MOVE")
+    assert [service.restore(entry.id).state for entry in moved] == ["restored", "restored"]
+    service.close()
+    assert count(mailbox, "INBOX") == 2 and count(mailbox, QUARANTINE) == 0
+    relay.close()

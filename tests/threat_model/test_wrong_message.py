@@ -9,6 +9,7 @@ after each command of a move by a relay on 127.0.0.1, with the look-alike copies
 import pytest
 
 from klezguard.cli import main
+from klezguard.errors import KnownError
 from klezguard.mail.quarantine import KEYWORD, Quarantine
 from klezguard.mail.scanner import Scanner
 from tests.integration.relay import CuttingRelay
@@ -194,3 +195,95 @@ def test_a_recreated_folder_keeps_the_message_that_now_has_the_journaled_uid(
     assert done.state in ("quarantined", "copied")
     relay.close()
     assert q.entries()
+
+
+def _uidvalidity(imap, folder: str) -> int:
+    return int(imap.folder_status(folder, [b"UIDVALIDITY"])[b"UIDVALIDITY"])
+
+
+def _uids(imap, folder: str) -> list[int]:
+    imap.select_folder(folder, readonly=True)
+    uids = sorted(imap.search("ALL"))
+    imap.unselect_folder()
+    return uids
+
+
+def test_a_refused_move_is_undone_at_once_and_never_claims_its_twins_copy(imap_server, mailbox, store):
+    """The server refuses a MOVE (a full mailbox); in the same session the user moves the message's twin
+    from Archive. The refused entry must not take the twin's copy for its own and expunge its original."""
+    mailbox.create_folder("Archive")
+    mailbox.append("INBOX", TWIN)
+    mailbox.append("Archive", TWIN)
+    relay = CuttingRelay(imap_server.port)
+    client = open_client(imap_server, relay.port)
+    q = Quarantine(client, account(imap_server, relay.port), store)
+    relay.refusing.append(b"UID MOVE")
+    with pytest.raises(KnownError, match="refused"):
+        q.move("INBOX", _uidvalidity(mailbox, "INBOX"), _uids(mailbox, "INBOX")[0])
+    assert q.move("Archive", _uidvalidity(mailbox, "Archive"), _uids(mailbox, "Archive")[0]).state == "quarantined"
+    q.recover()
+    client.logout()
+    after = census(mailbox, skip=())
+    assert len(after["INBOX"]) == 1 and len(after[QUARANTINE]) == 1 and after["Archive"] == []
+    relay.close()
+
+
+def test_a_refused_restore_never_claims_its_twins_restored_copy(imap_server, mailbox, store):
+    mailbox.create_folder(QUARANTINE)
+    mailbox.append("INBOX", TWIN)
+    mailbox.append("INBOX", TWIN)
+    client = open_client(imap_server)
+    q = Quarantine(client, account(imap_server), store)
+    validity = _uidvalidity(mailbox, "INBOX")
+    one, two = _uids(mailbox, "INBOX")
+    first, second = q.move("INBOX", validity, one), q.move("INBOX", validity, two)
+    client.logout()
+    relay = CuttingRelay(imap_server.port)
+    client = open_client(imap_server, relay.port)
+    q = Quarantine(client, account(imap_server, relay.port), store)
+    relay.refusing.append(b"UID MOVE")
+    with pytest.raises(KnownError, match="refused"):
+        q.restore(first.id)
+    assert q.restore(second.id).state == "restored"
+    q.recover()
+    client.logout()
+    after = census(mailbox, skip=())
+    assert len(after["INBOX"]) == 1 and len(after[QUARANTINE]) == 1
+    assert store.journal.get(first.id).state == "quarantined"
+    relay.close()
+
+
+def test_a_passing_refusal_during_recovery_leaves_the_entry_for_next_time(imap_server, mailbox, store):
+    """The MOVE happened but its answer was lost; then the server refuses one SELECT. The entry must stay
+    unfinished (not be closed as missing), and the next connect finishes it."""
+    mailbox.append("INBOX", TWIN)
+    relay = CuttingRelay(imap_server.port)
+    client = open_client(imap_server, relay.port)
+    q = Quarantine(client, account(imap_server, relay.port), store)
+    relay.after.append(b"UID MOVE")
+    with pytest.raises(KnownError):
+        q.move("INBOX", _uidvalidity(mailbox, "INBOX"), _uids(mailbox, "INBOX")[0])
+    client.shutdown()
+    relay.refusing.append(b"SELECT")
+    second = open_client(imap_server, relay.port)
+    again = Quarantine(second, account(imap_server, relay.port), store)
+    again.recover()
+    second.logout()
+    assert again.problems and store.journal.entries(account(imap_server).key, ("moving",))
+    third = open_client(imap_server)
+    final = Quarantine(third, account(imap_server), store)
+    final.recover()
+    third.logout()
+    assert [e.state for e in final.entries()] == ["quarantined"]
+    assert len(census(mailbox, skip=())[QUARANTINE]) == 1
+    relay.close()
+
+
+def test_a_message_marked_for_deletion_is_left_alone(imap_server, mailbox, store):
+    mailbox.append("INBOX", TWIN, flags=["\\Deleted"])
+    uids = _uids(mailbox, "INBOX")
+    client = open_client(imap_server)
+    with pytest.raises(KnownError, match="marked for deletion"):
+        Quarantine(client, account(imap_server), store).move("INBOX", _uidvalidity(mailbox, "INBOX"), uids[0])
+    client.logout()
+    assert _uids(mailbox, "INBOX") == uids and not census(mailbox, skip=()).get(QUARANTINE)
