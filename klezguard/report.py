@@ -46,23 +46,28 @@ def as_text(source: str, msg: Message, result: Result, width: int = 100) -> str:
 
 def format_text(source: str, subject: str, sender: str, verdict: str, findings: list[dict],
                 width: int = 100) -> str:
-    """The same block from stored values (the desktop app's "Copy report")."""
-    head = f"[{_(VERDICT_WORDS.get(verdict, verdict))}] {subject or _('(no subject)')}"
-    lines = [head, f"  {_('From')}: {sender or '?'}", f"  {_('File') if '://' not in source else _('Where')}: {source}"]
+    """The same block from stored values (the desktop app's "Copy report"). Each value stays on its own
+    line with its controls made visible, so no subject, file name or header can fake a line of the report."""
+    def one(text: object) -> str:
+        return terminal_safe(str(text), keep="")
+
+    head = f"[{_(VERDICT_WORDS.get(verdict, verdict))}] {one(subject) or _('(no subject)')}"
+    lines = [head, f"  {_('From')}: {one(sender) or '?'}",
+             f"  {_('File') if '://' not in source else _('Where')}: {one(source)}"]
     scored = [f for f in findings if f.get("score", 0) > 0]
     if not scored:
         lines.append("  " + _("Nothing suspicious found."))
     wrap = textwrap.TextWrapper(width=width, initial_indent="      ", subsequent_indent="      ")
     for f in scored:
-        lines.append(f"  * {f['title']}")
-        lines.extend(wrap.wrap(f["explanation"]))
-        lines.extend(wrap.wrap(_("What to do:") + " " + f["advice"]))
+        lines.append(f"  * {one(f['title'])}")
+        lines.extend(wrap.wrap(one(f["explanation"])))
+        lines.extend(wrap.wrap(_("What to do:") + " " + one(f["advice"])))
         for ev in _evidence_lines(f.get("evidence", {})):
-            lines.append("        | " + ev)
+            lines.append("        | " + one(ev))
     for f in findings:
         if f.get("score", 0) <= 0:
-            lines.append(f"  - {_('Note')}: {f['title']}")
-    return terminal_safe("\n".join(lines))  # pasted from "Copy report" into a terminal, it stays text
+            lines.append(f"  - {_('Note')}: {one(f['title'])}")
+    return "\n".join(lines)
 
 
 def summary(counts: dict[str, int], errors: int) -> str:

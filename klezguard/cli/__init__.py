@@ -4,6 +4,7 @@ import argparse
 import logging
 import os
 import sys
+import traceback
 
 from klezguard import __version__
 from klezguard.cli.terminal import safe_output
@@ -57,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         except BrokenPipeError:
             return 0
+        except Exception:  # noqa: BLE001 - a bug: its report goes through the safe output, with what to do
+            print(_("klezguard: something unexpected went wrong (a bug). Nothing was deleted. Please send the "
+                    "lines below to whoever helps you with IT."), file=sys.stderr)
+            traceback.print_exc(file=sys.stderr)
+            return 2
 
 
 def _no_display() -> bool:

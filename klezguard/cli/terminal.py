@@ -34,9 +34,22 @@ def raw_stderr() -> TextIO:
     return stream.raw if isinstance(stream, SafeStream) else stream
 
 
+def _tolerant(stream: TextIO) -> None:
+    """A character the terminal's encoding lacks (an emoji on a Windows code page) is written as \\x..
+    instead of stopping the command halfway."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(errors="backslashreplace")
+        except (ValueError, OSError):
+            pass
+
+
 @contextmanager
 def safe_output() -> Iterator[None]:
     old_out, old_err = sys.stdout, sys.stderr
+    for stream in (old_out, old_err):
+        _tolerant(stream.raw if isinstance(stream, SafeStream) else stream)
     sys.stdout = old_out if isinstance(old_out, SafeStream) else SafeStream(old_out)
     sys.stderr = old_err if isinstance(old_err, SafeStream) else SafeStream(old_err)
     try:

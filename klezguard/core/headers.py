@@ -3,12 +3,25 @@
 Mail in the wild is full of broken encodings; none of these functions raises on bad input.
 """
 
+import codecs
 import email.header
 import email.utils
 import re
 from dataclasses import dataclass
 
 _WS = re.compile(r"\s+")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Python codecs that are not character sets: they turn escape sequences in the mail into any character,
+# lone surrogates included (which no file, database or terminal can write), or they are not text at all.
+_NOT_CHARSETS = frozenset({"unicode_escape", "raw_unicode_escape", "escape", "punycode", "idna", "undefined",
+                           "mbcs", "oem", "charmap"})
+
+
+def scrub(text: str) -> str:
+    """Text that can always be stored and printed: a lone surrogate becomes U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text) if not text.isascii() else text
 
 
 def to_text(value: object) -> str:
@@ -26,15 +39,29 @@ def to_text(value: object) -> str:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             text = raw.decode("latin-1")
-    return text
+    return scrub(text)
+
+
+def _charset(name: str) -> str | None:
+    """The codec for a declared charset, or None when the name is unknown or not a character set."""
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError, TypeError):  # ValueError: a charset name with a NUL in it
+        return None
+    if info.name in _NOT_CHARSETS or not getattr(info, "_is_text_encoding", True):
+        return None
+    return info.name
 
 
 def decode_bytes(data: bytes, charset: str, fallback: str = "utf-8") -> str:
-    """Bytes as text in the declared charset; an unknown or garbled charset name falls back, never raises."""
+    """Bytes as text in the declared charset; an unknown, garbled or escaping charset name falls back,
+    and the result never holds a lone surrogate. Never raises."""
+    codec = _charset(charset) if charset else None
     try:
-        return data.decode(charset or fallback, "replace")
-    except (LookupError, ValueError):  # ValueError: a charset name with a NUL in it
-        return data.decode(fallback, "replace")
+        text = data.decode(codec or fallback, "replace")
+    except (LookupError, ValueError, TypeError):
+        text = data.decode(fallback, "replace")
+    return scrub(text)
 
 
 def unfold(value: str) -> str:
@@ -60,7 +87,7 @@ def decode_words(value: object, keep_space: bool = False) -> str:
             out.append(decode_bytes(chunk, charset or "ascii", fallback="latin-1"))
         else:
             out.append(chunk)
-    return tidy("".join(out))
+    return scrub(tidy("".join(out)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,6 +128,17 @@ def _leaves(m: email.message.Message, part_id: str):
     yield part_id or "1", m
 
 
+_MIME_TYPE = re.compile(r"[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+")
+
+
+def content_type_of(value: str) -> str:
+    """A MIME type as one clean token: a folded header or a server's answer can carry line breaks and
+    more words after the type, which must never reach evidence or a report as lines of their own."""
+    words = to_text(value).strip().lower().split(None, 1)
+    token = words[0].split(";", 1)[0] if words else ""
+    return token if _MIME_TYPE.fullmatch(token) else "application/octet-stream"
+
+
 def _defect_names(defects) -> list[str]:
     return [type(d).__name__ for d in defects]
 
@@ -147,7 +158,7 @@ def from_bytes(raw: bytes) -> Message:
         encoding = to_text(m.get("content-transfer-encoding", "")).strip().lower() or "7bit"
         part_defects = _defect_names(m.defects) if m is not root else []
         defects.extend(part_defects)
-        content_type = m.get_content_type()
+        content_type = content_type_of(m.get_content_type())
         parts.append(
             Part(
                 part_id=part_id,
@@ -166,7 +177,7 @@ def from_bytes(raw: bytes) -> Message:
     return Message(
         headers=[(k, v) for k, v in root._headers],  # noqa: SLF001 - raw, ordered, unfolded later
         parts=parts,
-        content_type=root.get_content_type(),
+        content_type=content_type_of(root.get_content_type()),
         content_params=_params(root, "content-type"),
         defects=defects,
         partial=False,
@@ -202,7 +213,7 @@ def from_partial(
         return Message([], [], "text/plain", {}, [f"Unparseable: {type(exc).__name__}"], True, size)
     parts = []
     for info in structure:
-        content_type = info.content_type.lower()
+        content_type = content_type_of(info.content_type)
         encoded = fetched.get(info.part_id, b"")
         complete = len(encoded) >= info.size
         encoding = (info.encoding or "").lower() if content_type != "message/rfc822" else "7bit"
@@ -227,7 +238,7 @@ def from_partial(
     return Message(
         headers=[(k, v) for k, v in root._headers],  # noqa: SLF001
         parts=parts,
-        content_type=root.get_content_type(),
+        content_type=content_type_of(root.get_content_type()),
         content_params=_params(root, "content-type"),
         defects=_defect_names(root.defects),
         partial=True,

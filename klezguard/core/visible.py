@@ -85,7 +85,7 @@ def visible(text: str) -> str:
 # Characters a terminal acts on instead of showing: C0 and C1 controls (ESC starts colour, cursor and
 # title sequences; U+009B is CSI on its own), DEL, and those that reorder or break the lines around them.
 _TERMINAL_UNSAFE = frozenset({*range(0x00, 0x20), *range(0x7F, 0xA0), *BIDI_CONTROLS,
-                              0x061C, 0x200E, 0x200F, 0x2028, 0x2029})
+                              0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0xD800, 0xE000)})
 
 
 def terminal_safe(text: str, keep: str = "\n\t") -> str:
@@ -97,3 +97,29 @@ def terminal_safe(text: str, keep: str = "\n\t") -> str:
     kept = {ord(ch) for ch in keep}
     return "".join(f"\\u{ord(ch):04x}" if ord(ch) in _TERMINAL_UNSAFE and ord(ch) not in kept else ch
                    for ch in text)
+
+
+def mark_overrides(text: str) -> str:
+    """`text` with each direction override, embedding or isolate shown as a marker such as [U+202E]:
+    it can then no longer turn the rest of its line around (a link target read backwards, say)."""
+    if text.isascii():
+        return text
+    return "".join(f"[U+{ord(ch):04X}]" if ord(ch) in BIDI_CONTROLS else ch for ch in text)
+
+
+def one_line(text: str) -> str:
+    """A subject, a name or a file name as the app shows it on one line: line breaks and other controls
+    written as \\uXXXX, and each direction override or isolate shown as a marker such as [U+202E], so a
+    name can never turn an address around or start a fake line."""
+    if text.isascii() and text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        cp = ord(ch)
+        if cp in BIDI_CONTROLS:
+            out.append(f"[U+{cp:04X}]")
+        elif cp in _TERMINAL_UNSAFE:
+            out.append(" " if ch == "\t" else f"\\u{cp:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from klezguard.core.preview import preview_text
+from klezguard.core.visible import one_line
 from klezguard.gui.icons import verdict_icon
 from klezguard.gui.models import VERDICT_WORDS, Row, sender_text
 from klezguard.gui.safetext import PlainLabel, RichLabel, markup
@@ -23,6 +24,7 @@ from klezguard.mail.service import stored_message
 from klezguard.store.db import Store
 
 SEVERITY_VERDICT = {"high": "threat", "medium": "suspicious", "low": "clean"}
+MAX_VIEWS = 30  # finding panels in the pane: enough to act on, and the window stays quick
 
 
 def tr(text: str) -> str:
@@ -53,7 +55,7 @@ def evidence_text(evidence: dict) -> str:
     lines = []
     for key, value in evidence.items():
         for item in value if isinstance(value, list | tuple) else [value]:
-            lines.append(f"{key}: {item}")
+            lines.append(one_line(f"{key}: {item}"))  # one value, one line: no value can fake another
     return "\n".join(lines)
 
 
@@ -66,7 +68,7 @@ class FindingView(QFrame):
         icon = PlainLabel()
         icon.setPixmap(verdict_icon(SEVERITY_VERDICT.get(finding.get("severity"), "clean")).pixmap(20, 20))
         icon.setAccessibleName(tr("Severity: {s}").format(s=finding.get("severity", "")))
-        title = PlainLabel(finding.get("title", ""))
+        title = PlainLabel(one_line(finding.get("title", "")))
         font = title.font()
         font.setBold(True)
         title.setFont(font)
@@ -74,7 +76,7 @@ class FindingView(QFrame):
         head.addWidget(icon)
         head.addWidget(title, 1)
         layout.addLayout(head)
-        explanation = PlainLabel(finding.get("explanation", ""))
+        explanation = PlainLabel(one_line(finding.get("explanation", "")))
         explanation.setWordWrap(True)
         explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(explanation)
@@ -169,15 +171,26 @@ class DetailPane(QScrollArea):
         banner.addWidget(word)
         banner.addWidget(text, 1)
         self.layout_.addLayout(banner)
-        meta = RichLabel(markup("<b>{subject}</b><br>{label}: {sender}", subject=row.subject or tr("(no subject)"),
-                                label=tr("From"), sender=sender_text(row.from_display, row.from_addr)))
-        meta.setWordWrap(True)
-        meta.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.layout_.addWidget(meta)
-        for finding in findings:
+        # Subject and sender in labels of their own: a direction override at the end of a subject cannot
+        # reach the line below it.
+        subject = PlainLabel(one_line(row.subject) or tr("(no subject)"))
+        bold = QFont(subject.font())
+        bold.setBold(True)
+        subject.setFont(bold)
+        sender = PlainLabel(tr("From: {sender}").format(sender=sender_text(row.from_display, row.from_addr)))
+        for meta in (subject, sender):
+            meta.setWordWrap(True)
+            meta.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.layout_.addWidget(meta)
+        for finding in findings[:MAX_VIEWS]:
             view = FindingView(finding)
             self.finding_views.append(view)
             self.layout_.addWidget(view)
+        if len(findings) > MAX_VIEWS:
+            more = PlainLabel(tr("{n} more findings are not shown here. Copy report lists them all.").format(
+                n=len(findings) - MAX_VIEWS))
+            more.setWordWrap(True)
+            self.layout_.addWidget(more)
         heading = RichLabel(markup("<b>{head}</b> {rest}", head=tr("Message text"),
                                    rest=tr("(safe preview: no pictures or web content are loaded, no file is opened)")))
         heading.setWordWrap(True)

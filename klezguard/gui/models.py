@@ -8,6 +8,7 @@ from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QDateTime, QMo
 from PySide6.QtGui import QFont
 
 from klezguard.core.headers import parse_addresses
+from klezguard.core.visible import one_line
 from klezguard.gui.icons import verdict_icon
 from klezguard.gui.safetext import tooltip
 from klezguard.store.db import Store
@@ -49,12 +50,13 @@ class Filter:
 
 
 def sender_text(display: str, addr: str) -> str:
-    """"Name <address>" where the name is not the address itself; the address alone otherwise."""
+    """"Name <address>" where the name is not the address itself; the address alone otherwise. On one
+    line, with direction overrides shown as markers: a name can never turn the address around."""
     found = parse_addresses(display)
     name = found[0].name if found else ""
     if name and name.lower() != addr.lower():
-        return f"{name} <{addr}>" if addr else name
-    return addr or display
+        return one_line(f"{name} <{addr}>" if addr else name)
+    return one_line(addr or display)
 
 
 class MessageTableModel(QAbstractTableModel):
@@ -182,14 +184,14 @@ class MessageTableModel(QAbstractTableModel):
             if column == 1:
                 return self.sender(row)
             if column == 2:
-                return row.subject or tr("(no subject)")
+                return one_line(row.subject) or tr("(no subject)")
             if column == 3:
                 return QDateTime.fromSecsSinceEpoch(int(row.date)).toString("yyyy-MM-dd HH:mm") if row.date else ""
             return row.reason
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             return verdict_icon(row.verdict)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return tooltip(row.reason or tr("Nothing suspicious found."))
+            return tooltip(one_line(row.reason) or tr("Nothing suspicious found."))
         if role == Qt.ItemDataRole.FontRole and row.verdict == "threat":
             return self._bold
         if role == Qt.ItemDataRole.UserRole:

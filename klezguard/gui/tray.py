@@ -12,6 +12,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
+from klezguard.core.visible import one_line
 from klezguard.gui.icons import shield_icon
 from klezguard.gui.models import sender_text
 from klezguard.gui.safetext import notification_text
@@ -75,13 +76,13 @@ def describe(account_title: str, found: list[tuple[int, Scanned]]) -> Notice:
     if len(found) == 1:
         _, s = found[0]
         sender = sender_text(s.message.from_display, s.message.from_addr.addr if s.message.from_addr else "")
-        reason = next((f.title for f in s.result.findings if f.score > 0), "")
+        reason = one_line(next((f.title for f in s.result.findings if f.score > 0), ""))
         word = tr("Dangerous message") if level == "threat" else tr("Suspicious message")
-        return Notice(f"{word} — {account_title}", f"{sender}\n{s.message.subject}\n{reason}", ids, level)
+        return Notice(f"{word} — {account_title}", f"{sender}\n{one_line(s.message.subject)}\n{reason}", ids, level)
     found = sorted(found, key=lambda item: -item[1].result.score)  # the worst first
     threats = sum(1 for _, s in found if s.result.verdict == "threat")
     text = tr("{n} new messages need a look ({t} dangerous).").format(n=len(found), t=threats)
-    subjects = "\n".join(f"• {s.message.subject}" for _, s in found[:3])
+    subjects = "\n".join(f"• {one_line(s.message.subject)}" for _, s in found[:3])
     return Notice(tr("KlezGuard — {a}").format(a=account_title), f"{text}\n{subjects}", ids, level)
 
 

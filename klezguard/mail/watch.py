@@ -85,6 +85,11 @@ class Watcher:
             except (OSError, EOFError, imapclient.exceptions.IMAPClientError) as exc:
                 failures += 1
                 self._emit("error", text=translate(exc, self.account.server, self.account.email).text())
+            except Exception:  # noqa: BLE001 - a bug met on one message must not end the watching for good
+                log.exception("watching %s failed", self.account.key)
+                failures += 1
+                self._emit("error", text="KlezGuard ran into a problem while watching and tries again in a "
+                                         "moment. If it keeps happening, copy the log for whoever helps you with IT.")
             finally:
                 if client is not None:
                     try:

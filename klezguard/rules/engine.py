@@ -1,5 +1,6 @@
 """Runs every rule on a message and adds the findings up into a verdict."""
 
+import itertools
 import logging
 import string
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from klezguard.rules.registry import Hit, Rule, all_rules
 log = logging.getLogger(__name__)
 
 VERDICTS = ("clean", "suspicious", "threat")
+MAX_HITS = 10  # findings of one rule in one message; more only says "and more like this"
+MORE_NOTE = "There are more of the same kind. Only the first {n} are listed."
 
 
 @dataclass
@@ -142,7 +145,11 @@ def evaluate(msg: Message, ctx: Context, rules: dict[str, Rule] | None = None, s
     findings: list[Finding] = []
     for rule in (rules or all_rules()).values():
         try:
-            findings.extend(finding_from(rule, hit) for hit in rule.check(msg, ctx))
+            hits = list(itertools.islice(rule.check(msg, ctx), MAX_HITS + 1))
+            found = [finding_from(rule, hit) for hit in hits[:MAX_HITS]]
+            if len(hits) > MAX_HITS:  # a mail with thousands of bad files: the first few say it all
+                found[-1].evidence = {**found[-1].evidence, "more": MORE_NOTE.format(n=MAX_HITS)}
+            findings.extend(found)
         except Exception:  # noqa: BLE001 - one broken rule must not hide the others' findings
             if strict:
                 raise

@@ -18,7 +18,7 @@ from klezguard.core.context import Context, name_key
 from klezguard.core.domains import ascii_domain, is_freemail, org_domain, public_suffix, unicode_domain
 from klezguard.core.headers import Address, parse_addresses
 from klezguard.core.message import Message
-from klezguard.core.visible import visible
+from klezguard.core.visible import BIDI_CONTROLS, visible
 from klezguard.rules.registry import Hit, Rule, Severity, register
 
 # An address written inside a display name. NFKC first turns look-alike at-signs (U+FF20, U+FE6B) into "@".
@@ -1039,3 +1039,28 @@ class FromUnclear(Rule):
             notes=("two_lines",) if two_lines else (),
             severity="medium" if two_lines else "low",
         )
+
+
+@register
+class NameTurnsTextAround(Rule):
+    """A sender name with a direction override (U+202E and its kin) makes the text after it show
+    backwards: "moc.lapyap@ecivres" reads as an address at paypal.com. Right-to-left names (Arabic,
+    Hebrew) need no override; only the marks that flip or isolate text count here."""
+
+    id = "sender.name_turns_text_around"
+    category = "sender"
+    severity = "medium"
+    title = "The sender's name hides characters that turn text around"
+    explanation = (
+        "The name {name} holds hidden characters that make the text after them show backwards. "
+        "It is a trick to make a name or an address look like someone else's."
+    )
+    advice = "Go by the real address, {real}, not by the name. Don't click links or open files."
+
+    def check(self, msg: Message, ctx: Context):
+        fa = _from(msg)
+        name = fa.name if fa else msg.from_display
+        if not name or not any(ord(ch) in BIDI_CONTROLS for ch in name):
+            return
+        yield Hit(facts={"name": visible(name), "real": visible(fa.addr) if fa else "?"},
+                  evidence={"From": visible(msg.from_display or msg.header("from"))})

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.mailfactory import AUTHSERV, OWN, auth, build, check, context
+from tests.mailfactory import AUTHSERV, OWN, auth, build, check, context, rules
 
 PUBLIC_HOP = (
     "from mail.sender.example (mail.sender.example [203.0.113.10]) by mx.provider-test.example "
@@ -1038,3 +1038,22 @@ def test_one_correspondent_at_an_isp_does_not_make_the_whole_isp_known():
     assert one(check(mail("Pat Lee <pat.lee@shaw.ca>", ar=ar % "pat.lee@shaw.ca"), ctx), AUTH).severity == "high"
     other = one(check(mail("Billing <billing4@shaw.ca>", ar=ar % "billing4@shaw.ca"), ctx), AUTH)
     assert other.severity == "medium" and "You write to this sender" not in other.explanation
+
+
+def _encoded_name(text: str) -> str:
+    import base64
+
+    return "=?utf-8?b?" + base64.b64encode(text.encode()).decode() + "?="
+
+
+def test_a_name_with_a_direction_override_is_flagged():
+    raw = build(from_=f"{_encoded_name(chr(0x202E) + '<moc.lapyap@ecivres.ws>')} <x@evil.example>")
+    result = check(raw)
+    assert "sender.name_turns_text_around" in rules(result) and result.flagged
+
+
+def test_right_to_left_names_and_emoji_without_overrides_are_not_flagged():
+    for name in ("\u05d3\u05d5\u05d3 \u05db\u05d4\u05df\u200f", "\u0645\u062d\u0645\u062f \u0639\u0644\u064a",
+                 "Anna \U0001f469\u200d\U0001f373 Weber", "Ren\u00e9e M\u00fcller"):
+        result = check(build(from_=f"{_encoded_name(name)} <anna@weber-bau.example>"))
+        assert "sender.name_turns_text_around" not in rules(result)

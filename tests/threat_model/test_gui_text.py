@@ -7,6 +7,7 @@ back as it renders; the markup must appear literally and the address must stay i
 process shows the same message and must keep its memory flat.
 """
 
+import base64
 import json
 import re
 import subprocess
@@ -53,10 +54,9 @@ def rendered(label: QLabel) -> str:
     return doc.toPlainText()
 
 
-@pytest.fixture
-def hostile_window(qtbot, tmp_path, store):
+def open_window(qtbot, tmp_path, store, raw: bytes) -> MainWindow:
     (tmp_path / "mail").mkdir()
-    (tmp_path / "mail" / "hostile.eml").write_bytes(HOSTILE)
+    (tmp_path / "mail" / "hostile.eml").write_bytes(raw)
     source = LocalSource("Hostile", [str(tmp_path / "mail")], [], ["brightwater-bakery.com"], [])
     box = LocalMailbox(source, store, root=tmp_path / "copy")
     window = MainWindow(store, {box.key: LocalService(box)})
@@ -69,7 +69,31 @@ def hostile_window(qtbot, tmp_path, store):
     window.scan_all()
     qtbot.waitUntil(lambda: idle(window) and window.model.rowCount() == 1, timeout=20000)
     qtbot.waitUntil(lambda: window.notice_bar.isVisible(), timeout=5000)
+    return window
+
+
+@pytest.fixture
+def hostile_window(qtbot, tmp_path, store):
+    window = open_window(qtbot, tmp_path, store, HOSTILE)
     yield window
+    window.shutdown()
+
+
+def test_direction_overrides_never_turn_a_name_or_the_line_below_around(qtbot, tmp_path, store):
+    rlo = "\u202e"
+    name = "=?utf-8?b?" + base64.b64encode((rlo + "<moc.lapyap@ecivres.ws>").encode()).decode() + "?="
+    subject = "=?utf-8?b?" + base64.b64encode(("Invoice " + rlo).encode()).decode() + "?="
+    raw = build(from_=f"{name} <x@evil.example>", subject="SUBJECT").replace(b"Subject: SUBJECT",
+                                                                           b"Subject: " + subject.encode())
+    window = open_window(qtbot, tmp_path, store, raw)
+    select_subject(qtbot, window, "Invoice")
+    labels = window.findChildren(QLabel)
+    assert not any(rlo in label.text() for label in labels)
+    shown = [rendered(label) for label in labels]
+    assert any("[U+202E]" in text and "<x@evil.example>" in text for text in shown)  # the real address
+    assert any(text.startswith("From: ") and "x@evil.example" in text for text in shown)  # a line of its own
+    for column in (1, 2):
+        assert rlo not in window.model.data(window.model.index(0, column))
     window.shutdown()
 
 
