@@ -38,6 +38,21 @@ class CuttingRelay:
         self.cut_at = None
         return was_cut
 
+    def cut_during(self, client, operation, cut_at: int, mode: str) -> bool:
+        """Runs `operation()` with the cut armed, then closes `client`; True when the cut happened."""
+        self.arm(cut_at, mode)
+        try:
+            operation()
+        except Exception:  # noqa: BLE001, S110 - the cut surfaces as whichever error the client meets first
+            pass
+        finally:
+            was_cut = self.disarm()
+            try:
+                client.shutdown()
+            except OSError:
+                pass
+        return was_cut
+
     def close(self) -> None:
         self._stop = True
         self.listener.close()

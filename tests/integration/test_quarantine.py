@@ -125,17 +125,7 @@ def _cut_and_recover(imap_server, imap, fresh, relay, operation, cut_at, mode, w
     q = Quarantine(client, account(imap_server, relay.port), fresh)
     if without_move:
         q.capabilities.discard("MOVE")
-    relay.arm(cut_at, mode)
-    try:
-        operation(q)
-    except Exception:  # noqa: BLE001 - the cut surfaces as whichever error the client meets first
-        pass
-    finally:
-        was_cut = relay.disarm()
-        try:
-            client.shutdown()
-        except OSError:
-            pass
+    was_cut = relay.cut_during(client, lambda: operation(q), cut_at, mode)
     placed = where(imap)
     assert all(len(v) >= 1 for v in placed.values()), (cut_at, mode, placed)
     direct = connect(imap_server)

@@ -66,18 +66,7 @@ def _cut_move(server, store, relay, cut_at: int, mode: str, without_move: bool, 
     q = Quarantine(client, account(server, relay.port), store)
     if without_move:
         q.capabilities.discard("MOVE")
-    relay.arm(cut_at, mode)
-    try:
-        q.move(folder, validity, uid)
-    except Exception:  # noqa: BLE001 - the cut surfaces as whichever error the client meets first
-        pass
-    finally:
-        was_cut = relay.disarm()
-        try:
-            client.shutdown()
-        except OSError:
-            pass
-    return was_cut
+    return relay.cut_during(client, lambda: q.move(folder, validity, uid), cut_at, mode)
 
 
 def _recover(server, store, without_move: bool) -> Quarantine:
