@@ -23,6 +23,7 @@ MAX_MEMBER = 4 * 1024 * 1024  # a single member is read whole only up to this si
 MAX_RATIO = 200  # a member that claims to expand more than this is not read
 BOMB_RATIO = 1000  # ... and more than this (or more than BOMB_SIZE in all) marks the archive a bomb
 BOMB_SIZE = 1024 * 1024 * 1024
+MAX_LZMA_DICT = 64 * 1024 * 1024  # an LZMA dictionary larger than this is not decoded (it is memory up front)
 
 
 @dataclass(slots=True)
@@ -60,7 +61,8 @@ class Listing:
     reader: Callable[[Member, int], bytes | None] | None = None
 
     def read(self, member: Member, limit: int, budget: Budget) -> bytes | None:
-        """Up to `limit` decompressed bytes of a member, or None when it cannot or must not be read."""
+        """Up to `limit` decompressed bytes of a member, or None when it cannot or must not be read. Never
+        more: every reader decompresses with an output limit, whatever the method and the stated sizes."""
         if self.reader is None or member.encrypted or member.is_dir:
             return None
         if member.size >= 0 and member.packed > 0 and member.size > MAX_RATIO * member.packed and limit > 4096:
@@ -69,9 +71,12 @@ class Listing:
         if not budget.take(max(want, 0)):
             return None
         try:
-            return self.reader(member, want)
+            data = self.reader(member, want + 1)  # one byte more tells a member that is bigger than it says
         except Exception:  # noqa: BLE001 - hostile archives break decoders in many ways; unreadable = skip
             return None
+        if data is not None and len(data) > want and 0 <= member.size == want:
+            self.bomb = self.bomb or "lying"
+        return data[:want] if data is not None else None
 
 
 def _zip_count(data: bytes) -> int:
@@ -110,12 +115,40 @@ def list_zip(data: bytes) -> Listing:
         listing.bomb = "size"
     listing.truncated = len(infos) > MAX_MEMBERS
 
-    def read(member: Member, limit: int) -> bytes:
-        with zf.open(member.key) as handle:  # type: ignore[arg-type]
-            return handle.read(limit)
-
-    listing.reader = read
+    listing.reader = lambda member, limit: _zip_member(data, member.key, limit)  # type: ignore[arg-type]
     return listing
+
+
+def _zip_member(data: bytes, info: zipfile.ZipInfo, limit: int) -> bytes | None:
+    """At most `limit` decompressed bytes of a zip member, read from its local header on. zipfile's own
+    reader inflates a bzip2 or LZMA member in one call without an output limit: a few KB can become
+    gigabytes. Methods other than stored, deflate, bzip2 and LZMA are not read."""
+    offset = info.header_offset
+    if data[offset : offset + 4] != b"PK\x03\x04":
+        return None
+    name_len, extra_len = struct.unpack_from("<HH", data, offset + 26)
+    start = offset + 30 + name_len + extra_len
+    raw = data[start : start + info.compress_size]
+    method = info.compress_type
+    if method == zipfile.ZIP_STORED:
+        return raw[:limit]
+    if method == zipfile.ZIP_DEFLATED:
+        return zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, limit)
+    if method == zipfile.ZIP_BZIP2:
+        return bz2.BZ2Decompressor().decompress(raw, max_length=limit)
+    if method == zipfile.ZIP_LZMA and len(raw) >= 9:
+        size = struct.unpack_from("<H", raw, 2)[0]  # version (2 bytes), properties size, properties
+        props = raw[4 : 4 + size]
+        if len(props) < 5:
+            return None
+        pb, rest = divmod(props[0], 45)
+        lp, lc = divmod(rest, 9)
+        dict_size = int.from_bytes(props[1:5], "little")
+        if pb > 4 or dict_size > MAX_LZMA_DICT:  # a dictionary is memory the decoder takes before any output
+            return None
+        filters = [{"id": lzma.FILTER_LZMA1, "dict_size": dict_size, "lc": lc, "lp": lp, "pb": pb}]
+        return lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters).decompress(raw[4 + size :], max_length=limit)
+    return None
 
 
 def list_rar(data: bytes) -> Listing:
@@ -186,15 +219,16 @@ def gzip_inner_name(data: bytes) -> str:
     return data[pos:end].decode("latin-1") if end > pos else ""
 
 
-def _decompress(kind: str, data: bytes, limit: int) -> tuple[bytes, bool]:
-    """At most `limit` decompressed bytes; also whether the stream ended within them."""
+def _decompress(kind: str, data: bytes, limit: int) -> tuple[bytes, bool, int]:
+    """At most `limit` decompressed bytes; whether the stream ended within them; and how many input
+    bytes they took (-1 where the library does not say)."""
     if kind == "gzip":
         obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
         out = obj.decompress(data, limit)
-        return out, obj.eof
-    decomp = bz2.BZ2Decompressor() if kind == "bz2" else lzma.LZMADecompressor()
+        return out, obj.eof, len(data) - len(obj.unconsumed_tail) - len(obj.unused_data)
+    decomp = bz2.BZ2Decompressor() if kind == "bz2" else lzma.LZMADecompressor(memlimit=MAX_LZMA_DICT * 2)
     out = decomp.decompress(data, max_length=limit)
-    return out, decomp.eof
+    return out, decomp.eof, -1
 
 
 def _inner_name(kind: str, data: bytes, outer: str) -> str:
@@ -217,13 +251,14 @@ def list_compressed(kind: str, data: bytes, outer_name: str, budget: Budget) -> 
     claimed = struct.unpack_from("<I", data, len(data) - 4)[0] if kind == "gzip" and len(data) >= 18 else -1
     take = min(budget.left, MAX_TOTAL)
     try:
-        content, ended = _decompress(kind, data, take)
+        content, ended, used = _decompress(kind, data, take)
     except Exception as exc:  # noqa: BLE001 - zlib/bz2/lzma errors on damaged data
         listing.error = type(exc).__name__
         return listing
     budget.take(len(content))
     if not ended and len(content) >= take:
-        listing.bomb = "size" if len(data) * BOMB_RATIO < take else ""
+        ratio = len(content) / max(used, 1) if used >= 0 else 0
+        listing.bomb = "size" if len(data) * BOMB_RATIO < take or ratio > MAX_RATIO else ""
         listing.truncated = True
     if inner.lower().endswith(".tar") or (len(content) > 262 and content[257:262] == b"ustar"):
         tar = list_tar(content)

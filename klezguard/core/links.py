@@ -17,22 +17,24 @@ from klezguard.core.domains import _list as _suffix_list
 from klezguard.core.domains import org_domain
 from klezguard.core.fetchplan import TEXT_BYTES
 from klezguard.core.headers import decode_bytes
+from klezguard.core.limits import valid_host
 from klezguard.core.message import Message, Part
 
 MAX_LINKS = 400  # per message; a longer list adds nothing but time
 
 # One pass over the tags that matter; the text between <a> and </a> is sliced out afterwards.
-_TAG = re.compile(r"<(/?)(a|area|form|input|meta|button)\b([^>]{0,4000})>", re.I)
+# Linear on any text: a tag ends at the next > and never spans a <, so an unclosed "<a " costs only its
+# own length (with [^>] each of thousands of them would scan thousands of characters).
+_TAG = re.compile(r"<(/?)(a|area|form|input|meta|button)\b([^<>]{0,4000})>", re.I)
 _ATTR = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+)""")
-_ANY_TAG = re.compile(r"<[^>]{0,4000}>")
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_STYLE = re.compile(r"<(style|script|title|head)\b.*?</\1\s*>", re.I | re.S)
+_ANY_TAG = re.compile(r"<[^<>]{0,4000}>")
+_HIDDEN = re.compile(r"<!--|<(style|script|title|head)\b", re.I)
 _WS = re.compile(r"\s+")
 _INVISIBLE = re.compile(
     "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
 )
 _REFRESH_URL = re.compile(r"url\s*=\s*['\"]?([^'\"\s>]+)", re.I)
-_TEXT_URL = re.compile(r"""\b(?:https?://|www\.)[^\s<>"'`{}|\\^\[\]]+""", re.I)
+_TEXT_URL = re.compile(r"""\b(?:https?://|www\.)[^\s<>"'`{}|\\^\[\]]{1,2048}""", re.I)
 
 # A host written in the visible text: "www.paypal.com", "https://paypal.com/signin", "paypal.com".
 _SHOWN = re.compile(
@@ -61,7 +63,7 @@ class Scan:
     password_forms: list[str] = field(default_factory=list)  # actions of forms that hold a password field
 
 
-def _attrs(text: str) -> dict[str, str]:
+def tag_attributes(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in _ATTR.findall(text):
         name = name.lower()
@@ -101,7 +103,7 @@ def host_of(url: str) -> str:
     if host.startswith("["):
         return host[: host.find("]") + 1] if "]" in host else ""
     host = host.partition(":")[0].rstrip(".")
-    return host
+    return host if valid_host(host) else ""
 
 
 def userinfo_host(url: str) -> str:
@@ -121,8 +123,33 @@ def _body_text(part: Part) -> str:
     return decode_bytes(part.data[:TEXT_BYTES], part.charset)
 
 
+def drop_hidden(source: str) -> str:
+    """HTML without what a reader never sees: comments, and style, script, title and head sections. As a
+    browser does, an unclosed comment, style, script or title hides the rest of the page. One pass: each
+    search starts where the last ended."""
+    lower = source.lower()
+    out = []
+    pos = 0
+    while (m := _HIDDEN.search(lower, pos)) is not None:
+        out.append(source[pos : m.start()])
+        out.append(" ")
+        tag = m.group(1)
+        if tag is None:  # a comment
+            end = lower.find("-->", m.end())
+            pos = len(source) if end < 0 else end + 3
+            continue
+        close = lower.find("</" + tag, m.end())
+        if close < 0:
+            pos = m.end() if tag == "head" else len(source)  # an unclosed <head> hides nothing
+            continue
+        end = lower.find(">", close)
+        pos = len(source) if end < 0 else end + 1
+    out.append(source[pos:])
+    return "".join(out)
+
+
 def _scan_html(source: str, scan: Scan) -> None:
-    source = _STYLE.sub(" ", _COMMENT.sub(" ", source))
+    source = drop_hidden(source)
     open_a: tuple[str, int] | None = None  # href and where its text starts
     form_action: str | None = None
     form_has_password = False
@@ -134,7 +161,7 @@ def _scan_html(source: str, scan: Scan) -> None:
                 _add(scan, Link(href, visible_text(source[start : m.start()]), host_of(href), "a"))
                 open_a = None
             if not closing:
-                href = _attrs(rest).get("href")
+                href = tag_attributes(rest).get("href")
                 if href is not None:
                     href = _WS.sub("", href)
                     open_a = (href, m.end())
@@ -145,21 +172,21 @@ def _scan_html(source: str, scan: Scan) -> None:
                 form_action, form_has_password = None, False
             continue
         elif tag == "area":
-            href = _WS.sub("", _attrs(rest).get("href", ""))
+            href = _WS.sub("", tag_attributes(rest).get("href", ""))
             if href:
-                _add(scan, Link(href, _attrs(rest).get("alt", ""), host_of(href), "area"))
+                _add(scan, Link(href, tag_attributes(rest).get("alt", ""), host_of(href), "area"))
         elif tag == "form":
-            action = _WS.sub("", _attrs(rest).get("action", ""))
+            action = _WS.sub("", tag_attributes(rest).get("action", ""))
             scan.forms.append(action)
             form_action, form_has_password = action, False
             if action:
                 _add(scan, Link(action, "", host_of(action), "form"))
         elif tag == "input":
-            if _attrs(rest).get("type", "").strip().lower() == "password":
+            if tag_attributes(rest).get("type", "").strip().lower() == "password":
                 scan.password_fields += 1
                 form_has_password = True
         elif tag == "meta":
-            attrs = _attrs(rest)
+            attrs = tag_attributes(rest)
             if attrs.get("http-equiv", "").strip().lower() == "refresh":
                 found = _REFRESH_URL.search(attrs.get("content", ""))
                 if found:

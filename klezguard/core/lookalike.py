@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from klezguard.core.domains import ascii_domain, is_freemail, is_ip, org_domain, public_suffix, unicode_domain
+from klezguard.core.limits import valid_host
 
 MIN_LABEL = 3  # shorter names (hp, bt, o2) have too many innocent neighbours
 MIN_TYPO = 6  # one typing slip in a name shorter than this is just another name
@@ -443,8 +444,8 @@ class KnownSet:
 
     def _check(self, domain: str, for_link: bool) -> "Match | None":
         raw = domain.strip().strip("[]").rstrip(".")
-        if not raw or "." not in raw or is_ip(raw):
-            return None
+        if not raw or "." not in raw or not valid_host(raw) or is_ip(raw):
+            return None  # no DNS name is longer than 253 characters: text that only looks like one
         asc = ascii_domain(raw)
         org = org_domain(asc)
         if not org or org in self.by_org or "." not in org:
@@ -586,7 +587,7 @@ class KnownSet:
         enough (a fan's blog) that it only counts when the mail itself names that brand, which is for the
         rules to check."""
         raw = domain.strip().strip("[]").rstrip(".")
-        if not raw or "." not in raw or is_ip(raw):
+        if not raw or "." not in raw or not valid_host(raw) or is_ip(raw):
             return None
         asc = ascii_domain(raw)
         org = org_domain(asc)
@@ -618,7 +619,7 @@ class KnownSet:
             return None
         sub = asc[: -len(org) - 1].split(".")
         for i in range(len(sub)):
-            for j in range(len(sub), i, -1):
+            for j in range(min(len(sub), i + _MAX_FULL_LABELS), i, -1):  # a known domain has a few labels
                 piece = ".".join(sub[i:j])
                 if "." in piece and piece in self.full:
                     known = self.full[piece][0]
@@ -647,6 +648,9 @@ class KnownSet:
                         f"The real domain is {unicode_domain(org)}. The name {word} is only put in front of it."
                     )
         return None
+
+
+_MAX_FULL_LABELS = 6  # hmrc.gov.uk has 3: no known domain put in front of another has more
 
 
 def _letters_text(shown: str, known: str) -> str:

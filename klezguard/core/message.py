@@ -83,7 +83,9 @@ class Message:
         defects: list[str],
         partial: bool,
         size: int = 0,
+        limits: tuple[str, ...] = (),
     ):
+        self.limits = limits  # which limits of core/limits.py the message went over ("parts", "depth", ...)
         self.headers = headers
         self.parts = parts
         self.content_type = content_type

@@ -15,6 +15,14 @@ from dataclasses import dataclass, field
 
 from klezguard.core.fetchplan import decoded_bytes_needed
 from klezguard.core.headers import decode_words, to_text
+from klezguard.core.limits import (
+    MAX_BOUNDARY_LINES,
+    MAX_DEFECTS,
+    MAX_DEPTH,
+    MAX_HEADER_FIELDS,
+    MAX_PARAM_TEXT,
+    MAX_PARTS,
+)
 from klezguard.core.message import Message, Part
 
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
@@ -87,9 +95,20 @@ def _payload_bytes(part: email.message.Message) -> bytes:
         return text.encode("utf-8", "surrogateescape")
 
 
+def _bounded(m: email.message.Message, header: str) -> email.message.Message:
+    """`m`, or a stand-in holding only the first MAX_PARAM_TEXT characters of `header`: the stdlib's
+    parameter parser takes time that grows with the square of their number."""
+    value = m.get(header)
+    if value is None or len(str(value)) <= MAX_PARAM_TEXT:
+        return m
+    short = email.message.Message()
+    short[header] = str(value)[:MAX_PARAM_TEXT]
+    return short
+
+
 def _params(m: email.message.Message, header: str) -> dict[str, str]:
     try:
-        pairs = m.get_params(header=header) or []
+        pairs = _bounded(m, header).get_params(header=header) or []
     except Exception:  # noqa: BLE001
         return {}
     out = {}
@@ -103,7 +122,7 @@ def _params(m: email.message.Message, header: str) -> dict[str, str]:
 def _filename(m: email.message.Message) -> str:
     for param, header in (("filename", "content-disposition"), ("name", "content-type")):
         try:
-            value = m.get_param(param, header=header)
+            value = _bounded(m, header).get_param(param, header=header)
         except Exception:  # noqa: BLE001
             value = None
         if value:
@@ -118,14 +137,38 @@ def _disposition(m: email.message.Message) -> str:
     return value.split(";", 1)[0].strip().lower()
 
 
-def _leaves(m: email.message.Message, part_id: str):
-    payload = m.get_payload()
-    if m.get_content_maintype() == "multipart" and isinstance(payload, list):
-        for i, sub in enumerate(payload, 1):
-            if isinstance(sub, email.message.Message):
-                yield from _leaves(sub, f"{part_id}.{i}" if part_id else str(i))
-        return
-    yield part_id or "1", m
+def _leaves(root: email.message.Message, limits: set[str]) -> list[tuple[str, email.message.Message]]:
+    """(IMAP part number, part) of each leaf in order: at most MAX_PARTS, at most MAX_DEPTH multipart
+    levels (a deeper multipart is kept as one opaque leaf). Iterative, so no nesting exhausts the stack."""
+    found: list[tuple[str, email.message.Message]] = []
+    stack: list[tuple[str, email.message.Message, int]] = [("", root, 0)]
+    while stack:
+        part_id, m, depth = stack.pop()
+        payload = m.get_payload()
+        if m.get_content_maintype() == "multipart" and isinstance(payload, list) and depth < MAX_DEPTH:
+            children = [(f"{part_id}.{i}" if part_id else str(i), sub, depth + 1)
+                        for i, sub in enumerate(payload, 1) if isinstance(sub, email.message.Message)]
+            stack.extend(reversed(children))
+            continue
+        if m.get_content_maintype() == "multipart" and depth >= MAX_DEPTH:
+            limits.add("depth")
+        if len(found) >= MAX_PARTS:
+            limits.add("parts")
+            break
+        found.append((part_id or "1", m))
+    return found
+
+
+def _cut_parts(raw: bytes, limits: set[str]) -> bytes:
+    """A whole message with more boundary-like lines than MAX_BOUNDARY_LINES is cut after the last one
+    allowed: the parser's own time grows with the parts, and the rules look at MAX_PARTS of them."""
+    if raw.count(b"\n--") <= MAX_BOUNDARY_LINES:
+        return raw
+    pos = -1
+    for _ in range(MAX_BOUNDARY_LINES + 1):
+        pos = raw.find(b"\n--", pos + 1)
+    limits.add("parts")
+    return raw[:pos + 1]
 
 
 _MIME_TYPE = re.compile(r"[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+")
@@ -145,14 +188,21 @@ def _defect_names(defects) -> list[str]:
 
 def from_bytes(raw: bytes) -> Message:
     """Parses a whole message; every part's content is available to the rules."""
+    limits: set[str] = set()
     try:
-        root = email.message_from_bytes(raw)
+        root = email.message_from_bytes(_cut_parts(raw, limits))
+    except RecursionError:  # the stdlib parser recurses once per nesting level: keep the headers only
+        limits.add("depth")
+        root = _headers_only(raw)
     except Exception as exc:  # noqa: BLE001 - the contract is: malformed mail never raises
         return Message([], [], "text/plain", {}, [f"Unparseable: {type(exc).__name__}"], False, len(raw))
+    if root is None:
+        return Message([], [], "text/plain", {}, ["Unparseable"], False, len(raw), limits=tuple(sorted(limits)))
     defects = _defect_names(root.defects)
     parts = []
-    for part_id, m in _leaves(root, ""):
-        encoded = _payload_bytes(m)
+    for part_id, m in _leaves(root, limits):
+        cut_here = isinstance(m.get_payload(), list) and m.get_content_maintype() == "multipart"  # too deep
+        encoded = b"" if cut_here else _payload_bytes(m)
         if len(encoded) > _MAX_PART_BYTES:
             encoded = encoded[:_MAX_PART_BYTES]
         encoding = to_text(m.get("content-transfer-encoding", "")).strip().lower() or "7bit"
@@ -175,14 +225,29 @@ def from_bytes(raw: bytes) -> Message:
             )
         )
     return Message(
-        headers=[(k, v) for k, v in root._headers],  # noqa: SLF001 - raw, ordered, unfolded later
+        headers=_header_fields(root, limits),
         parts=parts,
         content_type=content_type_of(root.get_content_type()),
         content_params=_params(root, "content-type"),
-        defects=defects,
+        defects=defects[:MAX_DEFECTS],
         partial=False,
         size=len(raw),
+        limits=tuple(sorted(limits)),
     )
+
+
+def _headers_only(raw: bytes) -> email.message.Message | None:
+    try:
+        return email.parser.BytesHeaderParser().parsebytes(raw[: _header_end(raw)])
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _header_fields(root: email.message.Message, limits: set[str]) -> list[tuple[str, str]]:
+    fields = root._headers  # noqa: SLF001 - raw, ordered, unfolded later
+    if len(fields) > MAX_HEADER_FIELDS:
+        limits.add("headers")
+    return [(k, v) for k, v in fields[:MAX_HEADER_FIELDS]]
 
 
 def _synthetic_headers(info: PartInfo) -> email.message.Message:
@@ -211,9 +276,14 @@ def from_partial(
         root = email.parser.BytesHeaderParser().parsebytes(header_block)
     except Exception as exc:  # noqa: BLE001
         return Message([], [], "text/plain", {}, [f"Unparseable: {type(exc).__name__}"], True, size)
+    limits: set[str] = set()
+    if len(structure) > MAX_PARTS:
+        limits.add("parts")
     parts = []
-    for info in structure:
+    for info in structure[:MAX_PARTS]:
         content_type = content_type_of(info.content_type)
+        if content_type.startswith("multipart/") and info.part_id.count(".") + 1 >= MAX_DEPTH:
+            limits.add("depth")  # the server's structure nests deeper than the rules follow
         encoded = fetched.get(info.part_id, b"")
         complete = len(encoded) >= info.size
         encoding = (info.encoding or "").lower() if content_type != "message/rfc822" else "7bit"
@@ -236,13 +306,14 @@ def from_partial(
             )
         )
     return Message(
-        headers=[(k, v) for k, v in root._headers],  # noqa: SLF001
+        headers=_header_fields(root, limits),
         parts=parts,
         content_type=content_type_of(root.get_content_type()),
         content_params=_params(root, "content-type"),
-        defects=_defect_names(root.defects),
+        defects=_defect_names(root.defects)[:MAX_DEFECTS],
         partial=True,
         size=size,
+        limits=tuple(sorted(limits)),
     )
 
 
@@ -257,9 +328,11 @@ def partial_view(raw: bytes) -> tuple[bytes, list[PartInfo], dict[str, bytes]]:
     head_end = _header_end(raw)
     header_block = raw[:head_end]
     full = from_bytes(raw)
-    root = email.message_from_bytes(raw)
     structure, fetched = [], {}
-    leaves = dict(_leaves(root, ""))
+    try:
+        leaves = dict(_leaves(email.message_from_bytes(_cut_parts(raw, set())), set()))
+    except RecursionError:
+        leaves = {}
     for part in full.parts:
         m = leaves.get(part.part_id)
         info = PartInfo(
@@ -273,9 +346,16 @@ def partial_view(raw: bytes) -> tuple[bytes, list[PartInfo], dict[str, bytes]]:
             description=to_text(m.get("content-description", "")) if m is not None else "",
         )
         structure.append(info)
-        encoded = _payload_bytes(m) if m is not None else b""
+        cut_here = m is None or (isinstance(m.get_payload(), list) and m.get_content_maintype() == "multipart")
+        encoded = b"" if cut_here else _payload_bytes(m)
         need = encoded_bytes_needed(decoded_bytes_needed(part.content_type, part.filename), part.encoding)
         fetched[part.part_id] = encoded[:need]
+    # A server reports every part and every level; what the rules leave out shows in the structure.
+    if "parts" in full.limits and len(structure) == MAX_PARTS:
+        structure.append(PartInfo(part_id="more", content_type="application/octet-stream"))
+    if "depth" in full.limits and not any(i.content_type.startswith("multipart/")
+                                          and i.part_id.count(".") + 1 >= MAX_DEPTH for i in structure):
+        structure.append(PartInfo(part_id=".".join(["1"] * MAX_DEPTH), content_type="multipart/mixed"))
     return header_block, structure, fetched
 
 

@@ -4,8 +4,8 @@ Direction overrides are shown as markers, so no text can turn a link target or a
 
 import html
 import re
-from html.parser import HTMLParser
 
+from klezguard.core.links import drop_hidden, tag_attributes
 from klezguard.core.message import Message
 from klezguard.core.visible import mark_overrides, one_line
 
@@ -13,66 +13,58 @@ MAX_CHARS = 20_000
 MAX_HREF = 300  # characters of a link target shown
 MAX_FILES = 50  # attachments named at the end
 MAX_NAME = 120  # characters of each name
-_TAG = re.compile(r"<[^<>]*>")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n\s*\n+")
 BLOCK_TAGS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "hr"}
-SKIP_TAGS = {"script", "style", "head", "title", "noscript", "template"}
+SKIP_TAGS = {"noscript", "template"}  # style, script, head and title go with links.drop_hidden
 
 
-class _TextExtractor(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.skip = 0
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag in SKIP_TAGS:
-            self.skip += 1
-        elif tag in BLOCK_TAGS:
-            self.out.append("\n")
-        if tag == "a":
-            self.links.append(dict(attrs).get("href") or "")
-        elif tag == "img":
-            alt = dict(attrs).get("alt")
-            if alt:
-                self.out.append(f"[picture: {alt}]")
-
-    def handle_endtag(self, tag):
-        if tag in SKIP_TAGS and self.skip:
-            self.skip -= 1
-        elif tag in BLOCK_TAGS:
-            self.out.append("\n")
-        if tag == "a" and self.links:
-            href = self.links.pop()
-            if href and not href.startswith("#"):
-                self.out.append(f" <{one_line(href)[:MAX_HREF]}>")
-
-    def handle_data(self, data):
-        if not self.skip:
-            self.out.append(data)
+# One token: a tag (<a href=...>, </p>) or a declaration (<!DOCTYPE>, <?xml?>). None spans a <, so the
+# whole page is read in one linear pass; Python's html.parser takes minutes on 256 KB of unclosed "<a ".
+_TOKEN = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b([^<>]{0,4000})>|<[!?/][^<>]{0,4000}>")
+# A numeric character reference too long for any character: html.unescape would fail on thousands of digits.
+_HUGE_REFERENCE = re.compile(r"&#(?:[xX]0*[0-9a-fA-F]{7,}|0*[0-9]{8,});?")
 
 
-def _strip_tags(markup: str) -> str:
-    """The fallback for HTML the parser gives up on: tags dropped in one linear pass (a tag ends at the
-    next < or >, so thousands of unclosed < cost no more than their length)."""
-    text = _TAG.sub(" ", markup).replace("<", " ")
-    try:
-        return html.unescape(text)
-    except Exception:  # noqa: BLE001 - a character reference of thousands of digits
+def _unescape(text: str) -> str:
+    if "&" not in text:
         return text
+    return html.unescape(_HUGE_REFERENCE.sub("\ufffd", text))
 
 
 def html_to_text(markup: str) -> str:
-    markup = markup[: MAX_CHARS * 5]
-    parser = _TextExtractor()
-    try:
-        parser.feed(markup)
-        parser.close()
-    except Exception:  # noqa: BLE001 - html.parser raises on some garbage; fall back to stripping tags
-        return mark_overrides(_strip_tags(markup))
-    text = "".join(parser.out)
+    """HTML reduced to the text a reader sees, with each link's real target after its text."""
+    markup = drop_hidden(markup[: MAX_CHARS * 5])
+    out: list[str] = []
+    links: list[str] = []
+    skip = 0
+    pos = 0
+    for m in _TOKEN.finditer(markup):
+        if not skip:
+            out.append(_unescape(markup[pos : m.start()]))
+        pos = m.end()
+        closing, tag = m.group(1), (m.group(2) or "").lower()
+        if not tag:
+            continue  # a declaration or a bogus comment
+        if tag in SKIP_TAGS:
+            skip = max(0, skip - 1) if closing else skip + 1
+            continue
+        if tag in BLOCK_TAGS:
+            out.append("\n")
+        if tag == "a":
+            if not closing:
+                links.append(tag_attributes(m.group(3)).get("href") or "")
+            elif links:
+                href = links.pop()
+                if href and not href.startswith("#"):
+                    out.append(f" <{one_line(href)[:MAX_HREF]}>")
+        elif tag == "img" and not closing:
+            alt = tag_attributes(m.group(3)).get("alt")
+            if alt:
+                out.append(f"[picture: {alt}]")
+    if not skip:
+        out.append(_unescape(markup[pos:]))
+    text = "".join(out)
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return mark_overrides(_BLANK_LINES.sub("\n\n", text).strip())
 

@@ -5,6 +5,7 @@ are 1, 2, ...; nested multiparts give 2.1, 2.2. A message/rfc822 part is a leaf 
 (the enclosed headers) are what the rules read.
 """
 
+from klezguard.core.limits import MAX_DEPTH, MAX_PARTS
 from klezguard.core.parse import PartInfo
 
 
@@ -64,11 +65,31 @@ def _leaf(body, part_id: str) -> PartInfo:
 
 
 def leaves(body, part_id: str = "") -> list[PartInfo]:
-    """All leaf parts of a BODYSTRUCTURE, in order, with their IMAP part numbers."""
-    if _is_multipart(body):
-        children = body[0]
-        out: list[PartInfo] = []
-        for i, child in enumerate(children, 1):
-            out.extend(leaves(child, f"{part_id}.{i}" if part_id else str(i)))
-        return out
-    return [_leaf(body, part_id or "1")]
+    """The leaf parts of a BODYSTRUCTURE, in order, with their IMAP part numbers: at most MAX_PARTS and
+    one more (so that the message model sees there were more), following at most MAX_DEPTH multipart
+    levels (a deeper one is kept as a multipart leaf, as the whole-message parser does). Iterative."""
+    found: list[PartInfo] = []
+    stack = [(body, part_id, 0)]
+    while stack and len(found) <= MAX_PARTS:
+        node, node_id, depth = stack.pop()
+        if _is_multipart(node):
+            if depth < MAX_DEPTH:
+                children = [(child, f"{node_id}.{i}" if node_id else str(i), depth + 1)
+                            for i, child in enumerate(_children(node), 1)]
+                stack.extend(reversed(children))
+                continue
+            found.append(PartInfo(part_id=node_id or "1", content_type="multipart/" + _subtype(node)))
+            continue
+        found.append(_leaf(node, node_id or "1"))
+    return found
+
+
+def _children(node) -> list:
+    return list(node[0])
+
+
+def _subtype(node) -> str:
+    for item in node:
+        if isinstance(item, bytes | str):
+            return _text(item).lower() or "mixed"
+    return "mixed"

@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from klezguard.core import archives, authresults, office
+from klezguard.core import archives, authresults, limits, office
 from klezguard.core.domains import org_domain
 from klezguard.core.fetchplan import HEAD_BYTES, TEXT_BYTES, decoded_bytes_needed, extension
 from klezguard.core.filetypes import (
@@ -940,6 +940,30 @@ class NestedArchive(Rule):
 
 
 @register
+class TooComplex(Rule):
+    """A mail built so that checking all of it would take forever: thousands of parts, parts nested
+    dozens of levels deep, thousands of header lines. The limits of core/limits.py keep the work bounded;
+    the shape itself is the finding, since no real mail looks like this."""
+
+    id = "attachment.too_complex"
+    category = "attachment"
+    severity = "medium"
+    title = "This mail is built to be hard to check"
+    explanation = "No normal mail is built like this one, so KlezGuard could check only part of it."
+    advice = "Do not open its files. If you expected files from the sender, ask them to send them again."
+    notes = {
+        "parts": f"It has more than {limits.MAX_PARTS} parts. A file can hide among them.",
+        "depth": f"Its parts are packed inside each other more than {limits.MAX_DEPTH} levels deep.",
+        "headers": f"It has more than {limits.MAX_HEADER_FIELDS} header lines. Real mail has a few dozen.",
+    }
+
+    def check(self, msg, ctx):
+        found = [name for name in ("parts", "depth", "headers") if name in msg.limits]
+        if found:
+            yield Hit(evidence={"Limits": [self.notes[name] for name in found]}, notes=tuple(found))
+
+
+@register
 class ArchiveBomb(Rule):
     """Archives built to overwhelm scanners: thousands of files, absurd compression, many nesting levels.
     Our limits stop reading them; the shape itself is the finding."""
@@ -956,6 +980,7 @@ class ArchiveBomb(Rule):
         "many_files": f"It holds more than {archives.MAX_MEMBERS} files.",
         "ratio": "Unpacked, it would grow to a huge size. This is called a zip bomb.",
         "size": "Unpacked, it would grow to a huge size. This is called a zip bomb.",
+        "lying": "It says its files are small, but they unpack to much more. That is a trick to get past scanners.",
         "deep": "It has archives inside archives inside archives.",
         "in_mail": _IN_MAIL_NOTE,
     }
