@@ -57,22 +57,22 @@ def bzip2_zip_bomb(honest: bool = True, members: int = 10, size: int = 450_000_0
     return _raw_zip([(f"invoice{n}.pdf", zipfile.ZIP_BZIP2, stream, stated, crc) for n in range(members)])
 
 
-def lzma_zip_bomb(honest: bool = True) -> bytes:
+@functools.lru_cache(maxsize=2)
+def lzma_zip_bomb(honest: bool = True, size: int = 50_000_000) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_LZMA) as z:
-        z.writestr("invoice.pdf", b"\0" * 200_000_000)
+        z.writestr("invoice.pdf", b"\0" * size)
     data = buf.getvalue()
     if not honest:  # rewrite the stated sizes in both headers to 1000
-        data = data.replace(struct.pack("<I", 200_000_000), struct.pack("<I", 1000))
+        data = data.replace(struct.pack("<I", size), struct.pack("<I", 1000))
     return data
 
 
-def deflate_zip_bomb() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for n in range(10):
-            z.writestr(f"part{n}.bin", b"\0" * 100_000_000)
-    return buf.getvalue()
+def deflate_zip_bomb(members: int = 10, size: int = 50_000_000) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    stream = compressor.compress(b"\0" * size) + compressor.flush()
+    crc = zlib.crc32(b"\0" * 1024)  # wrong on purpose
+    return _raw_zip([(f"part{n}.bin", zipfile.ZIP_DEFLATED, stream, size, crc) for n in range(members)])
 
 
 def nested_zip(depth: int = 30) -> bytes:
@@ -86,13 +86,13 @@ def nested_zip(depth: int = 30) -> bytes:
     return data
 
 
-def gzip_bomb() -> bytes:
+def gzip_bomb(size: int = 50_000_000) -> bytes:
     compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
-    return compressor.compress(b"\0" * 500_000_000) + compressor.flush()
+    return compressor.compress(b"\0" * size) + compressor.flush()
 
 
-def xz_bomb() -> bytes:
-    return lzma.compress(b"\0" * 500_000_000, preset=1)
+def xz_bomb(size: int = 50_000_000) -> bytes:
+    return lzma.compress(b"\0" * size, preset=1)
 
 
 def _attach(filename: str, mime: str, data: bytes) -> bytes:

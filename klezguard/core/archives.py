@@ -227,8 +227,19 @@ def _decompress(kind: str, data: bytes, limit: int) -> tuple[bytes, bool, int]:
         out = obj.decompress(data, limit)
         return out, obj.eof, len(data) - len(obj.unconsumed_tail) - len(obj.unused_data)
     decomp = bz2.BZ2Decompressor() if kind == "bz2" else lzma.LZMADecompressor(memlimit=MAX_LZMA_DICT * 2)
-    out = decomp.decompress(data, max_length=limit)
-    return out, decomp.eof, -1
+    out: list[bytes] = []
+    got = used = 0
+    while got < limit and not decomp.eof:  # fed in slices, so that the input it took is known
+        if decomp.needs_input:
+            if used >= len(data):
+                break
+            piece = decomp.decompress(data[used : used + 4096], max_length=limit - got)
+            used = min(len(data), used + 4096)
+        else:
+            piece = decomp.decompress(b"", max_length=limit - got)
+        out.append(piece)
+        got += len(piece)
+    return b"".join(out), decomp.eof, used
 
 
 def _inner_name(kind: str, data: bytes, outer: str) -> str:
