@@ -8,10 +8,10 @@ from klezguard.core.visible import terminal_safe
 from klezguard.i18n import _
 from klezguard.rules.engine import Result
 
-VERDICT_WORDS = {"clean": "OK", "suspicious": "SUSPICIOUS", "threat": "DANGEROUS"}
+VERDICT_WORDS = {"clean": "OK", "suspicious": "SUSPICIOUS", "threat": "DANGEROUS", "unchecked": "NOT CHECKED"}
 
 
-def as_json(source: str, msg: Message, result: Result) -> str:
+def as_json(source: str, msg: Message, result: Result, note: str = "") -> str:
     """One JSON line. Controls that json.dumps keeps raw (C1, direction overrides) are written as \\uXXXX,
     which means the same to a JSON reader and nothing to a terminal."""
     return terminal_safe(json.dumps(
@@ -23,6 +23,7 @@ def as_json(source: str, msg: Message, result: Result) -> str:
             "verdict": result.verdict,
             "score": result.score,
             "findings": [f.to_dict() for f in result.findings],
+            **({"reason": note} if note else {}),
         },
         ensure_ascii=False,
         default=str,
@@ -38,14 +39,14 @@ def _evidence_lines(evidence: dict[str, object]) -> list[str]:
     return lines
 
 
-def as_text(source: str, msg: Message, result: Result, width: int = 100) -> str:
+def as_text(source: str, msg: Message, result: Result, width: int = 100, note: str = "") -> str:
     """A readable block for one message: verdict first, then each finding with advice and evidence."""
     return format_text(source, msg.subject, msg.from_display, result.verdict,
-                       [f.to_dict() for f in result.findings], width)
+                       [f.to_dict() for f in result.findings], width, note)
 
 
 def format_text(source: str, subject: str, sender: str, verdict: str, findings: list[dict],
-                width: int = 100) -> str:
+                width: int = 100, note: str = "") -> str:
     """The same block from stored values (the desktop app's "Copy report"). Each value stays on its own
     line with its controls made visible, so no subject, file name or header can fake a line of the report."""
     def one(text: object) -> str:
@@ -55,7 +56,9 @@ def format_text(source: str, subject: str, sender: str, verdict: str, findings: 
     lines = [head, f"  {_('From')}: {one(sender) or '?'}",
              f"  {_('File') if '://' not in source else _('Where')}: {one(source)}"]
     scored = [f for f in findings if f.get("score", 0) > 0]
-    if not scored:
+    if verdict == "unchecked":
+        lines.append("  " + _("KlezGuard could not check it: {why}").format(why=one(note) or "?"))
+    elif not scored:
         lines.append("  " + _("Nothing suspicious found."))
     wrap = textwrap.TextWrapper(width=width, initial_indent="      ", subsequent_indent="      ")
     for f in scored:

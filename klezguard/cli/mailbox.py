@@ -7,6 +7,8 @@ the password in KLEZGUARD_PASSWORD (for scripts and support).
 import sys
 import threading
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from klezguard.cli.accounts import add_server_options, read_password, settings_from_args
 from klezguard.cli.terminal import raw_stderr
@@ -15,7 +17,7 @@ from klezguard.errors import KnownError
 from klezguard.i18n import _
 from klezguard.mail import credentials
 from klezguard.mail.accounts import Account, AccountStore
-from klezguard.mail.connection import connect
+from klezguard.mail.connection import connect, translated
 from klezguard.mail.judge import default_judge
 from klezguard.mail.quarantine import Quarantine
 from klezguard.mail.scanner import Progress, Scanned, Scanner
@@ -99,51 +101,69 @@ class ProgressBar:
         self.stream.flush()
 
 
+@contextmanager
+def session(account: Account, password: str) -> Iterator:
+    """A logged-in connection; anything the server or the network does wrong in it becomes a plain
+    message with what to do, as before the login."""
+    client = open_client(account, password)
+    try:
+        with translated(account.server, account.email):
+            yield client
+    finally:
+        try:
+            client.logout()
+        except Exception:  # noqa: BLE001, S110 - a connection that failed may fail to close as well
+            pass
+
+
 def run_scan(args) -> int:
     account, password = resolve(args, args.email)
     folders = args.folder or account.folders
     store = Store()
-    client = open_client(account, password)
-    flagged = failed = 0
+    flagged = failed = unchecked = moved = 0
     judge = default_judge()
+    to_quarantine: list[Scanned] = []
+
+    def show(scanned: Scanned) -> None:  # printed as judged: a big first scan keeps no list of messages
+        nonlocal flagged, unchecked
+        flagged += scanned.result.flagged
+        unchecked += scanned.unchecked
+        where = source_url(account, scanned)
+        if args.json:
+            print(as_json(where, scanned.message, scanned.result, scanned.note), flush=True)
+        elif scanned.result.flagged or scanned.unchecked:
+            print(as_text(where, scanned.message, scanned.result, note=scanned.note) + "\n")
+        if (args.quarantine and scanned.result.verdict in LEVELS[args.quarantine]
+                and "\\Deleted" not in scanned.flags):  # marked for deletion: on its way out already
+            to_quarantine.append(scanned)
+
     try:
-        scanner = Scanner(client, account, store, progress=ProgressBar(), judge=judge)
-        quarantine = Quarantine(client, account, store)
-        quarantine.recover()
-        tell(quarantine)
-        scanner.index_sent()
-        to_quarantine = []
-
-        def show(scanned: Scanned) -> None:  # printed as judged: a big first scan keeps no list of messages
-            nonlocal flagged
-            flagged += scanned.result.flagged
-            if args.json:
-                print(as_json(source_url(account, scanned), scanned.message, scanned.result), flush=True)
-            elif scanned.result.flagged:
-                print(as_text(source_url(account, scanned), scanned.message, scanned.result) + "\n")
-            if (args.quarantine and scanned.result.verdict in LEVELS[args.quarantine]
-                    and "\\Deleted" not in scanned.flags):  # marked for deletion: on its way out already
-                to_quarantine.append(scanned)
-
-        for folder in folders:
-            scanner.scan_folder(folder, on_scanned=show)
-        moved = 0
-        for scanned in to_quarantine:
-            try:
-                quarantine.move(scanned.folder, scanned.uidvalidity, scanned.uid)
-                moved += 1
-            except KnownError as exc:  # one message that cannot move never stops the others
-                failed += 1
-                print(_("klezguard: not moved: {subject}: {text}").format(
-                    subject=scanned.message.subject, text=exc.text()), file=sys.stderr)
-        tell(quarantine)
-        if not args.json:
-            print(_("{flagged} flagged, {moved} moved to {folder}.").format(
-                flagged=flagged, moved=moved, folder=account.quarantine_folder), file=sys.stderr)
+        with session(account, password) as client:
+            scanner = Scanner(client, account, store, progress=ProgressBar(), judge=judge)
+            quarantine = Quarantine(client, account, store)
+            quarantine.recover()
+            tell(quarantine)
+            scanner.index_sent()
+            for folder in folders:
+                scanner.scan_folder(folder, on_scanned=show)
+            for scanned in to_quarantine:
+                try:
+                    quarantine.move(scanned.folder, scanned.uidvalidity, scanned.uid)
+                    moved += 1
+                except KnownError as exc:  # one message that cannot move never stops the others
+                    failed += 1
+                    print(_("klezguard: not moved: {subject}: {text}").format(
+                        subject=scanned.message.subject, text=exc.text()), file=sys.stderr)
+            tell(quarantine)
     finally:
         judge.close()
-        client.logout()
-    return 2 if failed else 1 if flagged else 0
+    if not args.json:
+        print(_("{flagged} flagged, {moved} moved to {folder}.").format(
+            flagged=flagged, moved=moved, folder=account.quarantine_folder), file=sys.stderr)
+    if unchecked:
+        print(_("{n} message(s) could not be checked (listed above, also in the app).").format(n=unchecked),
+              file=sys.stderr)
+    return 2 if failed or unchecked else 1 if flagged else 0
 
 
 def tell(quarantine) -> None:
@@ -157,14 +177,11 @@ def tell(quarantine) -> None:
 def run_quarantine_list(args) -> int:
     account, password = resolve(args, args.email)
     store = Store()
-    client = open_client(account, password)
-    try:
+    with session(account, password) as client:
         quarantine = Quarantine(client, account, store)
         quarantine.recover()
         tell(quarantine)
         entries = quarantine.entries()
-    finally:
-        client.logout()
     if not entries:
         print(_("The quarantine is empty."))
     for e in entries:
@@ -179,9 +196,8 @@ def run_quarantine_restore(args) -> int:
         raise KnownError(_("Say which message to restore."), _("Give its UID from 'quarantine list', or --all."))
     account, password = resolve(args, email)
     store = Store()
-    client = open_client(account, password)
     failed = 0
-    try:
+    with session(account, password) as client:
         quarantine = Quarantine(client, account, store)
         quarantine.recover()
         tell(quarantine)
@@ -201,8 +217,6 @@ def run_quarantine_restore(args) -> int:
                 continue
             print(_("Restored to {folder}: {subject}").format(folder=done.source_folder, subject=entry.subject))
         tell(quarantine)
-    finally:
-        client.logout()
     return 2 if failed else 0
 
 

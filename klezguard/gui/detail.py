@@ -164,7 +164,9 @@ class DetailPane(QScrollArea):
             "threat": tr("Do not open its files or links. Move it to quarantine."),
             "suspicious": tr("Something about this message is odd. Read why below before you act on it."),
             "clean": tr("KlezGuard found nothing suspicious."),
-        }[row.verdict]
+            "unchecked": tr("KlezGuard could not check this message: {why} Do not open its files unless you "
+                            "expected them.").format(why=one_line(row.reason)),
+        }.get(row.verdict, "")
         text = PlainLabel(summary)
         text.setWordWrap(True)
         banner.addWidget(icon)

@@ -475,8 +475,11 @@ class MainWindow(QMainWindow):
         notes = list(dict.fromkeys(service.notes)) if service is not None else []
         if service is not None:
             service.notes.clear()  # what recovering an interrupted move found: said once, after the scan
-        self.status_text.setText(" ".join([tr("{n} new messages checked, {f} need a look.").format(
-            n=checked, f=len(flagged)), *notes]))
+        unchecked = sum(1 for s in found if getattr(s, "unchecked", False))
+        text = tr("{n} new messages checked, {f} need a look.").format(n=checked, f=len(flagged))
+        if unchecked:
+            text += " " + tr("{u} could not be checked (listed as Not checked).").format(u=unchecked)
+        self.status_text.setText(" ".join([text, *notes]))
         if flagged:
             # Row ids (for "open this message") only for the worst few: a first scan can flag thousands, and
             # a look-up each would hold the window.
@@ -610,7 +613,8 @@ class MainWindow(QMainWindow):
             findings = json.loads(stored[0][0]) if stored else []
             title = self.services[row.account].title if row.account in self.services else row.account
             blocks.append(format_text(f"{title} / {row.folder}", row.subject,
-                                      sender_text(row.from_display, row.from_addr), row.verdict, findings))
+                                      sender_text(row.from_display, row.from_addr), row.verdict, findings,
+                                      note=row.reason))
         return ("KlezGuard report\n\n" + "\n\n".join(blocks)) if blocks else ""
 
     def copy_report(self) -> None:

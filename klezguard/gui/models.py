@@ -18,7 +18,7 @@ def tr(text: str) -> str:
     return QCoreApplication.translate("MessageTable", text)
 
 
-VERDICT_WORDS = {"clean": "OK", "suspicious": "Suspicious", "threat": "Dangerous"}
+VERDICT_WORDS = {"clean": "OK", "suspicious": "Suspicious", "threat": "Dangerous", "unchecked": "Not checked"}
 VIEWS = ("all", "suspicious", "threats", "quarantine")
 CHUNK = 1000
 MAX_CHUNK = 10_000

@@ -101,7 +101,7 @@ class NoticeGrouper(QObject):
 
     def add(self, account: str, account_title: str, items: list[tuple[int | None, Scanned]]) -> None:
         """items: (row id, or None when there is no need to open it, and the judged message)."""
-        wanted = [(row_id, s) for row_id, s in items if s.result.verdict != "clean"
+        wanted = [(row_id, s) for row_id, s in items if s.result.flagged
                   and (self.level != "threat" or s.result.verdict == "threat")]
         if wanted:
             self.pending.setdefault(account, (account_title, []))[1].extend(wanted)

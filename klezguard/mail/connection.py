@@ -23,7 +23,8 @@ from klezguard.errors import (
     ServerNotFound,
 )
 from klezguard.mail.accounts import ServerSettings
-from klezguard.mail.safeimap import protect
+from klezguard.mail.safeimap import AnswerTooBig, protect
+from klezguard.mail.watchdog import CommandDeadline
 
 TIMEOUT = 20.0
 
@@ -91,6 +92,15 @@ def translate(exc: BaseException, settings: ServerSettings, email: str = "") -> 
     where = settings.describe()
     if isinstance(exc, KnownError):
         return exc
+    if isinstance(exc, AnswerTooBig):
+        return KnownError(
+            f"The server {settings.host} sent an answer bigger than KlezGuard reads at once, so it stopped.",
+            "Nothing was changed. If it keeps happening, tell your mail provider.", detail=str(exc))
+    if isinstance(exc, CommandDeadline):
+        return ConnectionTimedOut(
+            f"The server {settings.host} took too long to answer, so KlezGuard stopped waiting.",
+            "It tries again later. If it keeps happening, check your network or ask your provider.",
+            detail=str(exc))
     if isinstance(exc, imapclient.exceptions.LoginError):
         return LoginFailed(
             f"The server {settings.host} did not accept the user name or password.",

@@ -7,6 +7,7 @@ scanner does not care which one runs.
 """
 
 import json
+import logging
 import multiprocessing
 import os
 import time
@@ -18,6 +19,8 @@ from klezguard.core.headers import Address
 from klezguard.core.parse import PartInfo, from_partial
 from klezguard.rules.engine import Result, evaluate
 from klezguard.store.db import pack_view
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -31,6 +34,7 @@ class Fetched:
     size: int
     flags: tuple[str, ...]
     internaldate: float | None
+    error: str = ""  # why it could not be fetched ('' when it was)
 
 
 @dataclass
@@ -49,19 +53,47 @@ class Judged:
     fetched_uid: int
     summary: Summary
     result: Result
-    view: bytes  # the packed partial view, for judging again later without the server
+    view: bytes | None  # the packed partial view, for judging again later without the server
     findings_json: str
+    reason: str = ""  # why it is unchecked ('' for a judged message)
+
+
+UNCHECKED = "unchecked"  # the verdict of a message that could not be fetched or judged
 
 
 def judge_one(item: Fetched, ctx: Context) -> Judged:
-    msg = from_partial(item.head, item.structure, item.parts, item.size)
-    result = evaluate(msg, ctx)
-    date = msg.parsed_date()
-    timestamp = (date.timestamp() if date else None) or item.internaldate
-    summary = Summary(msg.message_id, msg.from_display, msg.from_addr, msg.subject, timestamp)
-    view = pack_view(item.head, [asdict(p) for p in item.structure], item.parts)
-    findings = json.dumps([f.to_dict() for f in result.findings], default=str)
+    """One message judged; one that cannot be is kept as 'unchecked' with the reason, never stops the
+    scan. Its view is kept where there is one, so a later KlezGuard can judge it again."""
+    if item.error:
+        return _unchecked(item, item.error, view=None)
+    try:
+        msg = from_partial(item.head, item.structure, item.parts, item.size)
+        result = evaluate(msg, ctx)
+        date = msg.parsed_date()
+        timestamp = (date.timestamp() if date else None) or item.internaldate
+        summary = Summary(msg.message_id, msg.from_display, msg.from_addr, msg.subject, timestamp)
+        view = pack_view(item.head, [asdict(p) for p in item.structure], item.parts)
+        findings = json.dumps([f.to_dict() for f in result.findings], default=str)
+    except Exception as exc:  # noqa: BLE001 - one message must never stop the scan of all the others
+        log.exception("message %s could not be judged", item.uid)
+        try:
+            view = pack_view(item.head, [asdict(p) for p in item.structure], item.parts)
+        except Exception:  # noqa: BLE001
+            view = None
+        return _unchecked(item, f"KlezGuard ran into a problem judging it ({type(exc).__name__}).", view)
     return Judged(item.uid, summary, result, view, findings)
+
+
+def _unchecked(item: Fetched, why: str, view: bytes | None) -> Judged:
+    summary = Summary("", "", None, "", item.internaldate)
+    try:
+        headers = from_partial(item.head, [], {}, item.size) if item.head else None
+        if headers is not None:
+            summary = Summary(headers.message_id, headers.from_display, headers.from_addr, headers.subject,
+                              item.internaldate)
+    except Exception:  # noqa: BLE001 - the headers alone may be what cannot be read
+        log.info("the headers of message %s could not be read either", item.uid)
+    return Judged(item.uid, summary, Result(UNCHECKED, 0.0, []), view, "[]", reason=why)
 
 
 def judge_batch(items: list[Fetched], ctx: Context) -> list[Judged]:

@@ -1,4 +1,5 @@
-"""A last line of defence: no IMAP command leaves KlezGuard with a line break or NUL inside it.
+"""A last line of defence: no IMAP command leaves KlezGuard with a line break or NUL inside it, and no
+answer from a server can make it read more than it accepts.
 
 IMAP ends each command with CRLF. imapclient quotes strings but does not refuse CR or LF inside them,
 so a value that carries a line break (a header copied from a message, a folder name from a hostile
@@ -9,8 +10,14 @@ all (see quarantine.py); this guard makes sure no future change can, whatever pa
 Both of imapclient's ways of sending are covered: its own writer (FETCH, SEARCH, STORE, APPEND) and
 imaplib's (SELECT, COPY, MOVE, LOGIN, ...). Literals that imapclient sends on purpose (message bytes
 for APPEND) are counted, not parsed, so they are allowed.
+
+Answers: imaplib refuses lines over 1 MB, which a real server sends for a mail with 10,000 parts (its
+BODYSTRUCTURE) and for a big folder's SEARCH; and it reads a literal of any announced size into memory,
+so a server announcing {999999999} costs gigabytes. Here a line may have 64 MB and a literal 64 MB (the
+scanner asks for 8 MB of a part at most); beyond, the connection is given up with AnswerTooBig.
 """
 
+import imaplib
 import types
 
 import imapclient
@@ -19,6 +26,12 @@ import imapclient.imapclient as _impl
 from klezguard.errors import KnownError
 
 _FORBIDDEN = (b"\r", b"\n", b"\x00")
+MAX_LINE = 64 * 1024 * 1024
+MAX_LITERAL = 64 * 1024 * 1024
+
+
+class AnswerTooBig(imaplib.IMAP4.abort):
+    """The server sent more in one piece than KlezGuard reads; the connection cannot be used any more."""
 
 
 class UnsafeCommand(KnownError):
@@ -70,6 +83,21 @@ def protect(client: imapclient.IMAPClient) -> imapclient.IMAPClient:
     # comparing its type with type(self._command).
     imap._command = types.MethodType(guarded_command, imap)
     client._raw_command = guarded_raw
+    plain_read = imap.read
+
+    def guarded_readline(_self):
+        line = imap.file.readline(MAX_LINE + 1)
+        if len(line) > MAX_LINE:
+            raise AnswerTooBig(f"a line of more than {MAX_LINE} bytes")
+        return line
+
+    def guarded_read(_self, size):
+        if size > MAX_LITERAL:
+            raise AnswerTooBig(f"a literal of {size} bytes")
+        return plain_read(size)
+
+    imap.readline = types.MethodType(guarded_readline, imap)
+    imap.read = types.MethodType(guarded_read, imap)
     client._klezguard_guarded = True
     return client
 

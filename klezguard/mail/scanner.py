@@ -24,11 +24,13 @@ from klezguard.core.context import Context
 from klezguard.core.domains import is_freemail, org_domain
 from klezguard.core.fetchplan import decoded_bytes_needed, encoded_bytes_needed
 from klezguard.core.headers import message_ids, parse_addresses, to_text
+from klezguard.core.limits import MAX_PARTS
 from klezguard.core.message import Message
 from klezguard.core.parse import PartInfo, from_partial
 from klezguard.mail.accounts import Account
 from klezguard.mail.bodystructure import leaves
-from klezguard.mail.judge import Fetched, InProcessJudge, Judged, Summary
+from klezguard.mail.judge import UNCHECKED, Fetched, InProcessJudge, Judged, Summary
+from klezguard.mail.watchdog import DEADLINE, Cancelled, guarded
 from klezguard.rules.engine import Result, engine_version, evaluate
 from klezguard.store.db import Store, unpack_view
 
@@ -37,6 +39,14 @@ log = logging.getLogger(__name__)
 BATCH = 500
 JUDGE_CHUNK = 50
 HEAD_ITEMS = ["BODY.PEEK[HEADER]", "BODYSTRUCTURE", "RFC822.SIZE", "FLAGS", "INTERNALDATE"]
+SEARCH_CHUNK = 20_000  # messages per UID SEARCH: its answer stays far below any line limit
+HEAD_BUDGET = 16 * 1024 * 1024  # message bytes per header FETCH: a BODYSTRUCTURE grows with the parts
+PART_BUDGET = 32 * 1024 * 1024  # part bytes fetched before they go to the judge and are let go
+PART_ITEMS = 100  # parts of one message asked for in one FETCH
+# What a FETCH answer that cannot be read raises while parsing (imapclient reads the whole answer first,
+# so the connection stays usable): the batch is split until the one message behind it is found.
+_UNREADABLE = (imapclient.exceptions.ProtocolError, ValueError, IndexError, TypeError, KeyError, AttributeError,
+               RecursionError, UnicodeError)
 
 
 @dataclass
@@ -57,6 +67,11 @@ class Scanned:
     message: Message | Summary  # the scanner hands over a Summary: subject, sender, Message-ID, date
     result: Result
     flags: tuple[str, ...] = ()
+    note: str = ""  # why it could not be checked, when it could not
+
+    @property
+    def unchecked(self) -> bool:
+        return self.result.verdict == UNCHECKED
 
     @property
     def source(self) -> str:
@@ -74,10 +89,6 @@ class FolderReport:
     on_scanned: Callable[[Scanned], None] | None = None
     rescanned_from_scratch: bool = False
     bytes_fetched: int = 0
-
-
-class Cancelled(Exception):
-    """The user stopped the scan; what was done so far is saved."""
 
 
 def _text(value) -> str:
@@ -105,6 +116,7 @@ class Scanner:
         self.progress = progress or (lambda p: None)
         self.cancel = cancel or threading.Event()
         self.batch = batch
+        self.deadline = DEADLINE
         self.judge = judge or InProcessJudge()
         self.engine = engine_version()
         self.capabilities = {_text(c).upper() for c in client.capabilities()}
@@ -143,15 +155,21 @@ class Scanner:
             return 0
         key = self.account.key
         state_name = f"\\Sent:{folder}"
-        info = self.client.select_folder(folder, readonly=True)
+        with self._guard("SELECT"):
+            info = self.client.select_folder(folder, readonly=True)
         uidvalidity = int(info.get(b"UIDVALIDITY", 0))
         state = self.store.folder_state(key, state_name)
         last = state[1] if state and state[0] == uidvalidity else 0
-        uids = [u for u in self.client.search(["UID", f"{last + 1}:*"]) if u > last]
+        uids = self._new_uids(last, int(info.get(b"EXISTS", 0) or 0))
         count = 0
         for start in range(0, len(uids), self.batch):
             chunk = uids[start : start + self.batch]
-            rows = self.client.fetch(chunk, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID TO CC BCC)]"])
+            try:
+                with self._guard("FETCH"):
+                    rows = self.client.fetch(chunk, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID TO CC BCC)]"])
+            except _UNREADABLE:
+                log.warning("an answer about sent mail could not be read; those messages are skipped")
+                rows = {}
             ids, recipients = set(), set()
             for data in rows.values():
                 raw = next((v for k, v in data.items() if k.startswith(b"BODY[HEADER")), b"") or b""
@@ -172,7 +190,8 @@ class Scanner:
         key = self.account.key
         report = FolderReport(folder)
         report.on_scanned = on_scanned
-        info = self.client.select_folder(folder, readonly=True)
+        with self._guard("SELECT"):
+            info = self.client.select_folder(folder, readonly=True)
         uidvalidity = int(info.get(b"UIDVALIDITY", 0))
         uidnext = int(info.get(b"UIDNEXT", 0) or 0)
         modseq = info.get(b"HIGHESTMODSEQ")
@@ -187,7 +206,7 @@ class Scanner:
             last = state[1]
             if uidnext and uidnext <= last + 1 and (modseq is None or modseq == state[2]):
                 return report  # nothing new, nothing changed
-        found = [u for u in self.client.search(["UID", f"{last + 1}:*"]) if u > last] if uidnext != 1 else []
+        found = self._new_uids(last, int(info.get(b"EXISTS", 0) or 0)) if uidnext != 1 else []
         known = self.store.known_uids(key, folder, uidvalidity) if found else set()
         uids = [u for u in found if u not in known]  # known: restored from quarantine, judged already
         last = max([last, *found])
@@ -198,19 +217,18 @@ class Scanner:
         # interpreter long enough to make the window stutter.
         pending: list[tuple[list[Fetched], Future]] = []
         done = 0
-        for start in range(0, len(uids), self.batch):
-            if self.cancel.is_set():
-                break
-            items, fetched_bytes = self._fetch_batch(uids[start : start + self.batch])
-            report.bytes_fetched += fetched_bytes
+        try:
+            for items, fetched_bytes in self._fetched(uids):
+                report.bytes_fetched += fetched_bytes
+                for chunk in pending:
+                    done += self._collect(folder, uidvalidity, chunk, report, done, len(uids))
+                pending = [(items[i : i + JUDGE_CHUNK], self.judge.submit(items[i : i + JUDGE_CHUNK], ctx))
+                           for i in range(0, len(items), JUDGE_CHUNK)]
+                if self.cancel.is_set():
+                    raise Cancelled()
+        finally:  # what was fetched is judged and kept, also when the user cancels or the server stops
             for chunk in pending:
                 done += self._collect(folder, uidvalidity, chunk, report, done, len(uids))
-            pending = [(items[i : i + JUDGE_CHUNK], self.judge.submit(items[i : i + JUDGE_CHUNK], ctx))
-                       for i in range(0, len(items), JUDGE_CHUNK)]
-        for chunk in pending:
-            done += self._collect(folder, uidvalidity, chunk, report, done, len(uids))
-        if self.cancel.is_set():
-            raise Cancelled()
         with self.store.transaction() as db:
             self.store.set_folder_state(db, key, folder, uidvalidity, last, modseq)
         return report
@@ -226,46 +244,113 @@ class Scanner:
         self.progress(Progress(folder, done + len(items), total))
         return len(items)
 
-    def _fetch_batch(self, uids: list[int]) -> tuple[list[Fetched], int]:
-        """Header blocks and structures first, then the planned first bytes of parts, grouped so that one
-        FETCH serves every message that has the same part."""
-        heads = self.client.fetch(uids, HEAD_ITEMS)
-        fetched_bytes = 0
-        plans: dict[int, list[PartInfo]] = {}
-        wanted: dict[tuple[str, int], list[int]] = defaultdict(list)
-        for uid, data in heads.items():
-            fetched_bytes += len(data.get(b"BODY[HEADER]", b"") or b"")
-            try:
-                structure = leaves(data.get(b"BODYSTRUCTURE"))
-            except (IndexError, TypeError, ValueError, AttributeError):
-                structure = []
-            plans[uid] = structure
-            for part in structure:
-                filename = _filename_hint(part)
-                # Group by the plan's length, not the part's size: asking for more than a part holds returns
-                # the whole part, and one FETCH then serves every message with that part.
-                need = encoded_bytes_needed(decoded_bytes_needed(part.content_type, filename), part.encoding)
-                if part.size:
-                    wanted[(part.part_id, need)].append(uid)
-        parts: dict[int, dict[str, bytes]] = defaultdict(dict)
-        for (part_id, length), group in sorted(wanted.items()):
-            item = f"BODY.PEEK[{part_id}]<0.{length}>"
-            for uid, data in self.client.fetch(group, [item]).items():
-                value = data.get(f"BODY[{part_id}]<0>".encode())
-                if value is None:
-                    value = data.get(f"BODY[{part_id}]".encode(), b"")
-                parts[uid][part_id] = value or b""
-                fetched_bytes += len(value or b"")
-        items = []
+    # --- fetching, in pieces of bounded size -------------------------------------------------------
+    def _guard(self, what: str):
+        return guarded(self.client, what, cancel=self.cancel, seconds=self.deadline)
+
+    def _new_uids(self, last: int, exists: int) -> list[int]:
+        """UIDs above `last`, asked for SEARCH_CHUNK messages at a time: one answer for a folder of
+        200,000 messages with 10-digit UIDs would be a 2 MB line."""
+        spans = [None] if exists <= SEARCH_CHUNK else [
+            f"{n}:{min(exists, n + SEARCH_CHUNK - 1)}" for n in range(1, exists + 1, SEARCH_CHUNK)]
+        found: set[int] = set()
+        for span in spans:
+            with self._guard("SEARCH"):
+                found.update(self.client.search([*([span] if span else []), "UID", f"{last + 1}:*"]))
+        return sorted(u for u in found if u > last)
+
+    def _fetched(self, uids: list[int]):
+        """(items, bytes) for the new messages, a piece at a time: header blocks and structures first
+        (a piece holds at most HEAD_BUDGET of message size), then the planned first bytes of the parts
+        (at most PART_BUDGET a piece). Memory follows the budgets, not the folder or the batch."""
+        for start in range(0, len(uids), self.batch):
+            chunk = uids[start : start + self.batch]
+            with self._guard("FETCH"):
+                sizes = {uid: int(d.get(b"RFC822.SIZE", 0) or 0)
+                         for uid, d in self.client.fetch(chunk, ["RFC822.SIZE"]).items()}
+            for group in _pieces([u for u in chunk if u in sizes], sizes.__getitem__, HEAD_BUDGET):
+                heads, failed = self._heads(group)
+                plans = {uid: _plan(head["structure"]) for uid, head in heads.items()}
+                if failed:
+                    yield failed, 0
+                weights = {uid: plan[1] for uid, plan in plans.items()}
+                for piece in _pieces([u for u in group if u in heads], weights.__getitem__, PART_BUDGET):
+                    yield self._with_parts(piece, heads, plans)
+
+    def _heads(self, uids: list[int]) -> tuple[dict[int, dict], list[Fetched]]:
+        """Header blocks and structures of `uids`. An answer that cannot be read is asked for again in
+        halves, down to the one message behind it, which is kept as 'could not check'."""
+        try:
+            with self._guard("FETCH"):
+                data = self.client.fetch(uids, HEAD_ITEMS)
+        except _UNREADABLE as exc:
+            if len(uids) == 1:
+                return {}, [_failed(uids[0], "Your mail server's description of this message could not be read",
+                                    exc)]
+            half = len(uids) // 2
+            first, failed_first = self._heads(uids[:half])
+            second, failed_second = self._heads(uids[half:])
+            return {**first, **second}, failed_first + failed_second
+        heads = {}
+        failed = []
         for uid in uids:
-            data = heads.get(uid)
-            if data is None:
+            if uid not in data:
                 continue  # expunged meanwhile
+            try:
+                data[uid]["structure"] = leaves(data[uid].get(b"BODYSTRUCTURE"))
+            except _UNREADABLE as exc:
+                failed.append(_failed(uid, "Your mail server described this message in a way that cannot be read",
+                                      exc))
+                continue
+            heads[uid] = data[uid]
+        return heads, failed
+
+    def _with_parts(self, uids: list[int], heads: dict[int, dict], plans: dict) -> tuple[list[Fetched], int]:
+        """The planned first bytes of each part of `uids`: one FETCH for a part many messages share,
+        and the parts of a message with many of them together, PART_ITEMS at a time."""
+        fetched_bytes = 0
+        wanted: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for uid in uids:
+            for part_id, need in plans[uid][0]:
+                wanted[(part_id, need)].append(uid)
+        shared = {key: group for key, group in wanted.items() if len(group) > 1}
+        alone: dict[int, list[str]] = defaultdict(list)
+        for (part_id, need), group in wanted.items():
+            if len(group) == 1:
+                alone[group[0]].append(f"BODY.PEEK[{part_id}]<0.{need}>")
+        requests = [(group, [f"BODY.PEEK[{part_id}]<0.{need}>"]) for (part_id, need), group in sorted(shared.items())]
+        for uid, items in alone.items():
+            requests += [([uid], items[i : i + PART_ITEMS]) for i in range(0, len(items), PART_ITEMS)]
+        parts: dict[int, dict[str, bytes]] = defaultdict(dict)
+        failed: dict[int, str] = {}
+        for group, items in requests:
+            try:
+                with self._guard("FETCH"):
+                    answer = self.client.fetch(group, items)
+            except _UNREADABLE as exc:
+                for uid in group:
+                    failed[uid] = f"Your mail server's answer for its content could not be read ({type(exc).__name__})"
+                continue
+            asked = set(group)
+            for uid, data in answer.items():
+                if uid not in asked:
+                    continue  # a server's answer about a message not asked for is ignored
+                for key, value in data.items():
+                    name = key.decode("ascii", "replace") if isinstance(key, bytes) else str(key)
+                    if name.startswith("BODY["):
+                        part_id = name[5 : name.index("]")] if "]" in name else ""
+                        parts[uid][part_id] = value or b""
+                        fetched_bytes += len(value or b"")
+        items_out = []
+        for uid in uids:
+            data = heads[uid]
             internal = data.get(b"INTERNALDATE")
-            items.append(Fetched(uid, data.get(b"BODY[HEADER]", b"") or b"", plans[uid], parts.get(uid, {}),
-                                 int(data.get(b"RFC822.SIZE", 0) or 0), _flags(data.get(b"FLAGS")),
-                                 internal.timestamp() if internal else None))
-        return items, fetched_bytes
+            head = data.get(b"BODY[HEADER]", b"") or b""
+            fetched_bytes += len(head)
+            items_out.append(Fetched(uid, head, data["structure"], parts.get(uid, {}),
+                                     int(data.get(b"RFC822.SIZE", 0) or 0), _flags(data.get(b"FLAGS")),
+                                     internal.timestamp() if internal else None, error=failed.get(uid, "")))
+        return items_out, fetched_bytes
 
     def _store_batch(self, folder: str, uidvalidity: int, items: list[Fetched], judged: list[Judged]) -> list[Scanned]:
         scanned = []
@@ -277,10 +362,10 @@ class Scanner:
                 "message_id": s.message_id, "from_display": s.from_display,
                 "from_addr": s.from_addr.addr if s.from_addr else "", "subject": s.subject,
                 "date": s.date, "size": item.size, "flags": " ".join(item.flags), "verdict": j.result.verdict,
-                "score": j.result.score, "reason": main_reason(j.result), "findings": j.findings_json,
+                "score": j.result.score, "reason": j.reason or main_reason(j.result), "findings": j.findings_json,
                 "view": j.view, "engine": self.engine, "scanned_at": time.time(),
             })
-            scanned.append(Scanned(self.account.key, folder, uidvalidity, item.uid, s, j.result, item.flags))
+            scanned.append(Scanned(self.account.key, folder, uidvalidity, item.uid, s, j.result, item.flags, j.reason))
         with self.store.transaction() as db:
             for row in rows:
                 self.store.put_message(db, row)
@@ -312,6 +397,43 @@ def rejudge(store: Store, account: str, ctx: Context, sender: str | None = None)
             db.executemany("UPDATE messages SET verdict=?, score=?, reason=?, findings=?, engine=? WHERE id=?",
                            updates)
     return len(rows)
+
+
+def _plan(structure: list[PartInfo]) -> tuple[list[tuple[str, int]], int]:
+    """The parts to fetch the first bytes of, with how many, and the bytes that will take. Grouped by the
+    plan's length, not the part's size: asking for more than a part holds returns the whole part, and one
+    FETCH then serves every message with that part."""
+    wanted = []
+    total = 0
+    for part in structure[:MAX_PARTS]:
+        if not part.size or part.content_type.startswith("multipart/"):
+            continue
+        need = encoded_bytes_needed(decoded_bytes_needed(part.content_type, _filename_hint(part)), part.encoding)
+        wanted.append((part.part_id, need))
+        total += min(need, part.size)
+    return wanted, total
+
+
+def _pieces(items: list, weight, budget: int) -> list[list]:
+    """`items` in order, cut into runs whose weights add up to at most `budget` (one item at least)."""
+    pieces: list[list] = []
+    current: list = []
+    total = 0
+    for item in items:
+        w = weight(item)
+        if current and total + w > budget:
+            pieces.append(current)
+            current, total = [], 0
+        current.append(item)
+        total += w
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _failed(uid: int, why: str, exc: BaseException) -> Fetched:
+    log.warning("message %s could not be fetched: %s", uid, type(exc).__name__)
+    return Fetched(uid, b"", [], {}, 0, (), None, error=f"{why} ({type(exc).__name__}).")
 
 
 def _filename_hint(part: PartInfo) -> str:

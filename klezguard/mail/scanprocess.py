@@ -71,8 +71,8 @@ def _scan(account_data: dict, password: str, store_path: str) -> tuple[int, list
             scanner.index_sent()
             for folder in account.folders:
                 try:
-                    report = scanner.scan_folder(folder, on_scanned=lambda s: found.append(s) if s.result.flagged
-                                                 else None)
+                    report = scanner.scan_folder(folder, on_scanned=lambda s: found.append(s)
+                                                 if s.result.flagged or s.unchecked else None)
                 except Cancelled:
                     break  # what was judged so far is stored and kept
                 count += report.count

@@ -98,8 +98,8 @@ class ImapService:
             found = []  # only what needs a look: a first scan of 100,000 messages keeps no list of them all
             self.last_count = 0
             for folder in self.account.folders:
-                report = scanner.scan_folder(folder, on_scanned=lambda s: found.append(s) if s.result.flagged
-                                             else None)
+                report = scanner.scan_folder(folder, on_scanned=lambda s: found.append(s)
+                                             if s.result.flagged or s.unchecked else None)
                 self.last_count += report.count
             return found
 

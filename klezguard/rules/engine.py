@@ -50,7 +50,8 @@ class Result:
 
     @property
     def flagged(self) -> bool:
-        return self.verdict != "clean"
+        """Suspicious or a threat (a message that could not be checked is neither; it is listed as such)."""
+        return self.verdict in ("suspicious", "threat")
 
 
 class _Facts(dict):
