@@ -23,7 +23,7 @@ from klezguard.errors import (
     ServerNotFound,
 )
 from klezguard.mail.accounts import ServerSettings
-from klezguard.mail.safeimap import AnswerTooBig, protect
+from klezguard.mail.safeimap import TOO_BIG, AnswerTooBig, protect
 from klezguard.mail.watchdog import CommandDeadline
 
 TIMEOUT = 20.0
@@ -92,7 +92,8 @@ def translate(exc: BaseException, settings: ServerSettings, email: str = "") -> 
     where = settings.describe()
     if isinstance(exc, KnownError):
         return exc
-    if isinstance(exc, AnswerTooBig):
+    if isinstance(exc, AnswerTooBig) or (isinstance(exc, imapclient.exceptions.IMAPClientAbortError)
+                                         and TOO_BIG in str(exc)):
         return KnownError(
             f"The server {settings.host} sent an answer bigger than KlezGuard reads at once, so it stopped.",
             "Nothing was changed. If it keeps happening, tell your mail provider.", detail=str(exc))

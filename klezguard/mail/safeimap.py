@@ -30,6 +30,9 @@ MAX_LINE = 64 * 1024 * 1024
 MAX_LITERAL = 64 * 1024 * 1024
 
 
+TOO_BIG = "answer too big"  # in the message: imaplib re-raises an abort as a plain one, keeping only its text
+
+
 class AnswerTooBig(imaplib.IMAP4.abort):
     """The server sent more in one piece than KlezGuard reads; the connection cannot be used any more."""
 
@@ -88,12 +91,12 @@ def protect(client: imapclient.IMAPClient) -> imapclient.IMAPClient:
     def guarded_readline(_self):
         line = imap.file.readline(MAX_LINE + 1)
         if len(line) > MAX_LINE:
-            raise AnswerTooBig(f"a line of more than {MAX_LINE} bytes")
+            raise AnswerTooBig(f"{TOO_BIG}: a line of more than {MAX_LINE} bytes")
         return line
 
     def guarded_read(_self, size):
         if size > MAX_LITERAL:
-            raise AnswerTooBig(f"a literal of {size} bytes")
+            raise AnswerTooBig(f"{TOO_BIG}: a literal of {size} bytes")
         return plain_read(size)
 
     imap.readline = types.MethodType(guarded_readline, imap)
