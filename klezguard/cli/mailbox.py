@@ -76,6 +76,13 @@ def open_client(account: Account, password: str):
     return connect(account.server, password, email=account.email, allow_plain=account.allow_plain)
 
 
+def open_store() -> Store:
+    store = Store()
+    if store.recovery_note():
+        print(_("klezguard: {text}").format(text=store.recovery_note()), file=sys.stderr)
+    return store
+
+
 def source_url(account: Account, scanned: Scanned) -> str:
     user = urllib.parse.quote(account.login_user, safe="")
     folder = urllib.parse.quote(scanned.folder, safe="/")
@@ -119,7 +126,7 @@ def session(account: Account, password: str) -> Iterator:
 def run_scan(args) -> int:
     account, password = resolve(args, args.email)
     folders = args.folder or account.folders
-    store = Store()
+    store = open_store()
     flagged = failed = unchecked = moved = 0
     judge = default_judge()
     to_quarantine: list[Scanned] = []
@@ -157,6 +164,7 @@ def run_scan(args) -> int:
             tell(quarantine)
     finally:
         judge.close()
+        store.close()
     if not args.json:
         print(_("{flagged} flagged, {moved} moved to {folder}.").format(
             flagged=flagged, moved=moved, folder=account.quarantine_folder), file=sys.stderr)
@@ -176,12 +184,15 @@ def tell(quarantine) -> None:
 
 def run_quarantine_list(args) -> int:
     account, password = resolve(args, args.email)
-    store = Store()
-    with session(account, password) as client:
-        quarantine = Quarantine(client, account, store)
-        quarantine.recover()
-        tell(quarantine)
-        entries = quarantine.entries()
+    store = open_store()
+    try:
+        with session(account, password) as client:
+            quarantine = Quarantine(client, account, store)
+            quarantine.recover()
+            tell(quarantine)
+            entries = quarantine.entries()
+    finally:
+        store.close()
     if not entries:
         print(_("The quarantine is empty."))
     for e in entries:
@@ -195,40 +206,45 @@ def run_quarantine_restore(args) -> int:
     if not args.all and len(words) != 1:
         raise KnownError(_("Say which message to restore."), _("Give its UID from 'quarantine list', or --all."))
     account, password = resolve(args, email)
-    store = Store()
+    store = open_store()
     failed = 0
-    with session(account, password) as client:
-        quarantine = Quarantine(client, account, store)
-        quarantine.recover()
-        tell(quarantine)
-        entries = quarantine.entries()
-        if not args.all:
-            entries = [e for e in entries if str(e.target_uid) == words[0]]
-            if not entries:
-                raise KnownError(_("No quarantined message has UID {uid}.").format(uid=words[0]),
-                                 _("See klezguard quarantine list."))
-        for entry in entries:
-            try:
-                done = quarantine.restore(entry.id)
-            except KnownError as exc:  # reported and skipped: one stale entry never blocks the rest
-                failed += 1
-                print(_("klezguard: not restored: {subject}: {text}").format(
-                    subject=entry.subject or entry.message_id, text=exc.text()), file=sys.stderr)
-                continue
-            print(_("Restored to {folder}: {subject}").format(folder=done.source_folder, subject=entry.subject))
-        tell(quarantine)
+    try:
+        with session(account, password) as client:
+            quarantine = Quarantine(client, account, store)
+            quarantine.recover()
+            tell(quarantine)
+            entries = quarantine.entries()
+            if not args.all:
+                entries = [e for e in entries if str(e.target_uid) == words[0]]
+                if not entries:
+                    raise KnownError(_("No quarantined message has UID {uid}.").format(uid=words[0]),
+                                     _("See klezguard quarantine list."))
+            for entry in entries:
+                try:
+                    done = quarantine.restore(entry.id)
+                except KnownError as exc:  # reported and skipped: one stale entry never blocks the rest
+                    failed += 1
+                    print(_("klezguard: not restored: {subject}: {text}").format(
+                        subject=entry.subject or entry.message_id, text=exc.text()), file=sys.stderr)
+                    continue
+                print(_("Restored to {folder}: {subject}").format(folder=done.source_folder,
+                                                                  subject=entry.subject))
+            tell(quarantine)
+    finally:
+        store.close()
     return 2 if failed else 0
 
 
 def run_watch(args) -> int:
     account, password = resolve(args, args.email)
-    store = Store()
+    store = open_store()
     stop = threading.Event()
 
     def show(event: WatchEvent) -> None:
-        if event.kind == "new" and event.scanned and event.scanned.result.flagged:
+        if event.kind == "new" and event.scanned and (event.scanned.result.flagged or event.scanned.unchecked):
             scanned = event.scanned
-            print(as_text(source_url(account, scanned), scanned.message, scanned.result) + "\n", flush=True)
+            print(as_text(source_url(account, scanned), scanned.message, scanned.result, note=scanned.note) + "\n",
+                  flush=True)
         elif event.kind == "error":
             print(_("klezguard: {text}").format(text=event.text), file=sys.stderr, flush=True)
         elif event.kind == "connected":
@@ -240,6 +256,8 @@ def run_watch(args) -> int:
         watcher.run()
     except KeyboardInterrupt:
         stop.set()
+    finally:
+        store.close()
     return 0
 
 

@@ -114,6 +114,10 @@ class App:
             self.window.show()
         if not services and not demo:
             self.window.status_text.setText(tr("Add your mail account to begin, or try the demo: klezguard --demo"))
+        if self.store.recovery_note():  # a damaged store was set aside: said once, plainly, and kept in view
+            self.window.status_text.setText(self.store.recovery_note())
+            if self.window.isVisible():
+                message_box(self.window, "KlezGuard", self.store.recovery_note(), QMessageBox.Icon.Information)
         self.window.scan_all()
         self.window.start_watching()
 

@@ -492,16 +492,16 @@ class Quarantine:
 
     def reconcile(self) -> None:
         """Matches the journal against the quarantine folder: a copy someone deleted in their mail
-        program is marked gone, a copy in a re-created folder is found again by its fingerprint, and of
-        two entries that point at one copy only the newest is kept."""
+        program is marked gone, a copy in a re-created folder is found again by its fingerprint, of two
+        entries that point at one copy only the newest is kept, and a copy that carries our keyword but
+        no entry (a damaged or replaced database, another computer) is listed again."""
         entries = [e for e in self.entries() if e.target_folder == self.folder]
-        if not entries:
-            return
         if not self._exists(self.folder):
             for entry in entries:
                 self.journal.update(entry.id, state="gone", note="The quarantine folder was removed.")
-            self._note(f"The folder {self.folder} was removed on the server, with the {len(entries)} message(s) "
-                       "KlezGuard had put there.")
+            if entries:
+                self._note(f"The folder {self.folder} was removed on the server, with the {len(entries)} "
+                           "message(s) KlezGuard had put there.")
             return
         validity = self._select(self.folder)
         claimed: set[int] = set()
@@ -517,11 +517,11 @@ class Quarantine:
                     self._learn_fingerprint(entry)
                 continue
             lost.append(entry)
-        if not lost:
-            return
-        gone = 0
+        referenced = self.journal.referenced(self.account.key, self.folder, validity) | claimed
         marked = [u for u in self.client.search(["KEYWORD", KEYWORD]) if u not in claimed]
-        found = self._fetch(marked, IDENTITY_ITEMS)
+        wanted = marked if lost else [u for u in marked if u not in referenced]
+        found = self._fetch(wanted, IDENTITY_ITEMS)
+        gone = 0
         for entry in lost:
             match = next((uid for uid, data in sorted(found.items())
                           if uid not in claimed and not _deleted(data) and self._same(data, entry)), None)
@@ -535,6 +535,28 @@ class Quarantine:
         if gone:
             self._note(f"{gone} quarantined message(s) were no longer in {self.folder}: removed in another mail "
                        "program? KlezGuard no longer lists them.")
+        orphans = {uid: data for uid, data in found.items()
+                   if uid not in claimed and uid not in referenced and not _deleted(data)}
+        if orphans:
+            self._adopt(orphans, validity)
+
+    def _adopt(self, orphans: dict[int, dict], validity: int) -> None:
+        """Journal entries for copies in quarantine that carry our keyword and that no entry knows. The
+        folder each came from is read from the record beside the database; INBOX where it is not known."""
+        remembered = self.journal.remembered(self.account.key)
+        for uid, data in sorted(orphans.items()):
+            header = data.get(b"BODY[HEADER]") or b""
+            digest = fingerprint(header)
+            folder, flags = remembered.get(digest, ("INBOX", " ".join(restorable_flags(data.get(b"FLAGS", ())))))
+            parsed = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(header)
+            self.journal.add(
+                self.account.key, state="quarantined", message_id=message_id_of(header), source_folder=folder,
+                source_uidvalidity=0, source_uid=0, flags=flags, target_folder=self.folder,
+                target_uidvalidity=validity, target_uid=uid, subject=decode_words(parsed.get("Subject", "") or ""),
+                from_display=decode_words(parsed.get("From", "") or ""), size=int(data.get(b"RFC822.SIZE", 0)),
+                internaldate=_date(data), fingerprint=digest)
+        self._note(f"KlezGuard found {len(orphans)} message(s) in {self.folder} that it had put there, and lists "
+                   "them again. Restore puts each back where it came from (in INBOX where that is not known).")
 
 
 def _copyuid(values, uid: int) -> int | None:

@@ -132,26 +132,67 @@ class StoredMessage:
     findings: list[dict]
 
 
+class _Damaged(Exception):
+    """The file is not a database any more (cut short, overwritten): it is put aside and a new one started."""
+
+
+def _damage_words(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text or "file is encrypted" in text
+
+
 class Store:
-    """Thread-safe enough for one writer per account: every call takes a short lock."""
+    """Thread-safe enough for one writer per account: every call takes a short lock.
+
+    A damaged file (cut short, overwritten) is put aside under a new name at opening and a new one
+    started; `recovery_note()` says so, and the quarantine journal is rebuilt from the server (see
+    Quarantine.reconcile)."""
 
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path else default_path()
         self._lock = threading.RLock()
+        self.set_aside: Path | None = None  # where a damaged file was put when this opening found one
+        self.lost = False  # the file was gone or emptied since KlezGuard last used it
         try:
-            if str(self.path) != ":memory:":
+            self._open()
+        except _Damaged:
+            self.set_aside = self._put_aside()
+            self._open()
+
+    @property
+    def memory(self) -> bool:
+        return str(self.path) == ":memory:"
+
+    def _open(self) -> None:
+        try:
+            if not self.memory:
                 paths.private_dir(self.path.parent)
                 paths.private_file(self.path)  # SQLite gives its -wal and -shm files the same mode
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
+            if self._db.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok":
+                raise _Damaged("quick_check")
+            fresh = self._db.execute("PRAGMA user_version").fetchone()[0] == 0
             self._migrate()
-            if str(self.path) != ":memory:":
+            if not self.memory:
                 for extra in ("-wal", "-shm"):  # made by an older KlezGuard before it kept them private
                     side = self.path.with_name(self.path.name + extra)
                     if side.exists():
                         paths.private_file(side)
+                marker = self.path.with_name(self.path.name + ".id")
+                self.lost = fresh and marker.exists() and self.set_aside is None
+                if not marker.exists():  # "a store was here": an emptied file is then told apart from a new one
+                    paths.private_file(marker)
+        except _Damaged:
+            self._close_quietly()
+            raise
+        except sqlite3.DatabaseError as exc:
+            if _damage_words(exc) and not self.memory and self.set_aside is None:
+                self._close_quietly()
+                raise _Damaged(str(exc)) from exc
+            raise self._error(exc) from exc
         except sqlite3.Error as exc:
             raise self._error(exc) from exc
         except OSError as exc:
@@ -161,9 +202,40 @@ class Store:
                 detail=str(exc),
             ) from exc
 
+    def _close_quietly(self) -> None:
+        try:
+            self._db.close()
+        except (sqlite3.Error, AttributeError):
+            pass
+
+    def _put_aside(self) -> Path:
+        """Renames a damaged file (with its -wal and -shm) to <name>.damaged-<time>, so nothing in it is
+        lost, and lets a new one start."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        for extra in ("", "-wal", "-shm"):
+            source = self.path.with_name(self.path.name + extra)
+            if source.exists():
+                source.replace(aside.with_name(aside.name + extra))
+        return aside
+
+    def recovery_note(self) -> str:
+        """What to tell the user when this opening found the store damaged or gone ('' otherwise)."""
+        if self.set_aside is not None:
+            return (f"KlezGuard's database was damaged. It was put aside as {self.set_aside.name} and a new one "
+                    "started: KlezGuard checks your mail again and finds the messages it had put in quarantine.")
+        if self.lost:
+            return ("KlezGuard's database was emptied or replaced since it last ran. It checks your mail again and "
+                    "finds the messages it had put in quarantine.")
+        return ""
+
     def _error(self, exc: Exception) -> StoreError:
         text = str(exc).lower()
-        if "full" in text or "disk" in text:
+        if _damage_words(exc):
+            return StoreError("KlezGuard's database is damaged.",
+                              "Restart KlezGuard: it puts the damaged file aside and starts a new one. Nothing on "
+                              "your mail server is affected.", detail=str(exc))
+        if "full" in text or "no space" in text:
             return StoreError("The disk is full, so KlezGuard cannot save its results.",
                               "Free some space; nothing was lost on the mail server.", detail=str(exc))
         if "locked" in text or "busy" in text:

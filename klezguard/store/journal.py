@@ -11,9 +11,14 @@ another mail program ends as `gone`; a message that could not be found anywhere,
 deleted, ends as `missing`. Only `moving` and `restoring` need the server to finish.
 """
 
+import json
 import time
 from dataclasses import dataclass, fields
+from pathlib import Path
 
+from klezguard import paths
+
+LOG_NAME = "quarantine-record.jsonl"
 ACTIVE = ("moving", "quarantined", "copied", "restoring")
 IN_QUARANTINE = ("quarantined", "copied")
 UNFINISHED = ("moving", "restoring")
@@ -73,6 +78,12 @@ class Journal:
             f"AND state IN ({marks}) ORDER BY id DESC LIMIT 1", (account, folder, uidvalidity, uid, *ACTIVE))
         return QuarantineEntry(*rows[0]) if rows else None
 
+    def referenced(self, account: str, folder: str, uidvalidity: int) -> set[int]:
+        """Every UID of `folder` that any entry names as its quarantined copy, whatever its state."""
+        rows = self.store.query("SELECT target_uid FROM quarantine WHERE account=? AND target_folder=? AND "
+                                "target_uidvalidity=? AND target_uid IS NOT NULL", (account, folder, uidvalidity))
+        return {row[0] for row in rows}
+
     def for_target(self, account: str, folder: str, uid: int) -> QuarantineEntry | None:
         """The entry whose quarantined copy has this UID in the quarantine folder."""
         marks = ",".join("?" * len(IN_QUARANTINE))
@@ -92,10 +103,47 @@ class Journal:
             (account, folder, uidvalidity, but, account, folder, uidvalidity, but))
         return {row[0] for row in owned}
 
+    # --- a second record, outside the database --------------------------------------------------
+    def _log_path(self) -> Path | None:
+        return None if self.store.memory else self.store.path.with_name(LOG_NAME)
+
+    def _remember(self, account: str, fingerprint: str, folder: str, flags: str) -> None:
+        """Where a quarantined message came from, in a small file beside the database: if the database is
+        ever damaged, restore still knows the folder to put it back in."""
+        path = self._log_path()
+        if path is None or not fingerprint:
+            return
+        try:
+            paths.private_file(path)
+            with path.open("a", encoding="utf-8") as log:
+                log.write(json.dumps({"account": account, "fingerprint": fingerprint, "folder": folder,
+                                      "flags": flags}) + "\n")
+        except OSError:
+            pass  # a full disk: the database holds it too
+
+    def remembered(self, account: str) -> dict[str, tuple[str, str]]:
+        """fingerprint -> (original folder, flags) from the record beside the database."""
+        path = self._log_path()
+        found: dict[str, tuple[str, str]] = {}
+        try:
+            with path.open(encoding="utf-8") as log:  # type: ignore[union-attr]
+                for line in log:
+                    try:
+                        item = json.loads(line)
+                    except ValueError:
+                        continue  # a line cut short by a crash
+                    if item.get("account") == account:
+                        found[item.get("fingerprint", "")] = (str(item.get("folder") or "INBOX"),
+                                                              str(item.get("flags", "")))
+        except (OSError, AttributeError):
+            pass
+        return found
+
     def add(self, account: str, **values) -> QuarantineEntry:
         unknown = set(values) - _WRITABLE
         if unknown:
             raise ValueError(f"not journal columns: {sorted(unknown)}")
+        self._remember(account, values.get("fingerprint", ""), values.get("source_folder", ""), values.get("flags", ""))
         now = time.time()
         values = {"account": account, "created_at": now, "updated_at": now, **values}
         names = ", ".join(values)

@@ -32,7 +32,8 @@ def test_two_runs_at_once_leave_one_entry_per_message(imap_server, mailbox, monk
     monkeypatch.setenv("KLEZGUARD_PASSWORD", imap_server.password)
     runs = [_cli(["scan", *server_args(imap_server), "--quarantine", "threat"]) for _ in range(2)]
     results = [run.communicate(timeout=120) for run in runs]
-    assert all(run.returncode in (0, 1) for run in runs), results
+    assert all(run.returncode in (0, 1) for run in runs), [(run.returncode, err[-1500:]) for run, (_, err) in
+                                                            zip(runs, results, strict=True)]
     assert count(mailbox, QUARANTINE) == len(THREATS) + len(ODD)
     entries = Store().journal.entries(imap_server.user)
     assert len(entries) == len(THREATS) + len(ODD)
@@ -158,3 +159,56 @@ def test_the_apps_restore_retried_after_a_cut_reports_success(imap_server, mailb
     service.close()
     assert count(mailbox, "INBOX") == 2 and count(mailbox, QUARANTINE) == 0
     relay.close()
+
+
+def _cut_store(fraction: float) -> None:
+    from klezguard.store.db import default_path
+
+    path = default_path()
+    Store().close()  # everything written is in the main file now (WAL checkpointed on close)
+    size = path.stat().st_size
+    with path.open("r+b") as file:
+        file.truncate(int(size * fraction))
+
+
+def test_a_damaged_store_is_put_aside_and_the_quarantine_rebuilt_from_the_server(imap_server, mailbox,
+                                                                               monkeypatch, capsys):
+    """Half the database cut away: it is put aside under a new name, a new one starts, the user is told,
+    and every quarantined message is listed again (and restored to the folder it came from)."""
+    mailbox.create_folder("Archive")
+    mailbox.multiappend("INBOX", THREATS[:3])
+    mailbox.append("Archive", THREATS[3])
+    before = census(mailbox)
+    monkeypatch.setenv("KLEZGUARD_PASSWORD", imap_server.password)
+    assert main(["scan", *server_args(imap_server), "--folder", "INBOX", "--folder", "Archive",
+                 "--quarantine", "threat"]) == 1
+    _cut_store(0.5)
+    capsys.readouterr()
+    assert main(["quarantine", "list", *server_args(imap_server)]) == 0
+    out, err = capsys.readouterr()
+    assert "damaged" in err and "put aside" in err and "lists them again" in err
+    assert len([line for line in out.splitlines() if "\t" in line]) == 4
+    from klezguard.store.db import default_path
+
+    assert list(default_path().parent.glob("klezguard.sqlite3.damaged-*"))
+    assert main(["quarantine", "restore", *server_args(imap_server), "--all"]) == 0
+    assert census(mailbox) == before  # Archive's message went back to Archive
+
+
+def test_an_emptied_store_is_noticed_and_the_quarantine_rebuilt(imap_server, mailbox, monkeypatch, capsys):
+    mailbox.multiappend("INBOX", THREATS[:2])
+    monkeypatch.setenv("KLEZGUARD_PASSWORD", imap_server.password)
+    assert main(["scan", *server_args(imap_server), "--quarantine", "threat"]) == 1
+    _cut_store(0.0)
+    capsys.readouterr()
+    assert main(["quarantine", "list", *server_args(imap_server)]) == 0
+    out, err = capsys.readouterr()
+    assert "emptied" in err and len([line for line in out.splitlines() if "\t" in line]) == 2
+
+
+def test_a_store_damaged_while_in_use_is_called_damaged_not_a_full_disk(tmp_path):
+    import sqlite3
+
+    store = Store(tmp_path / "s.sqlite3")
+    assert "damaged" in store._error(sqlite3.DatabaseError("database disk image is malformed")).what
+    assert "disk is full" in store._error(sqlite3.OperationalError("database or disk is full")).what
