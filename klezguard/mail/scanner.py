@@ -31,7 +31,8 @@ from klezguard.mail.accounts import Account
 from klezguard.mail.bodystructure import leaves
 from klezguard.mail.judge import UNCHECKED, Fetched, InProcessJudge, Judged, Summary
 from klezguard.mail.watchdog import DEADLINE, Cancelled, guarded
-from klezguard.rules.engine import Result, engine_version, evaluate
+from klezguard.rules import trust
+from klezguard.rules.engine import Finding, Result, engine_version, evaluate, total_score, verdict_for
 from klezguard.store.db import Store, unpack_view
 
 log = logging.getLogger(__name__)
@@ -377,26 +378,37 @@ class Scanner:
 def rejudge(store: Store, account: str, ctx: Context, sender: str | None = None) -> int:
     """Judges stored messages again with the current rules, from their stored partial view: after an
     update of KlezGuard (or after the user trusted `sender`), no message needs to be fetched again.
-    Messages the user cleared keep the user's word. Returns how many were judged."""
+    Messages the user cleared keep the user's word. A view whose big attachments the store kept only in
+    part is not judged again by a newer engine (it keeps its verdict until it is scanned again); trusting
+    its sender removes the findings that trust silences. Returns how many were judged."""
     engine = engine_version()
     if sender is None:
-        rows = store.query("SELECT id, view FROM messages WHERE account=? AND engine != ? AND view IS NOT NULL "
-                           "AND cleared=0", (account, engine))
+        rows = store.query("SELECT id, view, findings FROM messages WHERE account=? AND engine != ? "
+                           "AND view IS NOT NULL AND cleared=0", (account, engine))
     else:
-        rows = store.query("SELECT id, view FROM messages WHERE account=? AND from_addr=? COLLATE NOCASE "
+        rows = store.query("SELECT id, view, findings FROM messages WHERE account=? AND from_addr=? COLLATE NOCASE "
                            "AND view IS NOT NULL AND cleared=0", (account, sender))
+    judged = 0
     for start in range(0, len(rows), BATCH):
         updates = []
-        for row_id, blob in rows[start : start + BATCH]:
-            head, structure, fetched = unpack_view(blob)
-            msg = from_partial(head, [PartInfo(**p) for p in structure], fetched)
-            result = evaluate(msg, ctx)
+        for row_id, blob, stored in rows[start : start + BATCH]:
+            view = unpack_view(blob)
+            msg = from_partial(view.head, [PartInfo(**p) for p in view.structure], view.fetched)
+            if view.cut:
+                if sender is None or not trust.is_trusted(msg, ctx):
+                    continue
+                kept = [Finding(**f) for f in json.loads(stored) if f.get("category") not in trust.TRUSTED_CATEGORIES]
+                score = total_score(kept)
+                result = Result(verdict_for(score), score, kept)
+            else:
+                result = evaluate(msg, ctx)
+            judged += 1
             updates.append((result.verdict, result.score, main_reason(result),
                             json.dumps([f.to_dict() for f in result.findings], default=str), engine, row_id))
         with store.transaction() as db:
             db.executemany("UPDATE messages SET verdict=?, score=?, reason=?, findings=?, engine=? WHERE id=?",
                            updates)
-    return len(rows)
+    return judged
 
 
 def _plan(structure: list[PartInfo]) -> tuple[list[tuple[str, int]], int]:

@@ -169,8 +169,7 @@ def stored_message(store: Store, row_id: int):
     view = store.view(row_id)
     if view is None:
         return None
-    head, structure, fetched = view
-    return from_partial(head, [PartInfo(**p) for p in structure], fetched)
+    return from_partial(view.head, [PartInfo(**p) for p in view.structure], view.fetched)
 
 
 def trust_sender(service, store: Store, row_id: int) -> tuple[str, str]:

@@ -127,3 +127,27 @@ def test_scanning_in_a_helper_process(imap_server, imap, mailbox, tmp_path):
     assert seen[-1] == ("INBOX", len(mailbox), len(mailbox))
     assert "did not accept" in err.value.text()
     assert len(Store(tmp_path / "s.sqlite3").messages(folder="INBOX")) == len(mailbox)
+
+
+def test_the_store_keeps_findings_not_megabytes_of_archives(imap_server, imap, tmp_path):
+    import io
+    import os
+    import zipfile
+
+    from tests.mailfactory import build
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("photos.jpg", os.urandom(3_000_000))
+        z.writestr("invoice.pdf.exe", b"MZ\x90\x00" + b"\x00" * 200)
+    imap.select_folder("INBOX")
+    old = imap.search("ALL")
+    if old:
+        imap.delete_messages(old)
+        imap.expunge()
+    imap.append("INBOX", build(subject="Photos", attachments=[("photos.zip", "application/zip", buf.getvalue())]))
+    store = Store(tmp_path / "s.sqlite3")
+    scanned = Scanner(imap, account(imap_server), store).scan_folder("INBOX").new
+    assert "attachment.archive_program" in {f.rule for f in scanned[0].result.findings}
+    blob = store.query("SELECT view FROM messages")[0][0]
+    assert len(blob) < 300_000  # the 3 MB archive is not kept; its finding (names, sizes) is

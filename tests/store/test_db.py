@@ -35,7 +35,8 @@ def test_a_file_from_a_newer_klezguard_is_refused_plainly(tmp_path):
 
 def test_views_round_trip():
     parts = {"1": b"hello", "2": bytes(range(256)) * 40}
-    head, structure, fetched = unpack_view(pack_view(b"From: a\r\n\r\n", [{"part_id": "1"}], parts))
+    view = unpack_view(pack_view(b"From: a\r\n\r\n", [{"part_id": "1"}], parts))
+    head, structure, fetched = view.head, view.structure, view.fetched
     assert (head, structure, fetched) == (b"From: a\r\n\r\n", [{"part_id": "1"}], parts)
 
 
@@ -73,3 +74,9 @@ def test_two_processes_upgrading_one_old_file_at_once_both_succeed(tmp_path):
         check = sqlite3.connect(path)
         assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         check.close()
+
+
+def test_a_big_part_is_kept_only_in_part():
+    big = b"PK\x03\x04" + bytes(range(256)) * 8000  # a 2 MB archive
+    view = unpack_view(pack_view(b"From: a\r\n\r\n", [{"part_id": "2"}], {"1": b"text", "2": big}))
+    assert view.cut == ["2"] and view.fetched["2"] == big[:4096] and view.fetched["1"] == b"text"
