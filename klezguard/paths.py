@@ -38,12 +38,26 @@ def _restrict(path: Path, mode: int) -> None:
         pass  # not ours to change (a shared folder given by the user): the files inside still are 0600
 
 
+def _ours(path: Path) -> bool:
+    """One of KlezGuard's own folders (config, data, logs) or a folder inside one: never a folder the
+    user or the system shares, such as /tmp, where a store might have been put by hand."""
+    try:
+        resolved = path.resolve()
+        return any(resolved == own or own in resolved.parents
+                   for own in (config_dir().resolve(), data_dir().resolve(), log_dir().resolve()))
+    except OSError:
+        return False
+
+
 def private_dir(path: Path) -> Path:
-    """Creates `path` if needed and makes it (and a parent named after the app, as platformdirs'
-    `klezguard/log`) readable by the user only; folders made earlier with 0755 are tightened too."""
+    """Creates `path` if needed, private to the user. A folder of KlezGuard's own made earlier with 0755 is
+    tightened too (and its parent named after the app, as platformdirs' `klezguard/log`); any other folder
+    that exists already is left as it is."""
+    existed = path.exists()
     path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
-    _restrict(path, PRIVATE_DIR)
-    if path.parent.name.lower() == APP:
+    if not existed or _ours(path):
+        _restrict(path, PRIVATE_DIR)
+    if path.parent.name.lower() == APP and _ours(path.parent):
         _restrict(path.parent, PRIVATE_DIR)
     return path
 

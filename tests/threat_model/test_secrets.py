@@ -92,3 +92,12 @@ def test_files_on_disk_are_private_even_when_made_earlier_with_open_modes(tmp_pa
     for path in files:
         assert mode(path) == 0o600, path
     store.close()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX modes")
+def test_a_store_put_in_a_shared_folder_leaves_that_folder_alone(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o1777)
+    Store(shared / "s.sqlite3").close()
+    assert mode(shared) == 0o1777 and mode(shared / "s.sqlite3") == 0o600
