@@ -107,3 +107,32 @@ def test_a_literal_of_a_gigabyte_is_refused_before_it_is_read(store):
             scan.scan_folder("INBOX")
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # KB: nothing was read
     server.close()
+
+
+def test_the_app_shows_a_message_it_could_not_check(qtbot, store):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel
+
+    from klezguard.gui.mainwindow import MainWindow
+    from klezguard.mail.service import ImapService
+    from tests.gui.conftest import idle
+    from tests.threat_model.test_gui_text import rendered
+
+    server = HostileServer(count=3, behaviour={2: "malformed"})
+    service = ImapService(account(server), store, password="secret")
+    window = MainWindow(store, {service.key: service})
+    qtbot.addWidget(window)
+    window.show()
+    window.scan_all()
+    qtbot.waitUntil(lambda: idle(window) and window.model.rowCount() == 3, timeout=20000)
+    assert "could not be checked" in window.status_text.text()
+    words = [window.model.data(window.model.index(n, 0), Qt.ItemDataRole.DisplayRole) for n in range(3)]
+    assert words.count("Not checked") == 1
+    n, row = next((n, r) for n, r in enumerate(window.model.rows) if r.verdict == "unchecked")
+    selection = window.table.selectionModel()
+    selection.select(window.model.index(n, 0), selection.SelectionFlag.ClearAndSelect | selection.SelectionFlag.Rows)
+    qtbot.waitUntil(lambda: window.detail.current is not None and window.detail.current.id == row.id)
+    assert any("could not check this message" in rendered(label) for label in window.detail.findChildren(QLabel))
+    window.shutdown()
+    service.close()
+    server.close()
