@@ -154,7 +154,8 @@ def translated(settings: ServerSettings, email: str = ""):
         yield
     except KnownError:
         raise
-    except (OSError, EOFError, ssl.SSLError, imapclient.exceptions.IMAPClientError) as exc:
+    except (OSError, EOFError, ssl.SSLError, imapclient.exceptions.IMAPClientError, UnicodeError,
+            RecursionError) as exc:  # the last two: an answer too odd to read, after the per-message boundary
         raise translate(exc, settings, email) from exc
 
 

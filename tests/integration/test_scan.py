@@ -151,3 +151,25 @@ def test_the_store_keeps_findings_not_megabytes_of_archives(imap_server, imap, t
     assert "attachment.archive_program" in {f.rule for f in scanned[0].result.findings}
     blob = store.query("SELECT view FROM messages")[0][0]
     assert len(blob) < 300_000  # the 3 MB archive is not kept; its finding (names, sizes) is
+
+
+def test_a_big_folder_is_searched_in_pieces_with_uids_above_a_billion(imap_server, imap, tmp_path, monkeypatch):
+    """A folder's UID SEARCH answer for 200,000 messages with 10-digit UIDs is over imaplib's line limit:
+    the scanner asks for a piece of the folder at a time (here 10 messages a piece, UIDs from 10^9)."""
+    import subprocess
+
+    import klezguard.mail.scanner as scanner_module
+    from tests.mailfactory import build
+
+    if imap.folder_exists("Big"):
+        imap.delete_folder("Big")
+    imap.create_folder("Big")
+    subprocess.run(["doveadm", "-c", str(imap_server.base / "dovecot.conf"), "mailbox", "update", "-u",
+                    imap_server.user, "--min-next-uid", "1000000000", "Big"], check=True, capture_output=True)
+    imap.multiappend("Big", [build(subject=f"Note {n}") for n in range(45)])
+    monkeypatch.setattr(scanner_module, "SEARCH_CHUNK", 10)
+    store = Store(tmp_path / "s.sqlite3")
+    report = Scanner(imap, account(imap_server), store, batch=7).scan_folder("Big")
+    uids = sorted(s.uid for s in report.new)
+    assert len(uids) == 45 and uids[0] >= 1_000_000_000
+    imap.delete_folder("Big")
