@@ -23,12 +23,12 @@ from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from benchmarks.bench_scan import build_mailbox  # noqa: E402
+from klezguard.application.scanprocess import ScanProcess  # noqa: E402
+from klezguard.application.service import ImapService  # noqa: E402
 from klezguard.gui.mainwindow import MainWindow  # noqa: E402
 from klezguard.mail.accounts import Account, ServerSettings  # noqa: E402
-from klezguard.mail.scanprocess import ScanProcess  # noqa: E402
-from klezguard.mail.service import ImapService  # noqa: E402
 from klezguard.rules.engine import prepare  # noqa: E402
-from klezguard.store.db import Store  # noqa: E402
+from klezguard.store.db import Judgement, Store  # noqa: E402
 from tests.integration import dovecot  # noqa: E402
 
 
@@ -80,7 +80,7 @@ def event_loop_pauses(app: QApplication, messages: int, work: Path) -> dict:
             time.sleep(0.002)
         timer.stop()
         gaps.sort()
-        stored = store.query("SELECT COUNT(*) FROM messages")[0][0]
+        stored = sum(c["all"] for c in store.counts().values())
         result = {"messages": stored, "scan_s": elapsed, "max_pause_ms": gaps[-1],
                   "p99_pause_ms": gaps[int(len(gaps) * 0.99)], "ticks": len(gaps)}
         window.shutdown()
@@ -93,18 +93,18 @@ def event_loop_pauses(app: QApplication, messages: int, work: Path) -> dict:
 
 def big_folder(app: QApplication, rows: int, work: Path) -> dict:
     store = Store(work / "big.sqlite3")
-    with store.transaction() as db:
-        db.executemany(
-            "INSERT INTO messages (account, folder, uidvalidity, uid, message_id, from_display, from_addr, subject, "
-            "date, size, flags, verdict, score, reason, findings, view, engine, scanned_at) VALUES "
-            "('a@x.example', 'INBOX', 1, ?, ?, ?, ?, ?, ?, 1000, '', ?, ?, ?, '[]', NULL, 'bench', 0)",
-            [(n, f"<{n}@x.example>", f"Sender {n % 977} <s{n % 977}@shop{n % 53}.example>",
-              f"s{n % 977}@shop{n % 53}.example", f"Order {n} - delivery note", 1.7e9 + n * 60,
-              ("clean", "clean", "clean", "suspicious", "threat")[n % 5], float(n % 5),
-              "" if n % 5 < 3 else "The name shows another address") for n in range(rows)])
+    store.save_judged("a@x.example", "INBOX", 1, [
+        Judgement(n, f"<{n}@x.example>", f"Sender {n % 977} <s{n % 977}@shop{n % 53}.example>",
+                  f"s{n % 977}@shop{n % 53}.example", f"Order {n} - delivery note", 1.7e9 + n * 60, 1000, "",
+                  ("clean", "clean", "clean", "suspicious", "threat")[n % 5], float(n % 5),
+                  "" if n % 5 < 3 else "The name shows another address", "[]", None, "bench")
+        for n in range(rows)])
 
     class Quiet:
         key, title, quarantine_folder = "a@x.example", "a@x.example", "KlezGuard Quarantine"
+
+        def rejudge(self) -> int:
+            return 0
 
     before = rss_mb()
     start = time.perf_counter()

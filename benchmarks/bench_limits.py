@@ -34,8 +34,8 @@ import json, sys, threading, time
 sys.path.insert(0, sys.argv[1])
 from klezguard.mail.accounts import Account, ServerSettings
 from klezguard.mail.connection import connect
-from klezguard.mail.judge import InProcessJudge
-from klezguard.mail.scanner import Scanner
+from klezguard.application.judge import InProcessJudge
+from klezguard.application.scan import Scanner
 from klezguard.mail.watchdog import Cancelled
 from klezguard.store.db import Store
 host, port, user, password, store_path, cancel_after = sys.argv[2:8]

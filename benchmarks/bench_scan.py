@@ -99,8 +99,8 @@ import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 import imapclient
 from klezguard.mail.accounts import Account, ServerSettings
-from klezguard.mail.judge import InProcessJudge, ProcessJudge
-from klezguard.mail.scanner import Scanner
+from klezguard.application.judge import InProcessJudge, ProcessJudge
+from klezguard.application.scan import Scanner
 from klezguard.store.db import Store
 host, port, user, password, store_path, mode = sys.argv[2:8]
 judge = ProcessJudge() if mode == "process" else InProcessJudge()
@@ -141,8 +141,8 @@ def scan_in_child(server, store_path: Path, mode: str) -> dict:
 
 
 def watch_latency(server, store_path: Path, rounds: int = 5) -> list[float]:
+    from klezguard.application.watch import watch_account
     from klezguard.mail.accounts import Account, ServerSettings
-    from klezguard.mail.watch import Watcher
     from klezguard.store.db import Store
 
     events: queue.Queue = queue.Queue()
@@ -154,8 +154,8 @@ def watch_latency(server, store_path: Path, rounds: int = 5) -> list[float]:
         client.login(server.user, server.password)
         return client
 
-    watcher = Watcher(connect, account, Store(store_path), events.put, stop)
-    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread = threading.Thread(target=watch_account, args=(connect, account, Store(store_path), events.put, stop),
+                              daemon=True)
     thread.start()
     while events.get(timeout=120).kind != "watching":
         pass

@@ -63,3 +63,7 @@ class AccountNotFound(KnownError):
 
 class StoreError(KnownError):
     pass
+
+
+class MessageGone(KnownError):
+    """The message is no longer where the last scan saw it (moved or deleted in a mail program)."""

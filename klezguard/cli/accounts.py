@@ -3,11 +3,13 @@
 import getpass
 import sys
 
-from klezguard.errors import KeyringUnavailable, KnownError
+from klezguard.application import accounts
+from klezguard.errors import KnownError
 from klezguard.i18n import _
-from klezguard.mail import credentials, discovery
+from klezguard.mail import credentials
 from klezguard.mail.accounts import DEFAULT_PORTS, Account, AccountStore, ServerSettings
-from klezguard.mail.connection import connect
+from klezguard.settings import Settings
+from klezguard.store.db import Store
 
 
 def add_server_options(parser, email_required: bool = False) -> None:
@@ -55,7 +57,7 @@ def settings_from_args(args, email: str) -> tuple[ServerSettings, str]:
         security = args.security or "ssl"
         port = args.port or DEFAULT_PORTS[security]
         return ServerSettings(args.host, port, security, user=args.user or "", cafile=args.cafile), "given"
-    found = discovery.discover(email)
+    found = accounts.discover(email)
     settings = found.settings
     if args.security:
         settings.security = args.security
@@ -77,29 +79,38 @@ def run_add(args) -> int:
     account = Account(email, settings, allow_plain=settings.security == "plain",
                       trusted_authserv=args.trusted_authserv)
     password = read_password(_("Password for {email}: ").format(email=email))
-    client = connect(settings, password, email=email, allow_plain=account.allow_plain)
-    client.logout()
-    AccountStore().put(account)
-    try:
-        credentials.set_password(account.key, password)
-    except KeyringUnavailable as exc:
-        print(_("Account saved, but not its password: {text}").format(text=exc.text()), file=sys.stderr)
+    store = Store()
+    try:  # the folders and quarantine folder chosen in the app's Settings apply here too
+        saved = accounts.add_account(account, password, store, settings=Settings())
+    finally:
+        store.close()
+    if not saved.password_saved:
+        print(_("Account saved, but not its password: {text}").format(text=saved.problem), file=sys.stderr)
         return 2
     print(_("Added {email}. The login works and the password is in your system keyring.").format(email=email))
     return 0
 
 
 def run_list(args) -> int:
-    accounts = AccountStore().load()
-    if not accounts:
+    saved = AccountStore().load()
+    if not saved:
         print(_("No accounts yet. Add one with: klezguard account add EMAIL"))
-    for account in accounts:
+    for account in saved:
         print(f"{account.email}\t{account.server.describe()}\t{', '.join(account.folders)}")
     return 0
 
 
 def run_remove(args) -> int:
-    account = AccountStore().remove(args.email)
-    credentials.delete_password(account.key)
-    print(_("Removed {email} and its saved password.").format(email=account.email))
+    account = AccountStore().get(args.email)
+    store = Store()
+    try:
+        problem = accounts.remove_account(account.key, store)
+    finally:
+        store.close()
+    if problem:
+        print(_("Removed {email}, but not its saved password: {text}").format(email=account.email, text=problem),
+              file=sys.stderr)
+        return 2
+    print(_("Removed {email}, its saved password and what KlezGuard stored about its mail.").format(
+        email=account.email))
     return 0

@@ -3,12 +3,10 @@
 import argparse
 import sys
 
-from klezguard.core.context import Context, SentIndex
-from klezguard.core.parse import from_bytes
-from klezguard.core.sources import SourceError, read_mail
+from klezguard.application.check import check_files, files_context
+from klezguard.core.sources import SourceError
 from klezguard.i18n import _
 from klezguard.report import as_json, as_text, summary
-from klezguard.rules.engine import evaluate
 
 
 def add_parser(sub) -> None:
@@ -37,18 +35,6 @@ def add_parser(sub) -> None:
     check.set_defaults(run=run_check)
 
 
-def _load_sent(paths: list[str], errors: list[SourceError]) -> SentIndex | None:
-    if not paths:
-        return None
-    index = SentIndex()
-    for item in read_mail(paths):
-        if isinstance(item, SourceError):
-            errors.append(item)
-        else:
-            index.add(item[1])
-    return index
-
-
 def _report_error(error: SourceError) -> None:
     message = _("klezguard: cannot read {path}: {reason}").format(path=error.path, reason=error.reason)
     print(message, file=sys.stderr)
@@ -56,20 +42,17 @@ def _report_error(error: SourceError) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     errors: list[SourceError] = []
-    sent = _load_sent(args.sent, errors)
-    ctx = Context.build(own_domains=args.own_domain, trusted_authserv=args.trusted_authserv, sent=sent)
+    ctx = files_context(args.sent, args.own_domain, args.trusted_authserv, errors)
     counts = {"clean": 0, "suspicious": 0, "threat": 0}
     out = sys.stdout
     for error in errors:
         _report_error(error)
-    for item in read_mail(args.paths):
+    for item in check_files(args.paths, ctx):
         if isinstance(item, SourceError):
             errors.append(item)
             _report_error(item)
             continue
-        source, raw = item
-        msg = from_bytes(raw)
-        result = evaluate(msg, ctx)
+        source, msg, result = item
         counts[result.verdict] += 1
         if args.json:
             out.write(as_json(source, msg, result) + "\n")

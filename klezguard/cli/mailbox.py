@@ -10,6 +10,10 @@ import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from klezguard.application import quarantine as quarantining
+from klezguard.application.judge import default_judge
+from klezguard.application.scan import Progress, Scanned, scan_account
+from klezguard.application.watch import watch_account
 from klezguard.cli.accounts import add_server_options, read_password, settings_from_args
 from klezguard.cli.terminal import raw_stderr
 from klezguard.core.visible import terminal_safe
@@ -18,14 +22,9 @@ from klezguard.i18n import _
 from klezguard.mail import credentials
 from klezguard.mail.accounts import Account, AccountStore
 from klezguard.mail.connection import connect, translated
-from klezguard.mail.judge import default_judge
-from klezguard.mail.quarantine import Quarantine
-from klezguard.mail.scanner import Progress, Scanned, Scanner
-from klezguard.mail.watch import Watcher, WatchEvent
+from klezguard.mail.watch import WatchEvent
 from klezguard.report import as_json, as_text
 from klezguard.store.db import Store
-
-LEVELS = {"suspicious": ("suspicious", "threat"), "threat": ("threat",)}
 
 
 def add_parsers(sub) -> None:
@@ -34,7 +33,8 @@ def add_parsers(sub) -> None:
     scan.add_argument("--folder", action="append", default=[], metavar="F", help=_("folder to scan (default INBOX)"))
     scan.add_argument("--json", action="store_true", help=_("print one JSON object per new message"))
     scan.add_argument("--quarantine", choices=("suspicious", "threat"),
-                      help=_("move messages at this level or worse to the quarantine folder"))
+                      help=_("then move every message at this level or worse, new or found by an earlier scan, "
+                             "to the quarantine folder"))
     add_server_options(scan)
     scan.set_defaults(run=run_scan)
 
@@ -83,10 +83,9 @@ def open_store() -> Store:
     return store
 
 
-def source_url(account: Account, scanned: Scanned) -> str:
+def source_url(account: Account, folder: str, uid: int) -> str:
     user = urllib.parse.quote(account.login_user, safe="")
-    folder = urllib.parse.quote(scanned.folder, safe="/")
-    return f"imap://{user}@{account.server.host}/{folder};UID={scanned.uid}"
+    return f"imap://{user}@{account.server.host}/{urllib.parse.quote(folder, safe='/')};UID={uid}"
 
 
 class ProgressBar:
@@ -127,59 +126,52 @@ def run_scan(args) -> int:
     account, password = resolve(args, args.email)
     folders = args.folder or account.folders
     store = open_store()
-    flagged = failed = unchecked = moved = 0
+    flagged = unchecked = 0
     judge = default_judge()
-    to_quarantine: list[Scanned] = []
+    run = None
 
     def show(scanned: Scanned) -> None:  # printed as judged: a big first scan keeps no list of messages
         nonlocal flagged, unchecked
         flagged += scanned.result.flagged
         unchecked += scanned.unchecked
-        where = source_url(account, scanned)
+        where = source_url(account, scanned.folder, scanned.uid)
         if args.json:
             print(as_json(where, scanned.message, scanned.result, scanned.note), flush=True)
         elif scanned.result.flagged or scanned.unchecked:
             print(as_text(where, scanned.message, scanned.result, note=scanned.note) + "\n")
-        if (args.quarantine and scanned.result.verdict in LEVELS[args.quarantine]
-                and "\\Deleted" not in scanned.flags):  # marked for deletion: on its way out already
-            to_quarantine.append(scanned)
 
     try:
         with session(account, password) as client:
-            scanner = Scanner(client, account, store, progress=ProgressBar(), judge=judge)
-            quarantine = Quarantine(client, account, store)
-            quarantine.recover()
-            tell(quarantine)
-            scanner.index_sent()
-            for folder in folders:
-                scanner.scan_folder(folder, on_scanned=show)
-            for scanned in to_quarantine:
-                try:
-                    quarantine.move(scanned.folder, scanned.uidvalidity, scanned.uid)
-                    moved += 1
-                except KnownError as exc:  # one message that cannot move never stops the others
-                    failed += 1
-                    print(_("klezguard: not moved: {subject}: {text}").format(
-                        subject=scanned.message.subject, text=exc.text()), file=sys.stderr)
-            tell(quarantine)
+            outcome = scan_account(client, account, store, on_scanned=show, progress=ProgressBar(), judge=judge,
+                                   folders=folders)
+            say(outcome.notes)
+            if outcome.rejudged:
+                print(_("{n} stored message(s) were judged again by this version of KlezGuard.").format(
+                    n=outcome.rejudged), file=sys.stderr)
+            if args.quarantine:  # every message at the level still in the folders: new ones and earlier ones
+                run = quarantining.quarantine_level(quarantining.mover(client, account, store), store, account.key,
+                                                    args.quarantine, folders)
+                for subject, text in run.failed:
+                    print(_("klezguard: not moved: {subject}: {text}").format(subject=subject, text=text),
+                          file=sys.stderr)
+                say(run.notes)
     finally:
         judge.close()
         store.close()
+    moved = len(run.done) if run else 0
     if not args.json:
         print(_("{flagged} flagged, {moved} moved to {folder}.").format(
             flagged=flagged, moved=moved, folder=account.quarantine_folder), file=sys.stderr)
     if unchecked:
         print(_("{n} message(s) could not be checked (listed above, also in the app).").format(n=unchecked),
               file=sys.stderr)
-    return 2 if failed or unchecked else 1 if flagged else 0
+    return 2 if (run and run.failed) or unchecked else 1 if flagged or moved else 0
 
 
-def tell(quarantine) -> None:
-    """Notes and per-message problems of a quarantine run, once each, on standard error."""
-    for text in dict.fromkeys([*quarantine.problems, *quarantine.notes]):
+def say(notes: list[str]) -> None:
+    """What a quarantine step found that the user should know, once each, on standard error."""
+    for text in dict.fromkeys(notes):
         print(_("klezguard: {text}").format(text=text), file=sys.stderr)
-    quarantine.problems.clear()
-    quarantine.notes.clear()
 
 
 def run_quarantine_list(args) -> int:
@@ -187,10 +179,8 @@ def run_quarantine_list(args) -> int:
     store = open_store()
     try:
         with session(account, password) as client:
-            quarantine = Quarantine(client, account, store)
-            quarantine.recover()
-            tell(quarantine)
-            entries = quarantine.entries()
+            entries, notes = quarantining.in_quarantine(client, account, store)
+            say(notes)
     finally:
         store.close()
     if not entries:
@@ -207,32 +197,25 @@ def run_quarantine_restore(args) -> int:
         raise KnownError(_("Say which message to restore."), _("Give its UID from 'quarantine list', or --all."))
     account, password = resolve(args, email)
     store = open_store()
-    failed = 0
     try:
         with session(account, password) as client:
-            quarantine = Quarantine(client, account, store)
-            quarantine.recover()
-            tell(quarantine)
-            entries = quarantine.entries()
+            entries, notes = quarantining.in_quarantine(client, account, store)
+            say(notes)
             if not args.all:
                 entries = [e for e in entries if str(e.target_uid) == words[0]]
                 if not entries:
                     raise KnownError(_("No quarantined message has UID {uid}.").format(uid=words[0]),
                                      _("See klezguard quarantine list."))
-            for entry in entries:
-                try:
-                    done = quarantine.restore(entry.id)
-                except KnownError as exc:  # reported and skipped: one stale entry never blocks the rest
-                    failed += 1
-                    print(_("klezguard: not restored: {subject}: {text}").format(
-                        subject=entry.subject or entry.message_id, text=exc.text()), file=sys.stderr)
-                    continue
-                print(_("Restored to {folder}: {subject}").format(folder=done.source_folder,
-                                                                  subject=entry.subject))
-            tell(quarantine)
+            run = quarantining.restore(quarantining.mover(client, account, store), store, [e.id for e in entries])
+            for entry in run.done:
+                print(_("Restored to {folder}: {subject}").format(folder=entry.source_folder, subject=entry.subject))
+            for subject, text in run.failed:
+                print(_("klezguard: not restored: {subject}: {text}").format(subject=subject, text=text),
+                      file=sys.stderr)
+            say(run.notes)
     finally:
         store.close()
-    return 2 if failed else 0
+    return 2 if run.failed else 0
 
 
 def run_watch(args) -> int:
@@ -243,7 +226,8 @@ def run_watch(args) -> int:
     def show(event: WatchEvent) -> None:
         if event.kind == "new" and event.scanned and (event.scanned.result.flagged or event.scanned.unchecked):
             scanned = event.scanned
-            print(as_text(source_url(account, scanned), scanned.message, scanned.result, note=scanned.note) + "\n",
+            where = source_url(account, scanned.folder, scanned.uid)
+            print(as_text(where, scanned.message, scanned.result, note=scanned.note) + "\n",
                   flush=True)
         elif event.kind == "error":
             print(_("klezguard: {text}").format(text=event.text), file=sys.stderr, flush=True)
@@ -251,9 +235,8 @@ def run_watch(args) -> int:
             print(_("Watching {email} ... (Ctrl+C to stop)").format(email=account.email), file=sys.stderr,
                   flush=True)
 
-    watcher = Watcher(lambda: open_client(account, password), account, store, show, stop)
     try:
-        watcher.run()
+        watch_account(lambda: open_client(account, password), account, store, show, stop)
     except KeyboardInterrupt:
         stop.set()
     finally:

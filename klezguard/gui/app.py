@@ -15,6 +15,10 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from klezguard import paths
+from klezguard.application import accounts as account_use
+from klezguard.application.judge import ProcessJudge, default_judge, prepare
+from klezguard.application.scanprocess import ScanProcess
+from klezguard.application.service import ImapService, local_service
 from klezguard.errors import KnownError
 from klezguard.gui.dialogs import AccountDialog, ErrorDialog, SettingsDialog
 from klezguard.gui.icons import app_icon
@@ -23,13 +27,7 @@ from klezguard.gui.safetext import message_box
 from klezguard.gui.tray import NoticeGrouper, TrayController, TrayNotifier, WindowNotifier
 from klezguard.gui.wizard import AccountWizard
 from klezguard.logs import file_handler
-from klezguard.mail import credentials
 from klezguard.mail.accounts import AccountStore
-from klezguard.mail.judge import ProcessJudge, default_judge
-from klezguard.mail.local import LocalMailbox, demo_source
-from klezguard.mail.scanprocess import ScanProcess
-from klezguard.mail.service import ImapService, LocalService
-from klezguard.rules.engine import prepare
 from klezguard.settings import Settings
 from klezguard.store.db import Store
 
@@ -79,8 +77,8 @@ class App:
         if demo:
             self.demo_dir = tempfile.TemporaryDirectory(prefix="klezguard-demo-")
             self.store = Store(Path(self.demo_dir.name) / "demo.sqlite3")
-            box = LocalMailbox(demo_source(), self.store, root=Path(self.demo_dir.name) / "mail")
-            services = {box.key: LocalService(box)}
+            demo = local_service(None, self.store, root=Path(self.demo_dir.name) / "mail")
+            services = {demo.key: demo}
         else:
             self.store = Store()
             services = {}
@@ -157,19 +155,12 @@ class App:
         wizard = AccountWizard(self.window)
         if wizard.exec() != AccountWizard.DialogCode.Accepted:
             return None
-        account = wizard.account()
-        account.quarantine_folder = self.settings.get("quarantine_folder")
-        for folder in self.settings.get("watched_folders"):
-            if folder not in account.folders and folder != "INBOX":
-                account.folders.append(folder)
-        AccountStore().put(account)
-        try:
-            credentials.set_password(account.key, wizard.password())
-            password = None
-        except KnownError as exc:
-            message_box(self.window, tr("Password not saved"), exc.text())
-            password = wizard.password()  # kept in memory for this session only
-        return self.service(account, password)
+        # the wizard has tested the login already, in the background
+        saved = account_use.add_account(wizard.account(), wizard.password(), self.store, settings=self.settings,
+                                        check_login=False)
+        if not saved.password_saved:
+            message_box(self.window, tr("Password not saved"), saved.problem)
+        return self.service(saved.account, None if saved.password_saved else wizard.password())
 
     def edit_account(self, key: str):
         account = AccountStore().get(key)
@@ -177,28 +168,23 @@ class App:
         if not dialog.exec():
             return None
         password = dialog.apply()
-        AccountStore().put(account)
-        if password:
-            try:
-                credentials.set_password(account.key, password)
-                password = None
-            except KnownError as exc:
-                message_box(self.window, tr("Password not saved"), exc.text())
-        return self.service(account, password or None)
+        saved = account_use.edit_account(account, password or None)
+        if not saved.password_saved:
+            message_box(self.window, tr("Password not saved"), saved.problem)
+        return self.service(account, None if saved.password_saved else password)
 
     def remove_account(self, key: str) -> bool:
         answer = message_box(
             self.window, tr("Remove account"),
-            tr("Remove {key} from KlezGuard? Its saved password is deleted too. Nothing changes on the mail "
-               "server: quarantined mail stays in the quarantine folder.").format(key=key),
+            tr("Remove {key} from KlezGuard? Its saved password is deleted too, and what KlezGuard learnt about "
+               "its mail. Nothing changes on the mail server: quarantined mail stays in the quarantine "
+               "folder.").format(key=key),
             QMessageBox.Icon.Question, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
         if answer != QMessageBox.StandardButton.Yes:
             return False
-        AccountStore().remove(key)
-        try:
-            credentials.delete_password(key)
-        except KnownError as exc:
-            message_box(self.window, tr("Password not removed"), exc.text())
+        problem = account_use.remove_account(key, self.store)
+        if problem:
+            message_box(self.window, tr("Password not removed"), problem)
         return True
 
     def open_settings(self) -> None:

@@ -1,7 +1,6 @@
 """The detail pane: the verdict, each finding (title, explanation, advice, evidence on request), and a
 safe preview of the message text. The core writes every word of the findings; this only lays them out."""
 
-import json
 
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QFont, QFontDatabase
@@ -15,12 +14,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from klezguard.application.trust import stored_message
 from klezguard.core.preview import preview_text
 from klezguard.core.visible import one_line
 from klezguard.gui.icons import verdict_icon
 from klezguard.gui.models import VERDICT_WORDS, Row, sender_text
 from klezguard.gui.safetext import PlainLabel, RichLabel, markup
-from klezguard.mail.service import stored_message
 from klezguard.store.db import Store
 
 SEVERITY_VERDICT = {"high": "threat", "medium": "suspicious", "low": "clean"}
@@ -150,8 +149,7 @@ class DetailPane(QScrollArea):
             self.layout_.addWidget(hint)
             self.layout_.addStretch(1)
             return
-        rows = self.store.query("SELECT findings FROM messages WHERE id=?", (row.id,))
-        findings = [f for f in json.loads(rows[0][0]) if f.get("score", 0) > 0] if rows else []
+        findings = [f for f in self.store.findings(row.id) if f.get("score", 0) > 0]
         banner = QHBoxLayout()
         icon = PlainLabel()
         icon.setPixmap(verdict_icon(row.verdict).pixmap(40, 40))

@@ -1,7 +1,6 @@
 """The main window: accounts and views on the left, the message list, the detail pane; one-click actions
 on one or many messages. All mail work goes to the accounts' background workers."""
 
-import json
 import logging
 from collections.abc import Callable
 
@@ -27,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from klezguard.errors import KnownError
+from klezguard.application.quarantine import Run, entry_ids_of, target_of
 from klezguard.gui.detail import DetailPane
 from klezguard.gui.dialogs import ErrorDialog
 from klezguard.gui.icons import app_icon, verdict_icon
@@ -35,8 +34,6 @@ from klezguard.gui.models import MessageTableModel, Row, counts, sender_text
 from klezguard.gui.safetext import PlainLabel, RichLabel, markup, message_box
 from klezguard.gui.tasks import AccountWorker, Job, WatchThread
 from klezguard.gui.tray import Notice
-from klezguard.mail.scanner import rejudge
-from klezguard.mail.service import trust_sender
 from klezguard.report import format_text
 from klezguard.store.db import Store
 
@@ -239,8 +236,16 @@ class MainWindow(QMainWindow):
         self.workers[service.key] = worker
         folders = tuple({*self.model.filter.quarantine_folders, service.quarantine_folder})
         self.model.filter.quarantine_folders = folders
+        # Verdicts an older KlezGuard stored are judged again from the store first, without the network
+        self.submit(service.key, Job(tr("Updating verdicts"), lambda progress, cancel, s=service: s.rejudge(),
+                                     on_done=self._rejudged))
         if refresh:
             self.refresh()
+
+    def _rejudged(self, count: int) -> None:
+        if count:
+            self.refresh()
+            self.status_text.setText(tr("{n} messages were judged again by this version of KlezGuard.").format(n=count))
 
     def submit(self, key: str, job: Job) -> Job:
         return self.workers[key].submit(job)
@@ -371,10 +376,9 @@ class MainWindow(QMainWindow):
                 self.scan_all()
 
     def remove_account(self, key: str) -> None:
+        """The callback asks and removes the account with everything stored for it (application.accounts)."""
         if self.remove_account_callback and self.remove_account_callback(key):
             self.remove_service(key)
-            with self.store.transaction() as db:
-                db.execute("DELETE FROM messages WHERE account=?", (key,))
             self.refresh()
 
     def remove_service(self, key: str) -> None:
@@ -403,11 +407,8 @@ class MainWindow(QMainWindow):
                 self.nav.setCurrentItem(item)
 
     def _update_state(self) -> None:
-        folders = self.model.filter.quarantine_folders
-        marks = ",".join("?" * len(folders))
-        sql = f"SELECT COUNT(*) FROM messages WHERE verdict='threat' AND folder NOT IN ({marks})"  # noqa: S608
-        waiting = self.store.query(sql, folders)
-        self.state_changed.emit("threats" if waiting and waiting[0][0] else "clear")
+        waiting = self.store.threats_outside(self.model.filter.quarantine_folders)
+        self.state_changed.emit("threats" if waiting else "clear")
 
     # --- selection ------------------------------------------------------------------------------
     def selected_rows(self) -> list[Row]:
@@ -488,9 +489,7 @@ class MainWindow(QMainWindow):
             self.new_findings.emit(key, self.services[key].title, items)
 
     def _row_id(self, scanned) -> int | None:
-        rows = self.store.query("SELECT id FROM messages WHERE account=? AND folder=? AND uidvalidity=? AND uid=?",
-                                (scanned.account, scanned.folder, scanned.uidvalidity, scanned.uid))
-        return rows[0][0] if rows else None
+        return self.store.row_id(scanned.account, scanned.folder, scanned.uidvalidity, scanned.uid)
 
     def _by_account(self, rows: list[Row]) -> dict[str, list[Row]]:
         grouped: dict[str, list[Row]] = {}
@@ -503,31 +502,27 @@ class MainWindow(QMainWindow):
         rows = [r for r in self.selected_rows() if r.folder not in self.model.filter.quarantine_folders]
         for key, group in self._by_account(rows).items():
             service = self.services[key]
+            targets = [target_of(r) for r in group]
+            self.submit(key, Job(tr("Moving to quarantine"),
+                                 lambda progress, cancel, s=service, t=targets: s.quarantine(t, progress, cancel),
+                                 on_done=lambda run, k=key: self._moved(k, run)))
 
-            def work(progress, cancel, service=service, group=group):
-                moved, failed = [], []
-                for n, row in enumerate(group, 1):
-                    try:  # one message that cannot move never stops the others, nor their Undo
-                        moved.append(service.move(row.folder, row.uidvalidity, row.uid))
-                    except KnownError as exc:
-                        failed.append(exc.text())
-                    progress(tr("Moving to quarantine"), n, len(group))
-                return moved, failed
-
-            self.submit(key, Job(tr("Moving to quarantine"), work,
-                                 on_done=lambda result, k=key: self._moved(k, *result)))
-
-    def _moved(self, key: str, entries: list, failed: list[str] | None = None) -> None:
-        self.last_moved = [(key, e.id) for e in entries]
-        self.refresh()
-        notes = list(dict.fromkeys(self.services[key].notes))
-        self.services[key].notes.clear()
-        text = tr("Moved {n} message(s) to {folder}.").format(n=len(entries),
-                                                             folder=self.services[key].quarantine_folder)
-        if failed:
-            text += " " + tr("{n} could not be moved: {why}").format(n=len(failed), why=failed[0])
+    def _said(self, key: str, text: str, run: Run) -> None:
+        service = self.services.get(key)
+        notes = list(dict.fromkeys([*run.notes, *(service.notes if service is not None else [])]))
+        if service is not None:
+            service.notes.clear()
         self.status_text.setText(" ".join([text, *notes]))
-        self.undo_button.setVisible(bool(entries))
+
+    def _moved(self, key: str, run: Run) -> None:
+        self.last_moved = [(key, e.id) for e in run.done]
+        self.refresh()
+        text = tr("Moved {n} message(s) to {folder}.").format(n=len(run.done),
+                                                             folder=self.services[key].quarantine_folder)
+        if run.failed:
+            text += " " + tr("{n} could not be moved: {why}").format(n=len(run.failed), why=run.failed[0][1])
+        self._said(key, text, run)
+        self.undo_button.setVisible(bool(run.done))
 
     def undo_move(self) -> None:
         moved, self.last_moved = self.last_moved, []
@@ -541,76 +536,46 @@ class MainWindow(QMainWindow):
     def restore_selected(self) -> None:
         rows = [r for r in self.selected_rows() if r.folder in self.model.filter.quarantine_folders]
         for key, group in self._by_account(rows).items():
-            ids = []
-            for row in group:
-                entry = self.store.journal.for_target(key, row.folder, row.uid)
-                if entry is not None:
-                    ids.append(entry.id)
+            ids = entry_ids_of(self.store, key, group)
             if ids:
                 self._restore(key, ids)
 
     def _restore(self, key: str, entry_ids: list[int]) -> None:
         service = self.services[key]
 
-        def work(progress, cancel):
-            done, failed = [], []
-            for n, entry_id in enumerate(entry_ids, 1):
-                try:  # one that cannot come back never stops the others
-                    done.append(service.restore(entry_id))
-                except KnownError as exc:
-                    failed.append(exc.text())
-                progress(tr("Restoring"), n, len(entry_ids))
-            return done, failed
-
-        def restored(result):
-            entries, failed = result
+        def restored(run: Run) -> None:
             self.refresh()
-            text = tr("Restored {n} message(s).").format(n=len(entries))
-            if failed:
-                text += " " + tr("{n} could not be restored: {why}").format(n=len(failed), why=failed[0])
-            notes = list(dict.fromkeys(service.notes))
-            service.notes.clear()
-            self.status_text.setText(" ".join([text, *notes]))
+            text = tr("Restored {n} message(s).").format(n=len(run.done))
+            if run.failed:
+                text += " " + tr("{n} could not be restored: {why}").format(n=len(run.failed), why=run.failed[0][1])
+            self._said(key, text, run)
 
-        self.submit(key, Job(tr("Restoring"), work, on_done=restored))
+        self.submit(key, Job(tr("Restoring"), lambda progress, cancel: service.restore(entry_ids, progress),
+                             on_done=restored))
 
     def trust_selected(self) -> None:
         rows = [r for r in self.selected_rows() if r.verdict != "clean"]
         for key, group in self._by_account(rows).items():
             service = self.services[key]
+            ids = [r.id for r in group]
+            self.submit(key, Job(tr("Trusting the sender"),
+                                 lambda progress, cancel, s=service, i=ids: s.not_a_threat(i),
+                                 on_done=self._trusted))
 
-            def work(progress, cancel, service=service, group=group):
-                trusted, cleared = [], []
-                for row in group:
-                    try:
-                        trusted.append(trust_sender(service, self.store, row.id))
-                    except KnownError as exc:
-                        cleared.append((row.id, exc.what))
-                if cleared:
-                    self.store.clear([i for i, _ in cleared], tr("You marked this as not a threat."))
-                ctx = service.context()
-                for address, _domain in trusted:
-                    rejudge(self.store, service.key, ctx, sender=address)
-                return trusted, cleared
-
-            self.submit(key, Job(tr("Trusting the sender"), work, on_done=self._trusted))
-
-    def _trusted(self, result) -> None:
-        trusted, cleared = result
+    def _trusted(self, outcome) -> None:
         self.refresh()
         parts = []
-        if trusted:
+        if outcome.senders:
             parts.append(tr("Trusted {s}: its later mail is not flagged for who sent it.").format(
-                s=", ".join(sorted({a for a, _ in trusted}))))
-        if cleared:
-            parts.append(tr("Marked as not a threat. {why}").format(why=cleared[0][1]))
+                s=", ".join(sorted({a for a, _ in outcome.senders}))))
+        if outcome.cleared:
+            parts.append(tr("Marked as not a threat. {why}").format(why=outcome.why_cleared))
         self.status_text.setText(" ".join(parts))
 
     def report_text(self, rows: list[Row]) -> str:
         blocks = []
         for row in rows:
-            stored = self.store.query("SELECT findings FROM messages WHERE id=?", (row.id,))
-            findings = json.loads(stored[0][0]) if stored else []
+            findings = self.store.findings(row.id)
             title = self.services[row.account].title if row.account in self.services else row.account
             blocks.append(format_text(f"{title} / {row.folder}", row.subject,
                                       sender_text(row.from_display, row.from_addr), row.verdict, findings,
@@ -624,8 +589,8 @@ class MainWindow(QMainWindow):
             self.status_text.setText(tr("The report is on the clipboard. Paste it into a mail or a chat."))
 
     def open_mail_folder(self) -> None:
-        from klezguard.mail.local import LocalMailbox, LocalSource
-        from klezguard.mail.service import LocalService
+        from klezguard.application.service import local_service
+        from klezguard.mail.local import LocalSource
 
         path = QFileDialog.getExistingDirectory(self, tr("Open a mail folder (Maildir or a folder of .eml files)"))
         if not path:
@@ -633,8 +598,7 @@ class MainWindow(QMainWindow):
         if not path:
             return
         name = path.rstrip("/").rsplit("/", 1)[-1] or path
-        service = LocalService(LocalMailbox(LocalSource(tr("Local: {n}").format(n=name), [path], [], [], []),
-                                            self.store))
+        service = local_service(LocalSource(tr("Local: {n}").format(n=name), [path], [], [], []), self.store)
         self.add_service(service)
         self.scan_all()
 

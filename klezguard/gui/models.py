@@ -1,5 +1,5 @@
 """The message list: a table model over the local store (not a widget per row), so 100,000 messages
-load in well under a second. Filtering, searching and sorting happen in SQL.
+load in well under a second. Filtering, searching and sorting happen in the store.
 """
 
 from dataclasses import dataclass
@@ -11,7 +11,9 @@ from klezguard.core.headers import parse_addresses
 from klezguard.core.visible import one_line
 from klezguard.gui.icons import verdict_icon
 from klezguard.gui.safetext import tooltip
-from klezguard.store.db import Store
+from klezguard.store.db import Listing, Store, StoredMessage
+
+Row = StoredMessage  # the store's one row type
 
 
 def tr(text: str) -> str:
@@ -22,22 +24,6 @@ VERDICT_WORDS = {"clean": "OK", "suspicious": "Suspicious", "threat": "Dangerous
 VIEWS = ("all", "suspicious", "threats", "quarantine")
 CHUNK = 1000
 MAX_CHUNK = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    id: int
-    account: str
-    folder: str
-    uidvalidity: int
-    uid: int
-    verdict: str
-    score: float
-    from_display: str
-    from_addr: str
-    subject: str
-    date: float | None
-    reason: str
 
 
 @dataclass
@@ -61,14 +47,14 @@ def sender_text(display: str, addr: str) -> str:
 
 class MessageTableModel(QAbstractTableModel):
     COLUMNS = ("Verdict", "From", "Subject", "Date", "Why")
-    SORT_SQL = {0: "score", 1: "from_display COLLATE NOCASE", 2: "subject COLLATE NOCASE", 3: "date", 4: "reason"}
+    SORT_KEYS = {0: "score", 1: "sender", 2: "subject", 3: "date", 4: "reason"}
 
     def __init__(self, store: Store, parent=None):
         super().__init__(parent)
         self.store = store
         self.filter = Filter()
         self._data: list[tuple] = []  # plain tuples, loaded a chunk at a time; Row objects on demand
-        self._sql: tuple[str, list] = ("", [])
+        self._listing = Listing()
         self._complete = True
         self.live = False  # no SQL until the window is built (each setting would reload otherwise)
         self.sort_column = 3
@@ -78,36 +64,10 @@ class MessageTableModel(QAbstractTableModel):
         self._bold.setBold(True)
 
     # --- loading --------------------------------------------------------------------------------
-    def query(self) -> tuple[str, list]:
+    def listing(self) -> Listing:
         f = self.filter
-        sql = ("SELECT id, account, folder, uidvalidity, uid, verdict, score, from_display, from_addr, subject, "
-               "date, reason FROM messages WHERE 1=1")
-        args: list = []
-        if f.account:
-            sql += " AND account=?"
-            args.append(f.account)
-        if f.folder:
-            sql += " AND folder=?"
-            args.append(f.folder)
-        marks = ",".join("?" * len(f.quarantine_folders))
-        if f.view == "quarantine":
-            sql += f" AND folder IN ({marks})"
-            args.extend(f.quarantine_folders)
-        else:
-            if not f.folder:
-                sql += f" AND folder NOT IN ({marks})"
-                args.extend(f.quarantine_folders)
-            if f.view == "suspicious":
-                sql += " AND verdict='suspicious'"
-            elif f.view == "threats":
-                sql += " AND verdict='threat'"
-        if f.search.strip():
-            like = "%" + f.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            sql += " AND (from_display LIKE ? ESCAPE '\\' OR subject LIKE ? ESCAPE '\\' OR reason LIKE ? ESCAPE '\\')"
-            args.extend([like, like, like])
-        direction = "ASC" if self.sort_order == Qt.SortOrder.AscendingOrder else "DESC"
-        sql += f" ORDER BY {self.SORT_SQL[self.sort_column]} {direction}, id {direction}"
-        return sql, args
+        return Listing(f.account, f.folder, f.view, f.search, tuple(f.quarantine_folders),
+                       self.SORT_KEYS[self.sort_column], self.sort_order != Qt.SortOrder.AscendingOrder)
 
     @property
     def rows(self) -> list[Row]:
@@ -118,10 +78,10 @@ class MessageTableModel(QAbstractTableModel):
         folder of 100,000 messages shows at once and a refresh never holds the window."""
         if not self.live:
             return
-        sql, args = self.query()
+        listing = self.listing()
         self.beginResetModel()
-        self._sql = (sql, args)
-        self._data = self.store.query(f"{sql} LIMIT {CHUNK}", args)
+        self._listing = listing
+        self._data = self.store.listing(listing, CHUNK)
         self._complete = len(self._data) < CHUNK
         self._senders.clear()
         self.endResetModel()
@@ -132,9 +92,8 @@ class MessageTableModel(QAbstractTableModel):
     def fetchMore(self, parent=None) -> None:  # noqa: N802
         if not self.canFetchMore(parent):
             return
-        sql, args = self._sql
         size = min(MAX_CHUNK, max(CHUNK, len(self._data)))  # growing chunks: few queries to reach the end
-        more = self.store.query(f"{sql} LIMIT {size} OFFSET {len(self._data)}", args)
+        more = self.store.listing(self._listing, size, len(self._data))
         self._complete = len(more) < size
         if more:
             self.beginInsertRows(QModelIndex(), len(self._data), len(self._data) + len(more) - 1)
@@ -216,10 +175,4 @@ class MessageTableModel(QAbstractTableModel):
 
 def counts(store: Store) -> dict[tuple[str, str], dict[str, int]]:
     """(account, folder) -> {"threat": n, "suspicious": n, "all": n}."""
-    out: dict[tuple[str, str], dict[str, int]] = {}
-    for account, folder, verdict, n in store.query(
-            "SELECT account, folder, verdict, COUNT(*) FROM messages GROUP BY account, folder, verdict"):
-        entry = out.setdefault((account, folder), {"threat": 0, "suspicious": 0, "clean": 0, "all": 0})
-        entry[verdict] = entry.get(verdict, 0) + n
-        entry["all"] += n
-    return out
+    return store.counts()

@@ -12,11 +12,11 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
+from klezguard.application.scan import Scanned
 from klezguard.core.visible import one_line
 from klezguard.gui.icons import shield_icon
 from klezguard.gui.models import sender_text
 from klezguard.gui.safetext import notification_text
-from klezguard.mail.scanner import Scanned
 
 
 def tr(text: str) -> str:

@@ -22,11 +22,10 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from klezguard.application.accounts import Discovery, discover, list_folders
 from klezguard.gui.background import run_in_background
 from klezguard.gui.safetext import PlainLabel
-from klezguard.mail import discovery
 from klezguard.mail.accounts import DEFAULT_PORTS, Account, ServerSettings
-from klezguard.mail.connection import connect
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SECURITY = [("ssl", "TLS (recommended)"), ("starttls", "STARTTLS"), ("plain", "No encryption (not safe)")]
@@ -36,21 +35,6 @@ def tr(text: str) -> str:
     return QCoreApplication.translate("AccountWizard", text)
 
 
-def list_folders(settings: ServerSettings, password: str, email: str, allow_plain: bool) -> list[tuple[str, str]]:
-    """Logs in and returns (folder, special-use flag) pairs: the test login of the wizard."""
-    client = connect(settings, password, email=email, allow_plain=allow_plain)
-    try:
-        folders = []
-        for flags, _delim, name in client.list_folders():
-            flag_names = {f.decode() if isinstance(f, bytes) else str(f) for f in flags}
-            if "\\Noselect" in flag_names:
-                continue
-            special = next((f for f in flag_names if f in ("\\Sent", "\\Junk", "\\Trash", "\\Drafts", "\\Archive")),
-                           "")
-            folders.append((name, special))
-        return folders
-    finally:
-        client.logout()
 
 
 class EmailPage(QWizardPage):
@@ -146,7 +130,7 @@ class ServerPage(QWizardPage):
         self.setEnabled(False)
         self._pending = run_in_background(lambda: self.discover(email), self._found, self._not_found, self)
 
-    def _found(self, found: discovery.Discovery) -> None:
+    def _found(self, found: Discovery) -> None:
         self.setEnabled(True)
         s = found.settings
         self.host.setText(s.host)
@@ -248,7 +232,7 @@ class TestPage(QWizardPage):
 class AccountWizard(QWizard):
     """Result: `account()` and `password()` after exec() returns Accepted."""
 
-    def __init__(self, parent=None, discover: Callable = discovery.discover, login: Callable = list_folders):
+    def __init__(self, parent=None, discover: Callable = discover, login: Callable = list_folders):
         super().__init__(parent)
         self.setWindowTitle(tr("Add a mail account"))
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)

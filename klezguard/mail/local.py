@@ -1,9 +1,9 @@
 """Local mail as if it were an account: the demo mailbox, or a user's mbox, Maildir or .eml folder.
 
 KlezGuard never changes the user's own files. It imports them into a Maildir working copy in its
-data folder; scanning, quarantine and restore work on that copy (a quarantine there is a file moved
-between folders, atomic on one disk). The results go into the same store as IMAP accounts, so the
-desktop app shows both the same way.
+data folder; quarantine and restore work on that copy (a quarantine there is a file moved between folders, atomic
+on one disk). Judging and storing are the application's (application/local.py), as for IMAP accounts,
+so a message gets the same verdict either way.
 """
 
 import hashlib
@@ -11,19 +11,15 @@ import json
 import mailbox
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from klezguard import paths
-from klezguard.core.context import Context, SentIndex
-from klezguard.core.domains import is_freemail
-from klezguard.core.parse import from_bytes, partial_view
 from klezguard.core.sources import SourceError, read_mail
-from klezguard.errors import KnownError
+from klezguard.errors import KnownError, MessageGone
 from klezguard.mail.quarantine import fingerprint, header_block, message_id_of
-from klezguard.mail.scanner import Scanned, main_reason
-from klezguard.rules.engine import engine_version, evaluate
-from klezguard.store.db import Store, pack_view
+from klezguard.store.db import Store
 from klezguard.store.journal import IN_QUARANTINE, QuarantineEntry
 
 QUARANTINE = "KlezGuard Quarantine"
@@ -59,6 +55,7 @@ class LocalMailbox:
         self.root = root or paths.data_dir() / "local" / digest
         self.folder = QUARANTINE
         self.notes: list[str] = []
+        self.problems: list[str] = []
 
     # --- the working copy ---------------------------------------------------------------------
     def _maildir(self) -> mailbox.Maildir:
@@ -105,7 +102,11 @@ class LocalMailbox:
             if isinstance(item, SourceError):
                 raise KnownError(f"KlezGuard could not read {item.path}: {item.reason}.",
                                  "Check that the file or folder exists and is readable.")
-            inbox.add(mailbox.MaildirMessage(item[1]))
+            message = mailbox.MaildirMessage(item[1])
+            if ":2," in item[0]:  # a Maildir file: its name holds its flags (read, flagged, answered ...)
+                message.set_flags(item[0].rpartition(":2,")[2])
+                message.set_subdir("cur")
+            inbox.add(message)
             count += 1
         self._box(QUARANTINE)
         marker.write_text(time.ctime())
@@ -114,64 +115,25 @@ class LocalMailbox:
     def reset(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
-    # --- what the engine knows -----------------------------------------------------------------
-    def context(self) -> Context:
-        sent = SentIndex()
-        for item in read_mail(self.source.sent):
-            if not isinstance(item, SourceError):
-                sent.add(item[1])
-        domains = list(self.source.own_domains)
-        if self.source.owner and not domains:
-            domain = self.source.owner.rpartition("@")[2]
-            domains = [] if is_freemail(domain) else [domain]
-        ctx = Context.build(own_domains=domains, trusted_authserv=self.source.trusted_authserv,
-                            sent=sent if self.source.sent else None,
-                            own_addresses=[self.source.owner] if self.source.owner else [])
-        ctx.trusted_senders = self.store.trusted_senders()
-        return ctx
-
-    # --- scanning ------------------------------------------------------------------------------
+    # --- reading --------------------------------------------------------------------------------
     def folders(self) -> list[str]:
         return ["INBOX"]
 
-    def scan(self, folder: str = "INBOX", progress=None, cancel=None) -> list[Scanned]:
-        """Judges the folder's messages that the store does not know yet."""
+    def messages(self, folder: str, skip: set[int]) -> Iterator[tuple[int, bytes, tuple[str, ...]]]:
+        """(uid, bytes, flags) of the folder's messages whose UID is not in `skip`, in UID order."""
         self.import_mail()
         box = self._box(folder)
         index = self._index()
-        known = {row[0] for row in self.store.query(
-            "SELECT uid FROM messages WHERE account=? AND folder=?", (self.key, folder))}
-        keys = sorted(box.keys())
-        todo = [(self._uid(index, folder, k), k) for k in keys]
+        todo = sorted((self._uid(index, folder, k), k) for k in box.keys())
         self._save_index(index)
-        todo = [(uid, k) for uid, k in todo if uid not in known]
-        ctx = self.context()
-        engine = engine_version()
-        scanned = []
-        for n, (uid, key) in enumerate(todo, 1):
-            if cancel is not None and cancel.is_set():
-                break
-            raw = box.get_bytes(key)
-            msg = from_bytes(raw)
-            head, structure, fetched = partial_view(raw)
-            result = evaluate(msg, ctx)
-            date = msg.parsed_date()
-            flags = tuple(_maildir_flags(box, key))
-            with self.store.transaction() as db:
-                self.store.put_message(db, {
-                    "account": self.key, "folder": folder, "uidvalidity": UIDVALIDITY, "uid": uid,
-                    "message_id": msg.message_id, "from_display": msg.from_display,
-                    "from_addr": msg.from_addr.addr if msg.from_addr else "", "subject": msg.subject,
-                    "date": date.timestamp() if date else None, "size": len(raw), "flags": " ".join(flags),
-                    "verdict": result.verdict, "score": result.score, "reason": main_reason(result),
-                    "findings": json.dumps([f.to_dict() for f in result.findings], default=str),
-                    "view": pack_view(head, [asdict(p) for p in structure], fetched),
-                    "engine": engine, "scanned_at": time.time(),
-                })
-            scanned.append(Scanned(self.key, folder, UIDVALIDITY, uid, msg, result, flags))
-            if progress is not None:
-                progress(folder, n, len(todo))
-        return scanned
+        for uid, key in todo:
+            if uid in skip:
+                continue
+            try:
+                raw = box.get_bytes(key)
+            except KeyError:
+                continue  # removed meanwhile
+            yield uid, raw, tuple(_maildir_flags(box, key))
 
     def raw(self, folder: str, uid: int) -> bytes | None:
         """The message's bytes (for the safe preview), or None when it is gone."""
@@ -193,7 +155,7 @@ class LocalMailbox:
     def move(self, folder: str, uidvalidity: int, uid: int) -> QuarantineEntry:
         key = self._key_of(folder, uid)
         if key is None:
-            raise KnownError("That message is no longer in the folder.", "Scan again to refresh the list.")
+            raise MessageGone("That message is no longer in the folder.", "Scan again to refresh the list.")
         source, target = self._box(folder), self._box(QUARANTINE)
         raw = source.get_bytes(key)
         header = header_block(raw)

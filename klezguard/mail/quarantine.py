@@ -32,7 +32,7 @@ import imapclient
 import imapclient.exceptions
 
 from klezguard.core.headers import decode_words
-from klezguard.errors import KnownError
+from klezguard.errors import KnownError, MessageGone
 from klezguard.mail.accountlock import account_lock
 from klezguard.mail.accounts import Account
 from klezguard.mail.connection import translated
@@ -299,11 +299,11 @@ class Quarantine:
             return earlier  # another run moved it already
         self.ensure_folder()
         if self._select(folder) != uidvalidity:
-            raise KnownError(f"The folder {folder} changed on the server since the last scan.",
-                             "Scan again, then try once more.")
+            raise MessageGone(f"The folder {folder} changed on the server since the last scan.",
+                              "Scan again, then try once more.")
         data = self._fetch([uid], IDENTITY_ITEMS).get(uid)
         if data is None:
-            raise KnownError("That message is no longer in the folder.", "Scan again to refresh the list.")
+            raise MessageGone("That message is no longer in the folder.", "Scan again to refresh the list.")
         if _deleted(data):
             raise KnownError("That message is marked for deletion in your mail program, so KlezGuard leaves it "
                              "alone.", "It goes away when your mail program cleans up the folder.")

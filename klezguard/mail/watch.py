@@ -1,7 +1,8 @@
 """Watching the Inbox: IDLE where the server has it (renewed well before the 29-minute limit),
 polling where it has not, reconnecting with back-off when the connection or the network goes away.
 Each new message is scanned at once and reported as an event for the desktop app, the tray and
-`klezguard watch`.
+`klezguard watch`. What a scan is (judging, storing) is the application's: it hands the watcher a
+`prepare(client)` that returns the scan to run whenever the folder changes.
 """
 
 import logging
@@ -9,15 +10,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import imapclient
 
 from klezguard.errors import KnownError
 from klezguard.mail.accounts import Account
 from klezguard.mail.connection import translate
-from klezguard.mail.quarantine import Quarantine
-from klezguard.mail.scanner import Scanned, Scanner
-from klezguard.store.db import Store
 
 log = logging.getLogger(__name__)
 
@@ -37,20 +36,24 @@ class WatchEvent:
 
     kind: str
     account: str
-    scanned: Scanned | None = None
+    scanned: Any = None  # the application's Scanned
     text: str = ""
+
+
+ScanNew = Callable[[], list[Any]]  # scans what is new in the folder; returns the judged messages
 
 
 class Watcher:
     """Watches one account until `stop` is set. `connect` returns a logged-in client."""
 
-    def __init__(self, connect: Callable[[], imapclient.IMAPClient], account: Account, store: Store,
+    def __init__(self, connect: Callable[[], imapclient.IMAPClient], account: Account,
+                 prepare: Callable[[imapclient.IMAPClient], ScanNew],
                  on_event: Callable[[WatchEvent], None], stop: threading.Event | None = None,
                  folder: str = "INBOX", idle_renew: float = IDLE_RENEW, poll_every: float = POLL_EVERY,
                  backoff: tuple[float, ...] = BACKOFF):
         self.connect = connect
         self.account = account
-        self.store = store
+        self.prepare = prepare
         self.on_event = on_event
         self.stop = stop or threading.Event()
         self.folder = folder
@@ -58,7 +61,7 @@ class Watcher:
         self.poll_every = poll_every
         self.backoff = backoff
 
-    def _emit(self, kind: str, scanned: Scanned | None = None, text: str = "") -> None:
+    def _emit(self, kind: str, scanned: Any = None, text: str = "") -> None:
         try:
             self.on_event(WatchEvent(kind, self.account.key, scanned, text))
         except Exception:  # noqa: BLE001 - a broken listener must not stop the watching
@@ -70,15 +73,14 @@ class Watcher:
             client = None
             try:
                 client = self.connect()
-                scanner = Scanner(client, self.account, self.store)
-                Quarantine(client, self.account, self.store).recover()
+                scan = self.prepare(client)
                 self._emit("connected")
                 failures = 0
-                self._scan(scanner)
-                if "IDLE" in scanner.capabilities:
-                    self._idle_loop(client, scanner)
+                self._scan(scan)
+                if b"IDLE" in {c.upper() for c in client.capabilities()}:
+                    self._idle_loop(client, scan)
                 else:
-                    self._poll_loop(scanner)
+                    self._poll_loop(scan)
             except KnownError as exc:
                 failures += 1
                 self._emit("error", text=exc.text())
@@ -101,17 +103,17 @@ class Watcher:
                 self.stop.wait(delay)
         self._emit("stopped")
 
-    def _scan(self, scanner: Scanner) -> None:
-        for scanned in scanner.scan_folder(self.folder).new:
+    def _scan(self, scan: ScanNew) -> None:
+        for scanned in scan():
             self._emit("new", scanned)
 
-    def _idle_loop(self, client: imapclient.IMAPClient, scanner: Scanner) -> None:
+    def _idle_loop(self, client: imapclient.IMAPClient, scan: ScanNew) -> None:
         # The scan leaves the folder selected; anything that arrives between its last command and
         # IDLE is announced by the server as soon as IDLE starts.
         announced = False
         while not self.stop.is_set():
             if self._arrived_meanwhile(client):
-                self._scan(scanner)
+                self._scan(scan)
                 continue
             client.idle()
             if not announced:
@@ -126,7 +128,7 @@ class Watcher:
             finally:
                 client.idle_done()
             if not self.stop.is_set():
-                self._scan(scanner)
+                self._scan(scan)
 
     @staticmethod
     def _arrived_meanwhile(client: imapclient.IMAPClient) -> bool:
@@ -135,7 +137,7 @@ class Watcher:
         _, responses = client.noop()
         return any(len(r) > 1 and r[1] == b"EXISTS" for r in responses)
 
-    def _poll_loop(self, scanner: Scanner) -> None:
+    def _poll_loop(self, scan: ScanNew) -> None:
         self._emit("watching")
         while not self.stop.wait(self.poll_every):
-            self._scan(scanner)
+            self._scan(scan)

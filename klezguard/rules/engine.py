@@ -128,17 +128,44 @@ def prepare() -> None:
     evaluate(from_bytes(WARM_UP_MAIL), Context(own_domains=frozenset({"b.example"})))
 
 
+_ENGINE: str | None = None
+_JUDGING_LIBRARIES = ("publicsuffixlist", "filetype", "confusables", "oletools", "rarfile", "py7zr", "idna")
+
+
 def engine_version() -> str:
-    """Changes whenever the rules or their weights change, so stored verdicts know they are stale."""
-    import hashlib
+    """Changes whenever a rule's code, the message analysis it reads, a data file or a weight changes,
+    so stored verdicts know they are stale: a digest of the rules, core and data files as installed."""
+    global _ENGINE
+    if _ENGINE is None:
+        import hashlib
+        from pathlib import Path
 
-    from klezguard import __version__
+        from klezguard import __version__
 
-    rules = all_rules()
-    text = repr(sorted((r.id, r.severity, r.title, r.explanation) for r in rules.values()))
-    text += repr((weights.POINTS, weights.RULE_POINTS, weights.CATEGORY_CAP, weights.LOW_CAP,
-                  weights.SUSPICIOUS_AT, weights.THREAT_AT))
-    return f"{__version__}+{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+        package = Path(__file__).resolve().parents[1]
+        digest = hashlib.sha256()
+        for folder in ("rules", "core", "data"):
+            for path in sorted((package / folder).rglob("*")):
+                if path.is_file() and path.suffix in (".py", ".json", ".txt") and "__pycache__" not in path.parts:
+                    digest.update(path.relative_to(package).as_posix().encode())
+                    digest.update(path.read_bytes())
+        from importlib import metadata
+
+        for library in _JUDGING_LIBRARIES:  # their tables (suffix list, confusables, file types) judge too
+            try:
+                digest.update(f"{library}={metadata.version(library)}".encode())
+            except metadata.PackageNotFoundError:
+                digest.update(f"{library}=missing".encode())
+        digest.update(repr((weights.POINTS, weights.RULE_POINTS, weights.CATEGORY_CAP, weights.LOW_CAP,
+                            weights.SUSPICIOUS_AT, weights.THREAT_AT)).encode())
+        _ENGINE = f"{__version__}+{digest.hexdigest()[:12]}"
+    return _ENGINE
+
+
+def main_reason(result: Result) -> str:
+    """The title of the finding that weighs most: the one line a list shows."""
+    scored = [f for f in result.findings if f.score > 0]
+    return scored[0].title if scored else ""
 
 
 def evaluate(msg: Message, ctx: Context, rules: dict[str, Rule] | None = None, strict: bool = False) -> Result:

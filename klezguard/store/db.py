@@ -9,15 +9,16 @@ import json
 import sqlite3
 import threading
 import time
-import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from klezguard import paths
+from klezguard.core.context import SentIndex
 from klezguard.errors import StoreError
 from klezguard.store.journal import Journal
+from klezguard.store.views import View, unpack_view
 
 MIGRATIONS: list[list[str]] = [
     # 1: scan results, folder sync state, quarantine journal, sent-mail index, trusted senders
@@ -73,6 +74,15 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX quarantine_by_source ON quarantine (account, source_folder, source_uidvalidity, source_uid)",
         "CREATE INDEX quarantine_by_target ON quarantine (account, target_folder, target_uid)",
     ],
+    # 4: the sent mail's authors and the names the user's correspondents go by ("Gareth Lloyd" is
+    # gareth@lloyd-accounts.example), so mail scanned on the server is judged as `check` judges files;
+    # the Sent folders are read again to fill them in
+    [
+        "CREATE TABLE sent_authors (account TEXT NOT NULL, address TEXT NOT NULL, PRIMARY KEY (account, address))",
+        """CREATE TABLE sent_names (account TEXT NOT NULL, name_key TEXT NOT NULL, address TEXT NOT NULL,
+            PRIMARY KEY (account, name_key, address))""",
+        "DELETE FROM folders WHERE substr(name, 1, 6) = '\\Sent:'",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -81,59 +91,37 @@ def default_path() -> Path:
     return paths.data_dir() / "klezguard.sqlite3"
 
 
-VIEW_MAGIC = b"KGV1"
+ROW_COLUMNS = ("id, account, folder, uidvalidity, uid, verdict, score, from_display, from_addr, subject, date, "
+               "reason, message_id, size, flags, cleared")
 
 
-KEEP_PART = 256 * 1024  # bytes of one part a stored view keeps: all of any text, not a big archive
-KEEP_HEAD = 4096  # what is kept of a bigger part (its type can still be told from it)
-
-
-@dataclass
-class View:
-    """A stored partial view. `cut`: parts kept only in part (big archives and documents): the store keeps
-    what the findings show (names, sizes, listings are in the findings), not megabytes of attachments."""
-
-    head: bytes
-    structure: list[dict]
-    fetched: dict[str, bytes]
-    cut: list[str]
-
-
-def pack_view(header_block: bytes, structure: list[dict], fetched: dict[str, bytes], keep: int = KEEP_PART) -> bytes:
-    """The partial view, compressed, so a newer engine can judge the message again without the server.
-
-    A small JSON index followed by the raw bytes: encoding megabytes of attachment bytes as JSON text would
-    hold the interpreter for tens of milliseconds and make the window stutter during a scan."""
-    cut = [part_id for part_id, data in fetched.items() if len(data) > keep]
-    parts = [(part_id, data if len(data) <= keep else data[:KEEP_HEAD]) for part_id, data in fetched.items()]
-    meta = json.dumps({"head": len(header_block), "structure": structure, "cut": cut,
-                       "parts": [[part_id, len(data)] for part_id, data in parts]}).encode("utf-8")
-    body = b"".join([VIEW_MAGIC, len(meta).to_bytes(4, "big"), meta, header_block, *(data for _, data in parts)])
-    return zlib.compress(body, 1)
-
-
-def unpack_view(blob: bytes) -> View:
-    body = zlib.decompress(blob)
-    if not body.startswith(VIEW_MAGIC):
-        raise StoreError("A stored message view is damaged.", "Scan the folder again.")
-    size = int.from_bytes(body[4:8], "big")
-    meta = json.loads(body[8 : 8 + size])
-    offset = 8 + size
-    head = body[offset : offset + meta["head"]]
-    offset += meta["head"]
-    fetched = {}
-    for part_id, length in meta["parts"]:
-        fetched[part_id] = body[offset : offset + length]
-        offset += length
-    return View(head, meta["structure"], fetched, meta.get("cut", []))
-
-
-@dataclass
+@dataclass(frozen=True, slots=True)
 class StoredMessage:
+    """A judged message as the store keeps it, the one row type of the app, the command line and the tests.
+    Its findings and its view are read apart, when they are needed (a list of 100,000 rows needs neither)."""
+
     id: int
     account: str
     folder: str
     uidvalidity: int
+    uid: int
+    verdict: str
+    score: float
+    from_display: str
+    from_addr: str
+    subject: str
+    date: float | None
+    reason: str
+    message_id: str = ""
+    size: int = 0
+    flags: str = ""
+    cleared: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What a scan writes for one message."""
+
     uid: int
     message_id: str
     from_display: str
@@ -145,7 +133,38 @@ class StoredMessage:
     verdict: str
     score: float
     reason: str
-    findings: list[dict]
+    findings: str  # JSON
+    view: bytes | None
+    engine: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A stored message judged again."""
+
+    row_id: int
+    verdict: str
+    score: float
+    reason: str
+    findings: str  # JSON
+    engine: str
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """Which stored messages a list shows, and in what order."""
+
+    account: str | None = None
+    folder: str | None = None
+    view: str = "all"  # all, suspicious, threats, quarantine
+    search: str = ""
+    quarantine_folders: tuple[str, ...] = ()
+    sort: str = "date"  # one of SORT_COLUMNS
+    descending: bool = True
+
+
+SORT_COLUMNS = {"score": "score", "sender": "from_display COLLATE NOCASE", "subject": "subject COLLATE NOCASE",
+                "date": "date", "reason": "reason"}
 
 
 class _Damaged(Exception):
@@ -311,16 +330,23 @@ class Store:
     def folder_state(self, account: str, folder: str) -> tuple[int, int, int | None] | None:
         rows = self.query("SELECT uidvalidity, last_uid, highestmodseq FROM folders WHERE account=? AND name=?",
                           (account, folder))
-        return rows[0] if rows else None
+        return (int(rows[0][0]), int(rows[0][1]), rows[0][2]) if rows else None
 
-    def reset_folder(self, db: sqlite3.Connection, account: str, folder: str, uidvalidity: int) -> None:
-        """UIDVALIDITY changed: every stored UID of the folder means nothing any more."""
-        db.execute("DELETE FROM messages WHERE account=? AND folder=?", (account, folder))
-        db.execute("INSERT OR REPLACE INTO folders (account, name, uidvalidity, last_uid) VALUES (?, ?, ?, 0)",
-                   (account, folder, uidvalidity))
+    def reset_folder(self, account: str, folder: str, uidvalidity: int) -> None:
+        """UIDVALIDITY changed (or the folder is new): every stored UID of the folder means nothing any more."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM messages WHERE account=? AND folder=?", (account, folder))
+            db.execute("INSERT OR REPLACE INTO folders (account, name, uidvalidity, last_uid) VALUES (?, ?, ?, 0)",
+                       (account, folder, uidvalidity))
 
-    def set_folder_state(self, db: sqlite3.Connection, account: str, folder: str, uidvalidity: int,
-                         last_uid: int, highestmodseq: int | None) -> None:
+    def set_folder_state(self, account: str, folder: str, uidvalidity: int, last_uid: int,
+                         highestmodseq: int | None) -> None:
+        with self.transaction() as db:
+            self._folder_state(db, account, folder, uidvalidity, last_uid, highestmodseq)
+
+    @staticmethod
+    def _folder_state(db: sqlite3.Connection, account: str, folder: str, uidvalidity: int, last_uid: int,
+                      highestmodseq: int | None) -> None:
         db.execute(
             "INSERT INTO folders (account, name, uidvalidity, last_uid, highestmodseq, scanned_at) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, name) DO UPDATE SET uidvalidity=excluded.uidvalidity, "
@@ -330,19 +356,24 @@ class Store:
         )
 
     # --- messages -----------------------------------------------------------------------------
-    def put_message(self, db: sqlite3.Connection, row: dict) -> None:
-        db.execute(
-            "INSERT OR REPLACE INTO messages (account, folder, uidvalidity, uid, message_id, from_display, from_addr, "
-            "subject, date, size, flags, verdict, score, reason, findings, view, engine, scanned_at) VALUES "
-            "(:account, :folder, :uidvalidity, :uid, :message_id, :from_display, :from_addr, :subject, :date, :size, "
-            ":flags, :verdict, :score, :reason, :findings, :view, :engine, :scanned_at)",
-            row,
-        )
+    def save_judged(self, account: str, folder: str, uidvalidity: int, judged: list[Judgement]) -> None:
+        """Judged messages and how far the folder is scanned, in one transaction: a scan cut at any point
+        resumes after the last message it kept."""
+        if not judged:
+            return
+        now = time.time()
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO messages (account, folder, uidvalidity, uid, message_id, from_display, "
+                "from_addr, subject, date, size, flags, verdict, score, reason, findings, view, engine, scanned_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(account, folder, uidvalidity, j.uid, j.message_id, j.from_display, j.from_addr, j.subject, j.date,
+                  j.size, j.flags, j.verdict, j.score, j.reason, j.findings, j.view, j.engine, now) for j in judged])
+            self._folder_state(db, account, folder, uidvalidity, max(j.uid for j in judged), None)
 
     def messages(self, account: str | None = None, folder: str | None = None,
                  verdicts: Iterable[str] | None = None) -> list[StoredMessage]:
-        sql = ("SELECT id, account, folder, uidvalidity, uid, message_id, from_display, from_addr, subject, date, "
-               "size, flags, verdict, score, reason, findings FROM messages WHERE 1=1")
+        sql = f"SELECT {ROW_COLUMNS} FROM messages WHERE 1=1"  # noqa: S608 - column names only
         args: list = []
         if account:
             sql += " AND account=?"
@@ -355,7 +386,75 @@ class Store:
             sql += f" AND verdict IN ({','.join('?' * len(verdicts))})"
             args.extend(verdicts)
         sql += " ORDER BY date DESC, id DESC"
-        return [StoredMessage(*row[:15], findings=json.loads(row[15])) for row in self.query(sql, args)]
+        return [StoredMessage(*row) for row in self.query(sql, args)]
+
+    def message(self, row_id: int) -> StoredMessage | None:
+        rows = self.query(f"SELECT {ROW_COLUMNS} FROM messages WHERE id=?", (row_id,))  # noqa: S608
+        return StoredMessage(*rows[0]) if rows else None
+
+    def row_id(self, account: str, folder: str, uidvalidity: int, uid: int) -> int | None:
+        rows = self.query("SELECT id FROM messages WHERE account=? AND folder=? AND uidvalidity=? AND uid=?",
+                          (account, folder, uidvalidity, uid))
+        return int(rows[0][0]) if rows else None
+
+    def findings(self, row_id: int) -> list[dict]:
+        rows = self.query("SELECT findings FROM messages WHERE id=?", (row_id,))
+        return json.loads(rows[0][0]) if rows else []
+
+    def listing(self, which: Listing, limit: int, offset: int = 0) -> list[tuple]:
+        """Rows of a list as plain tuples in StoredMessage's order (the table makes rows of the few it shows)."""
+        sql = f"SELECT {ROW_COLUMNS} FROM messages WHERE 1=1"  # noqa: S608 - column names only
+        args: list = []
+        if which.account:
+            sql += " AND account=?"
+            args.append(which.account)
+        if which.folder:
+            sql += " AND folder=?"
+            args.append(which.folder)
+        marks = ",".join("?" * len(which.quarantine_folders))
+        if which.view == "quarantine":
+            sql += f" AND folder IN ({marks})"
+            args.extend(which.quarantine_folders)
+        else:
+            if not which.folder:
+                sql += f" AND folder NOT IN ({marks})"
+                args.extend(which.quarantine_folders)
+            if which.view == "suspicious":
+                sql += " AND verdict='suspicious'"
+            elif which.view == "threats":
+                sql += " AND verdict='threat'"
+        if which.search.strip():
+            like = "%" + which.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            sql += " AND (from_display LIKE ? ESCAPE '\\' OR subject LIKE ? ESCAPE '\\' OR reason LIKE ? ESCAPE '\\')"
+            args.extend([like, like, like])
+        direction = "DESC" if which.descending else "ASC"
+        sql += f" ORDER BY {SORT_COLUMNS[which.sort]} {direction}, id {direction} LIMIT ? OFFSET ?"
+        return self.query(sql, [*args, limit, offset])
+
+    def counts(self) -> dict[tuple[str, str], dict[str, int]]:
+        """(account, folder) -> {"threat": n, "suspicious": n, "clean": n, "unchecked": n, "all": n}."""
+        out: dict[tuple[str, str], dict[str, int]] = {}
+        for account, folder, verdict, n in self.query(
+                "SELECT account, folder, verdict, COUNT(*) FROM messages GROUP BY account, folder, verdict"):
+            entry = out.setdefault((account, folder), {"threat": 0, "suspicious": 0, "clean": 0, "all": 0})
+            entry[verdict] = entry.get(verdict, 0) + n
+            entry["all"] += n
+        return out
+
+    def threats_outside(self, quarantine_folders: Iterable[str]) -> int:
+        """How many threats are still in the user's folders (the tray's state)."""
+        folders = list(quarantine_folders)
+        marks = ",".join("?" * len(folders))
+        sql = f"SELECT COUNT(*) FROM messages WHERE verdict='threat' AND folder NOT IN ({marks})"  # noqa: S608
+        return int(self.query(sql, folders)[0][0])
+
+    def at_level(self, account: str, verdicts: Iterable[str], folders: Iterable[str]) -> list[StoredMessage]:
+        """Messages with one of `verdicts` in `folders` that the user has not cleared, oldest first."""
+        verdicts, folders = list(verdicts), list(folders)
+        sql = (f"SELECT {ROW_COLUMNS} FROM messages WHERE account=? AND cleared=0 "  # noqa: S608
+               f"AND verdict IN ({','.join('?' * len(verdicts))}) AND folder IN ({','.join('?' * len(folders))}) "
+               "ORDER BY folder, uid")
+        return [StoredMessage(*row) for row in self.query(sql, [account, *verdicts, *folders])]
 
     def summary(self, account: str, folder: str, uidvalidity: int, uid: int) -> tuple[str, str]:
         """(subject, sender) of a stored message, for the quarantine journal; empty when not scanned."""
@@ -377,13 +476,84 @@ class Store:
         rows = self.query("SELECT view FROM messages WHERE id=?", (message_row_id,))
         return unpack_view(rows[0][0]) if rows and rows[0][0] else None
 
-    # --- sent mail ----------------------------------------------------------------------------
-    def add_sent(self, db: sqlite3.Connection, account: str, ids: Iterable[str], recipients: Iterable[str]) -> None:
-        db.executemany("INSERT OR IGNORE INTO sent_ids (account, message_id) VALUES (?, ?)",
-                       [(account, i) for i in ids])
-        db.executemany("INSERT OR IGNORE INTO correspondents (account, address) VALUES (?, ?)",
-                       [(account, a) for a in recipients])
+    def known_uids(self, account: str, folder: str, uidvalidity: int | None = None) -> set[int]:
+        if uidvalidity is None:
+            rows = self.query("SELECT uid FROM messages WHERE account=? AND folder=?", (account, folder))
+        else:
+            rows = self.query("SELECT uid FROM messages WHERE account=? AND folder=? AND uidvalidity=?",
+                              (account, folder, uidvalidity))
+        return {int(r[0]) for r in rows}
 
+    def forget_message(self, row_id: int) -> None:
+        """A message that is no longer on the server (moved or deleted in a mail program)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM messages WHERE id=?", (row_id,))
+
+    def clear(self, row_ids: list[int], reason: str) -> None:
+        """The user says these messages are not a threat."""
+        with self.transaction() as db:
+            db.executemany("UPDATE messages SET cleared=1, verdict='clean', score=0, reason=? WHERE id=?",
+                           [(reason, i) for i in row_ids])
+
+    # --- judging again ----------------------------------------------------------------------------
+    def stale(self, account: str, engine: str, limit: int) -> list[tuple[int, bytes, str]]:
+        """Up to `limit` (row id, view, findings) judged by another engine than `engine` (not cleared)."""
+        return self.query("SELECT id, view, findings FROM messages WHERE account=? AND engine != ? "
+                          "AND view IS NOT NULL AND cleared=0 ORDER BY id LIMIT ?", (account, engine, limit))
+
+    def stale_count(self, account: str | None, engine: str) -> int:
+        if account is None:
+            rows = self.query("SELECT COUNT(*) FROM messages WHERE engine != ? AND view IS NOT NULL AND cleared=0",
+                              (engine,))
+        else:
+            rows = self.query("SELECT COUNT(*) FROM messages WHERE account=? AND engine != ? AND view IS NOT NULL "
+                              "AND cleared=0", (account, engine))
+        return int(rows[0][0])
+
+    def from_sender(self, account: str, sender: str) -> list[tuple[int, bytes, str]]:
+        """(row id, view, findings) of the stored messages from `sender` (not cleared)."""
+        return self.query("SELECT id, view, findings FROM messages WHERE account=? AND from_addr=? COLLATE NOCASE "
+                          "AND view IS NOT NULL AND cleared=0", (account, sender))
+
+    def set_verdicts(self, verdicts: list[Verdict], keep_engine: bool = False) -> None:
+        with self.transaction() as db:
+            if keep_engine:  # judged after a trust, with the same engine: nothing newer was learnt
+                db.executemany("UPDATE messages SET verdict=?, score=?, reason=?, findings=? WHERE id=?",
+                               [(v.verdict, v.score, v.reason, v.findings, v.row_id) for v in verdicts])
+            else:
+                db.executemany("UPDATE messages SET verdict=?, score=?, reason=?, findings=?, engine=? WHERE id=?",
+                               [(v.verdict, v.score, v.reason, v.findings, v.engine, v.row_id) for v in verdicts])
+
+    def mark_current(self, row_ids: list[int], engine: str) -> None:
+        """Verdicts kept as they are by `engine` (a view kept only in part cannot be judged again)."""
+        with self.transaction() as db:
+            db.executemany("UPDATE messages SET engine=? WHERE id=?", [(engine, i) for i in row_ids])
+
+    # --- sent mail ----------------------------------------------------------------------------
+    def add_sent(self, account: str, sent: SentIndex, folder_state: tuple[str, int, int] | None = None) -> None:
+        """What a piece of the Sent folder told (with how far it was read, in the same transaction)."""
+        with self.transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO sent_ids (account, message_id) VALUES (?, ?)",
+                           [(account, i) for i in sent.message_ids])
+            db.executemany("INSERT OR IGNORE INTO correspondents (account, address) VALUES (?, ?)",
+                           [(account, a) for a in sent.recipients])
+            db.executemany("INSERT OR IGNORE INTO sent_authors (account, address) VALUES (?, ?)",
+                           [(account, a) for a in sent.authors])
+            db.executemany("INSERT OR IGNORE INTO sent_names (account, name_key, address) VALUES (?, ?, ?)",
+                           [(account, k, a) for k, addresses in sent.names.items() for a in addresses])
+            if folder_state is not None:
+                self._folder_state(db, account, *folder_state, None)
+
+    def sent_index(self, account: str) -> SentIndex:
+        sent = SentIndex()
+        sent.message_ids = {r[0] for r in self.query("SELECT message_id FROM sent_ids WHERE account=?", (account,))}
+        sent.recipients = {r[0] for r in self.query("SELECT address FROM correspondents WHERE account=?", (account,))}
+        sent.authors = {r[0] for r in self.query("SELECT address FROM sent_authors WHERE account=?", (account,))}
+        for key, address in self.query("SELECT name_key, address FROM sent_names WHERE account=?", (account,)):
+            sent.names.setdefault(key, set()).add(address)
+        return sent
+
+    # --- trusted senders ------------------------------------------------------------------------
     def trusted_senders(self) -> frozenset[tuple[str, str]]:
         return frozenset((a, d) for a, d in self.query("SELECT address, auth_domain FROM trusted_senders"))
 
@@ -397,18 +567,11 @@ class Store:
             db.execute("DELETE FROM trusted_senders WHERE address=? AND auth_domain=?",
                        (address.lower(), auth_domain.lower()))
 
-    def clear(self, row_ids: list[int], reason: str) -> None:
-        """The user says these messages are not a threat."""
+    # --- accounts -------------------------------------------------------------------------------
+    def forget_account(self, account: str) -> None:
+        """Everything stored for an account (a removed account added back is scanned afresh). Mail it put in
+        quarantine stays there on the server; added back, the account finds it again by its keyword."""
         with self.transaction() as db:
-            db.executemany("UPDATE messages SET cleared=1, verdict='clean', score=0, reason=? WHERE id=?",
-                           [(reason, i) for i in row_ids])
-
-    def known_uids(self, account: str, folder: str, uidvalidity: int) -> set[int]:
-        return {r[0] for r in self.query("SELECT uid FROM messages WHERE account=? AND folder=? AND uidvalidity=?",
-                                         (account, folder, uidvalidity))}
-
-    def correspondents(self, account: str) -> frozenset[str]:
-        return frozenset(r[0] for r in self.query("SELECT address FROM correspondents WHERE account=?", (account,)))
-
-    def sent_ids(self, account: str) -> frozenset[str]:
-        return frozenset(r[0] for r in self.query("SELECT message_id FROM sent_ids WHERE account=?", (account,)))
+            for table in ("messages", "folders", "quarantine", "sent_ids", "correspondents", "sent_authors",
+                          "sent_names"):
+                db.execute(f"DELETE FROM {table} WHERE account=?", (account,))  # noqa: S608 - fixed names

@@ -1,9 +1,8 @@
 import pytest
 
+from klezguard.application.service import local_service
 from klezguard.gui.mainwindow import MainWindow
 from klezguard.gui.tray import NoticeGrouper, Notifier
-from klezguard.mail.local import LocalMailbox, demo_source
-from klezguard.mail.service import LocalService
 from klezguard.store.db import Store
 
 
@@ -19,8 +18,8 @@ def store(tmp_path):
 @pytest.fixture
 def demo_window(qtbot, store, tmp_path):
     """The main window on a fresh copy of the demo mailbox, scanned, with a recording notifier."""
-    box = LocalMailbox(demo_source(), store, root=tmp_path / "demo-mail")
-    window = MainWindow(store, {box.key: LocalService(box)})
+    demo = local_service(None, store, root=tmp_path / "demo-mail")
+    window = MainWindow(store, {demo.key: demo})
     notifier = Notifier()
     grouper = NoticeGrouper(notifier, delay_ms=10)
     window.new_findings.connect(grouper.add)

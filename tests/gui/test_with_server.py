@@ -5,12 +5,12 @@ a new row for mail that arrives while watching."""
 import pytest
 from PySide6.QtWidgets import QWizard
 
+from klezguard.application.service import ImapService
 from klezguard.gui.mainwindow import MainWindow
 from klezguard.gui.tray import NoticeGrouper, Notifier
 from klezguard.gui.wizard import AccountWizard
 from klezguard.mail.accounts import Account, ServerSettings
 from klezguard.mail.discovery import Discovery
-from klezguard.mail.service import ImapService
 from tests.gui.conftest import idle, select_subject
 from tests.mailfactory import auth, build
 

@@ -4,9 +4,9 @@ import logging
 
 import pytest
 
+from klezguard.application.service import ImapService
 from klezguard.errors import LoginFailed
 from klezguard.mail.accounts import Account, ServerSettings
-from klezguard.mail.service import ImapService
 from klezguard.store.db import Store
 
 

@@ -9,9 +9,9 @@ it belongs, with its flags.
 import imapclient
 import pytest
 
+from klezguard.application.scan import Scanner
 from klezguard.mail.accounts import Account, ServerSettings
 from klezguard.mail.quarantine import KEYWORD, Quarantine
-from klezguard.mail.scanner import Scanner
 from klezguard.store.db import Store
 from tests.integration.relay import CuttingRelay
 from tests.mailfactory import build

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from klezguard.application.scan import Scanner
 from klezguard.core.parse import from_bytes
 from klezguard.mail.accounts import Account, ServerSettings
-from klezguard.mail.scanner import Scanner
 from klezguard.rules.engine import evaluate
-from klezguard.store.db import Store
+from klezguard.store.db import Store, Verdict
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
 
@@ -81,21 +81,21 @@ def test_changed_uidvalidity_means_a_clean_rescan(imap_server, imap, mailbox, tm
 
 
 def test_stored_views_are_judged_again_without_the_server(imap_server, imap, mailbox, tmp_path):
-    from klezguard.mail.scanner import rejudge
+    from klezguard.application.rejudge import rejudge_stale as rejudge
 
     store = Store(tmp_path / "s.sqlite3")
     scanner = Scanner(imap, account(imap_server), store)
     scanner.index_sent()
     first = {s.uid: s.result.verdict for s in scanner.scan_folder("INBOX").new}
-    with store.transaction() as db:  # pretend an older KlezGuard judged them, and wrongly
-        db.execute("UPDATE messages SET engine='0.0.1', verdict='clean', score=0")
+    # pretend an older KlezGuard judged them, and wrongly
+    store.set_verdicts([Verdict(m.id, "clean", 0.0, "", "[]", "0.0.1") for m in store.messages(folder="INBOX")])
     assert rejudge(store, imap_server.user, scanner.context()) == len(mailbox)
     assert {m.uid: m.verdict for m in store.messages(folder="INBOX")} == first
     assert rejudge(store, imap_server.user, scanner.context()) == 0
 
 
 def test_judging_in_a_helper_process_gives_the_same_results(imap_server, imap, mailbox, tmp_path):
-    from klezguard.mail.judge import ProcessJudge
+    from klezguard.application.judge import ProcessJudge
 
     judge = ProcessJudge()
     try:
@@ -110,8 +110,8 @@ def test_judging_in_a_helper_process_gives_the_same_results(imap_server, imap, m
 
 
 def test_scanning_in_a_helper_process(imap_server, imap, mailbox, tmp_path):
+    from klezguard.application.scanprocess import ScanProcess
     from klezguard.errors import LoginFailed
-    from klezguard.mail.scanprocess import ScanProcess
 
     scans = ScanProcess()
     seen = []
@@ -149,8 +149,8 @@ def test_the_store_keeps_findings_not_megabytes_of_archives(imap_server, imap, t
     store = Store(tmp_path / "s.sqlite3")
     scanned = Scanner(imap, account(imap_server), store).scan_folder("INBOX").new
     assert "attachment.archive_program" in {f.rule for f in scanned[0].result.findings}
-    blob = store.query("SELECT view FROM messages")[0][0]
-    assert len(blob) < 300_000  # the 3 MB archive is not kept; its finding (names, sizes) is
+    view = store.view(store.messages()[0].id)
+    assert sum(len(b) for b in view.fetched.values()) < 300_000  # the 3 MB archive is not kept
 
 
 def test_a_big_folder_is_searched_in_pieces_with_uids_above_a_billion(imap_server, imap, tmp_path, monkeypatch):
@@ -158,7 +158,7 @@ def test_a_big_folder_is_searched_in_pieces_with_uids_above_a_billion(imap_serve
     the scanner asks for a piece of the folder at a time (here 10 messages a piece, UIDs from 10^9)."""
     import subprocess
 
-    import klezguard.mail.scanner as scanner_module
+    import klezguard.mail.fetcher as scanner_module
     from tests.mailfactory import build
 
     if imap.folder_exists("Big"):

@@ -7,8 +7,8 @@ import threading
 import imapclient
 import pytest
 
+from klezguard.application.watch import watch_account
 from klezguard.mail.accounts import Account, ServerSettings
-from klezguard.mail.watch import Watcher
 from klezguard.store.db import Store
 from tests.integration.relay import CuttingRelay
 from tests.mailfactory import build
@@ -32,9 +32,9 @@ def start(server, store, port=None, poll=False):
             client._cached_capabilities = tuple(c for c in client.capabilities() if c != b"IDLE")  # noqa: SLF001
         return client
 
-    watcher = Watcher(connect, account(server, port or server.port), store, events.put, stop,
-                      poll_every=0.5, backoff=(0.2, 0.5))
-    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread = threading.Thread(target=watch_account, args=(connect, account(server, port or server.port), store,
+                                                          events.put, stop),
+                              kwargs={"poll_every": 0.5, "backoff": (0.2, 0.5)}, daemon=True)
     thread.start()
     return events, stop, thread
 

@@ -5,7 +5,8 @@ import sqlite3
 import pytest
 
 from klezguard.errors import StoreError
-from klezguard.store.db import MIGRATIONS, SCHEMA_VERSION, Store, pack_view, unpack_view
+from klezguard.store.db import MIGRATIONS, SCHEMA_VERSION, Store
+from klezguard.store.views import pack_view, unpack_view
 
 
 def test_a_version_1_file_is_upgraded_and_keeps_its_rows(tmp_path):

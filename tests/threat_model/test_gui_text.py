@@ -19,11 +19,11 @@ import pytest
 from PySide6.QtGui import Qt, QTextDocument
 from PySide6.QtWidgets import QLabel
 
+from klezguard.application.service import LocalService
 from klezguard.gui.mainwindow import MainWindow
 from klezguard.gui.safetext import notification_text
 from klezguard.gui.tray import NoticeGrouper, WindowNotifier
 from klezguard.mail.local import LocalMailbox, LocalSource
-from klezguard.mail.service import LocalService
 from tests.gui.conftest import idle, select_subject
 from tests.mailfactory import build
 
@@ -139,7 +139,7 @@ MEMORY_PROBE = textwrap.dedent("""
     from PySide6.QtWidgets import QApplication
     from klezguard.gui.mainwindow import MainWindow
     from klezguard.mail.local import LocalMailbox, LocalSource
-    from klezguard.mail.service import LocalService
+    from klezguard.application.service import LocalService
     from klezguard.store.db import Store
 
     def rss():
@@ -151,7 +151,8 @@ MEMORY_PROBE = textwrap.dedent("""
     box = LocalMailbox(LocalSource("H", [str(base / "mail")], [], [], []), store, root=base / "copy")
     window = MainWindow(store, {box.key: LocalService(box)})
     window.show()
-    box.scan("INBOX")
+    from klezguard.application.local import scan_mailbox
+    scan_mailbox(box, store)
     window.refresh()
     deadline = time.monotonic() + 10
     while window.model.rowCount() < 1 and time.monotonic() < deadline:

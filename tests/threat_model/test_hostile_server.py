@@ -5,11 +5,11 @@ import threading
 
 import pytest
 
+from klezguard.application.scan import Scanner
 from klezguard.cli import main
 from klezguard.errors import KnownError
 from klezguard.mail.accounts import Account, ServerSettings
 from klezguard.mail.connection import connect
-from klezguard.mail.scanner import Scanner
 from klezguard.mail.watchdog import Cancelled
 from tests.integration.hostile_server import HostileServer
 
@@ -113,8 +113,8 @@ def test_the_app_shows_a_message_it_could_not_check(qtbot, store):
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QLabel
 
+    from klezguard.application.service import ImapService
     from klezguard.gui.mainwindow import MainWindow
-    from klezguard.mail.service import ImapService
     from tests.gui.conftest import idle
     from tests.threat_model.test_gui_text import rendered
 

@@ -9,12 +9,12 @@ on the real Dovecot; afterwards every other folder and message is exactly as bef
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from klezguard.application.service import ImapService
 from klezguard.cli import main
 from klezguard.errors import LoginFailed
 from klezguard.gui.mainwindow import MainWindow
 from klezguard.mail.connection import connect
 from klezguard.mail.safeimap import UnsafeCommand, protect, safe_name
-from klezguard.mail.service import ImapService
 from klezguard.store.db import Store
 from tests.gui.conftest import idle
 from tests.mailfactory import build

@@ -143,7 +143,8 @@ def test_restore_all_goes_on_when_an_original_folder_cannot_be_opened(imap_serve
 def test_the_apps_restore_retried_after_a_cut_reports_success(imap_server, mailbox, store):
     """The connection drops right after the server carried out the restore's MOVE: the app reconnects,
     recovery finishes the restore, and the retried call reports it done rather than an error."""
-    from klezguard.mail.service import ImapService
+    from klezguard.application.quarantine import Target
+    from klezguard.application.service import ImapService
     from tests.integration.relay import CuttingRelay
 
     mailbox.multiappend("INBOX", THREATS[:2])
@@ -153,9 +154,10 @@ def test_the_apps_restore_retried_after_a_cut_reports_success(imap_server, mailb
     mailbox.select_folder("INBOX", readonly=True)
     uids = sorted(mailbox.search("ALL"))
     mailbox.unselect_folder()
-    moved = [service.move("INBOX", validity, uid) for uid in uids]
+    moved = service.quarantine([Target("INBOX", validity, uid) for uid in uids]).done
     relay.after.append(b"UID MOVE")
-    assert [service.restore(entry.id).state for entry in moved] == ["restored", "restored"]
+    run = service.restore([entry.id for entry in moved])
+    assert [entry.state for entry in run.done] == ["restored", "restored"] and run.failed == []
     service.close()
     assert count(mailbox, "INBOX") == 2 and count(mailbox, QUARANTINE) == 0
     relay.close()

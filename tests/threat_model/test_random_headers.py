@@ -6,8 +6,8 @@ import imapclient
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from klezguard.application.scan import Scanner
 from klezguard.mail.quarantine import Quarantine
-from klezguard.mail.scanner import Scanner
 from tests.mailfactory import build
 from tests.threat_model.conftest import QUARANTINE, account, census, open_client, reset
 

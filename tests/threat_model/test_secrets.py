@@ -9,12 +9,12 @@ import stat
 import pytest
 
 from klezguard import paths
+from klezguard.application.service import ImapService
 from klezguard.errors import LoginFailed
 from klezguard.logs import file_handler
 from klezguard.mail.accountlock import account_lock
 from klezguard.mail.accounts import Account, AccountStore, ServerSettings
 from klezguard.mail.connection import connect
-from klezguard.mail.service import ImapService
 from klezguard.settings import Settings
 from klezguard.store.db import Store
 from tests.integration.dovecot import UNICODE_PASSWORD, UNICODE_USER

@@ -8,10 +8,10 @@ after each command of a move by a relay on 127.0.0.1, with the look-alike copies
 
 import pytest
 
+from klezguard.application.scan import Scanner
 from klezguard.cli import main
 from klezguard.errors import KnownError
 from klezguard.mail.quarantine import KEYWORD, Quarantine
-from klezguard.mail.scanner import Scanner
 from tests.integration.relay import CuttingRelay
 from tests.mailfactory import build
 from tests.threat_model.conftest import QUARANTINE, account, census, count, hostile, open_client, server_args

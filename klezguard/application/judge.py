@@ -16,25 +16,13 @@ from dataclasses import asdict, dataclass
 
 from klezguard.core.context import Context
 from klezguard.core.headers import Address
-from klezguard.core.parse import PartInfo, from_partial
-from klezguard.rules.engine import Result, evaluate
-from klezguard.store.db import pack_view
+from klezguard.core.parse import from_partial
+from klezguard.mail.fetcher import Fetched
+from klezguard.rules.engine import Result, evaluate, prepare
+from klezguard.store.views import pack_view
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Fetched:
-    """What the scanner fetched of one message."""
-
-    uid: int
-    head: bytes
-    structure: list[PartInfo]
-    parts: dict[str, bytes]
-    size: int
-    flags: tuple[str, ...]
-    internaldate: float | None
-    error: str = ""  # why it could not be fetched ('' when it was)
+__all__ = ["Fetched", "judge_one", "prepare", "default_judge", "InProcessJudge", "ProcessJudge", "UNCHECKED"]
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """One interface over an IMAP account and a local mailbox, for the desktop app's background workers.
 
 Every method runs on the account's own worker thread (imapclient is not thread-safe) and may block;
-none of them touches the GUI.
+none of them touches the GUI. Each is one use case of this package, so the app does each job exactly as
+the command line does.
 """
 
 import threading
@@ -9,16 +10,21 @@ from collections.abc import Callable
 
 import imapclient
 
-from klezguard.core.parse import PartInfo, from_partial
-from klezguard.errors import ConnectionDropped, KnownError, LoginFailed
+from klezguard.application import context as contexts
+from klezguard.application import quarantine as quarantining
+from klezguard.application.local import context_of, scan_mailbox
+from klezguard.application.rejudge import rejudge_stale
+from klezguard.application.scan import Progress, Scanned, scan_account
+from klezguard.application.trust import Trusted, not_a_threat
+from klezguard.application.watch import watch_account
+from klezguard.core.context import Context
+from klezguard.errors import ConnectionDropped, LoginFailed
 from klezguard.mail import credentials
 from klezguard.mail.accounts import Account
 from klezguard.mail.connection import connect, translated
-from klezguard.mail.local import LocalMailbox
-from klezguard.mail.quarantine import Entry, Quarantine
-from klezguard.mail.scanner import Progress, Scanned, Scanner
-from klezguard.mail.watch import Watcher, WatchEvent
-from klezguard.rules import trust
+from klezguard.mail.local import LocalMailbox, LocalSource, demo_source
+from klezguard.mail.quarantine import Quarantine
+from klezguard.mail.watch import WatchEvent
 from klezguard.store.db import Store
 
 ProgressFn = Callable[[str, int, int], None]
@@ -46,13 +52,16 @@ class ImapService:
                               "Open the account settings and type it again.")
         return password
 
+    def _note(self, texts: list[str]) -> None:
+        self.notes.extend(t for t in texts if t not in self.notes)
+
     def open(self) -> imapclient.IMAPClient:
         if self._client is None:
             self._client = connect(self.account.server, self.password(), email=self.account.email,
                                    allow_plain=self.account.allow_plain)
             recovery = Quarantine(self._client, self.account, self.store)
             recovery.recover()
-            self.notes.extend(text for text in [*recovery.problems, *recovery.notes] if text not in self.notes)
+            self._note([*recovery.problems, *recovery.notes])
         return self._client
 
     def close(self) -> None:
@@ -64,7 +73,8 @@ class ImapService:
             self._client = None
 
     def _run(self, work):
-        """Runs `work(client)`; a dropped connection is retried once on a fresh one."""
+        """Runs `work(client)`; a dropped connection is retried once on a fresh one (every use case here
+        can run twice: a message moved already is found in the journal)."""
         with translated(self.account.server, self.account.email):
             try:
                 return work(self.open())
@@ -82,10 +92,10 @@ class ImapService:
                 pass
 
     def scan(self, progress: ProgressFn | None = None, cancel: threading.Event | None = None) -> list[Scanned]:
-        if self.scan_process is not None and str(self.store.path) != ":memory:":
+        if self.scan_process is not None and not self.store.memory:
             self.last_count, found, notes = self.scan_process.scan(self.account, self.password(),
                                                                    str(self.store.path), progress, cancel)
-            self.notes.extend(n for n in notes if n not in self.notes)
+            self._note(notes)
             return found
 
         def work(client):
@@ -93,39 +103,45 @@ class ImapService:
                 if progress:
                     progress(p.folder, p.done, p.total)
 
-            scanner = Scanner(client, self.account, self.store, progress=report, cancel=cancel, judge=self.judge)
-            scanner.index_sent()
-            found = []  # only what needs a look: a first scan of 100,000 messages keeps no list of them all
-            self.last_count = 0
-            for folder in self.account.folders:
-                report = scanner.scan_folder(folder, on_scanned=lambda s: found.append(s)
-                                             if s.result.flagged or s.unchecked else None)
-                self.last_count += report.count
+            found: list[Scanned] = []  # only what needs a look: a first scan keeps no list of them all
+            outcome = scan_account(client, self.account, self.store, progress=report, cancel=cancel,
+                                   judge=self.judge, on_scanned=lambda s: found.append(s)
+                                   if s.result.flagged or s.unchecked else None)
+            self.last_count = outcome.count
+            self._note(outcome.notes)
             return found
 
         return self._run(work)
 
-    def move(self, folder: str, uidvalidity: int, uid: int) -> Entry:
+    def quarantine(self, targets: list[quarantining.Target], progress: ProgressFn | None = None,
+                   cancel: threading.Event | None = None) -> quarantining.Run:
         def work(client):
-            q = Quarantine(client, self.account, self.store)
-            entry = q.move(folder, uidvalidity, uid)
-            self.notes.extend(q.notes)
-            return entry
+            return quarantining.quarantine_messages(quarantining.mover(client, self.account, self.store),
+                                                    self.store, self.key, targets, _counting(progress), cancel)
 
         return self._run(work)
 
-    def restore(self, entry_id: int) -> Entry:
-        return self._run(lambda client: Quarantine(client, self.account, self.store).restore(entry_id))
+    def restore(self, entry_ids: list[int], progress: ProgressFn | None = None) -> quarantining.Run:
+        def work(client):
+            return quarantining.restore(quarantining.mover(client, self.account, self.store), self.store,
+                                        entry_ids, _counting(progress, "Restoring"))
+
+        return self._run(work)
 
     def watch(self, on_event: Callable[[WatchEvent], None], stop: threading.Event) -> None:
         """Blocks until `stop` is set; uses its own connection so scans can go on meanwhile."""
-        Watcher(lambda: connect(self.account.server, self.password(), email=self.account.email,
-                                allow_plain=self.account.allow_plain),
-                self.account, self.store, on_event, stop).run()
+        watch_account(lambda: connect(self.account.server, self.password(), email=self.account.email,
+                                      allow_plain=self.account.allow_plain),
+                      self.account, self.store, on_event, stop)
 
-    def context(self):
-        client = self.open()
-        return Scanner(client, self.account, self.store).context()
+    def context(self) -> Context:
+        return contexts.for_account(self.store, self.account)
+
+    def not_a_threat(self, row_ids: list[int]) -> Trusted:
+        return not_a_threat(self.store, self.key, self.context(), row_ids)
+
+    def rejudge(self) -> int:
+        return rejudge_stale(self.store, self.key, self.context())
 
 
 class LocalService:
@@ -147,42 +163,36 @@ class LocalService:
         pass
 
     def scan(self, progress: ProgressFn | None = None, cancel: threading.Event | None = None) -> list[Scanned]:
-        found = self.box.scan("INBOX", progress=progress, cancel=cancel)
+        found = scan_mailbox(self.box, self.store, "INBOX", progress=progress, cancel=cancel)
         self.last_count = len(found)
         return found
 
-    def move(self, folder: str, uidvalidity: int, uid: int) -> Entry:
-        return self.box.move(folder, uidvalidity, uid)
+    def quarantine(self, targets: list[quarantining.Target], progress: ProgressFn | None = None,
+                   cancel: threading.Event | None = None) -> quarantining.Run:
+        return quarantining.quarantine_messages(self.box, self.store, self.key, targets, _counting(progress), cancel)
 
-    def restore(self, entry_id: int) -> Entry:
-        return self.box.restore(entry_id)
+    def restore(self, entry_ids: list[int], progress: ProgressFn | None = None) -> quarantining.Run:
+        return quarantining.restore(self.box, self.store, entry_ids, _counting(progress, "Restoring"))
 
     def watch(self, on_event, stop: threading.Event) -> None:
         stop.wait()  # local files do not change under us
 
-    def context(self):
-        return self.box.context()
+    def context(self) -> Context:
+        return context_of(self.box, self.store)
+
+    def not_a_threat(self, row_ids: list[int]) -> Trusted:
+        return not_a_threat(self.store, self.key, self.context(), row_ids)
+
+    def rejudge(self) -> int:
+        return rejudge_stale(self.store, self.key, self.context())
 
 
-def stored_message(store: Store, row_id: int):
-    """The message model of a stored row, rebuilt from its saved partial view (no network)."""
-    view = store.view(row_id)
-    if view is None:
+def _counting(progress: ProgressFn | None, what: str = "Moving to quarantine"):
+    if progress is None:
         return None
-    return from_partial(view.head, [PartInfo(**p) for p in view.structure], view.fetched)
+    return lambda done, total: progress(what, done, total)
 
 
-def trust_sender(service, store: Store, row_id: int) -> tuple[str, str]:
-    """Trusts the sender of a stored message, bound to its authenticated domain. Raises KnownError when
-    the provider did not confirm the sender (trusting it would let forgers in too)."""
-    msg = stored_message(store, row_id)
-    if msg is None:
-        raise KnownError("KlezGuard no longer has this message.", "Scan again and try once more.")
-    key = trust.trust_key(msg, service.context())
-    if key is None:
-        raise KnownError(
-            "Your provider did not confirm who sent this message, so KlezGuard cannot trust the sender safely.",
-            "Anyone could send mail in that name. The message itself is marked as not a threat.")
-    store.trust(*key)
-    return key
-
+def local_service(source: LocalSource | None, store: Store, root=None) -> LocalService:
+    """A local mailbox as a service: the user's mail files, or the demo (`source` None)."""
+    return LocalService(LocalMailbox(source or demo_source(), store, root=root))

@@ -24,7 +24,7 @@ def _init(channel, cancel) -> None:
     global _channel, _cancel, _judge
     _channel, _cancel = channel, cancel
     _be_nice()
-    from klezguard.mail.judge import InProcessJudge
+    from klezguard.application.judge import InProcessJudge
     from klezguard.rules.engine import prepare
 
     prepare()
@@ -46,17 +46,14 @@ def _ready() -> bool:
 
 
 def _scan(account_data: dict, password: str, store_path: str) -> tuple[int, list, list[str]]:
-    """Runs in the helper process: one account's scan, as ImapService would run it on a thread."""
+    """Runs in the helper process: one account's scan, the same use case the command line runs."""
+    from klezguard.application.scan import Progress, scan_account
     from klezguard.mail.connection import connect, translated
-    from klezguard.mail.quarantine import Quarantine
-    from klezguard.mail.scanner import Cancelled, Progress, Scanner
     from klezguard.store.db import Store
 
     account = Account(**{**account_data, "server": ServerSettings(**account_data["server"])})
     store = Store(store_path)
-    found = []
-    count = 0
-    notes: list[str] = []
+    found: list = []
 
     def progress(p: Progress) -> None:
         _channel.put(("progress", p.folder, p.done, p.total))
@@ -64,25 +61,16 @@ def _scan(account_data: dict, password: str, store_path: str) -> tuple[int, list
     with translated(account.server, account.email):
         client = connect(account.server, password, email=account.email, allow_plain=account.allow_plain)
         try:
-            recovery = Quarantine(client, account, store)
-            recovery.recover()
-            notes = [*recovery.problems, *recovery.notes]
-            scanner = Scanner(client, account, store, progress=progress, cancel=_CancelFlag(), judge=_judge)
-            scanner.index_sent()
-            for folder in account.folders:
-                try:
-                    report = scanner.scan_folder(folder, on_scanned=lambda s: found.append(s)
-                                                 if s.result.flagged or s.unchecked else None)
-                except Cancelled:
-                    break  # what was judged so far is stored and kept
-                count += report.count
+            outcome = scan_account(client, account, store, progress=progress, cancel=_CancelFlag(), judge=_judge,
+                                   on_scanned=lambda s: found.append(s) if s.result.flagged or s.unchecked
+                                   else None)
         finally:
             try:
                 client.logout()
             except Exception:  # noqa: BLE001, S110 - the connection may already be gone
                 pass
             store.close()
-    return count, found, notes
+    return outcome.count, found, outcome.notes
 
 
 class _CancelFlag:

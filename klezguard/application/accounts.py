@@ -1,0 +1,100 @@
+"""Adding, changing and removing accounts: the same steps from the wizard and from `klezguard account`.
+
+An account is its settings (config folder) and its password (OS keyring, never a file). Removing one
+forgets everything KlezGuard stored for it, so adding it back scans its mail afresh; mail it put in
+quarantine stays there on the server and is found again by its keyword.
+"""
+
+from dataclasses import dataclass
+
+from klezguard.errors import KnownError
+from klezguard.mail import credentials
+from klezguard.mail.accounts import Account, AccountStore, ServerSettings
+from klezguard.mail.connection import connect
+from klezguard.mail.discovery import Discovery, discover
+
+__all__ = ["Discovery", "discover", "list_folders", "add_account", "edit_account", "remove_account", "test_login"]
+from klezguard.settings import Settings
+from klezguard.store.db import Store
+
+
+@dataclass
+class Saved:
+    account: Account
+    password_saved: bool  # False: the keyring could not take it (kept in memory for this session only)
+    problem: str = ""  # why the password was not saved
+
+
+def apply_settings(account: Account, settings: Settings) -> None:
+    """The folders the user chose in Settings: which to watch, and where quarantined mail goes."""
+    account.quarantine_folder = settings.get("quarantine_folder")
+    for folder in settings.get("watched_folders"):
+        if folder not in account.folders:
+            account.folders.append(folder)
+
+
+def test_login(account: Account, password: str) -> None:
+    """Logs in and out once; raises KnownError with what to do."""
+    client = connect(account.server, password, email=account.email, allow_plain=account.allow_plain)
+    try:
+        client.logout()
+    except Exception:  # noqa: BLE001, S110 - the login worked; a failing logout changes nothing
+        pass
+
+
+def list_folders(settings: ServerSettings, password: str, email: str, allow_plain: bool) -> list[tuple[str, str]]:
+    """Logs in and returns (folder, special-use flag) pairs: the wizard's test login, which shows the folders."""
+    client = connect(settings, password, email=email, allow_plain=allow_plain)
+    try:
+        folders = []
+        for flags, _delim, name in client.list_folders():
+            flag_names = {f.decode() if isinstance(f, bytes) else str(f) for f in flags}
+            if "\\Noselect" in flag_names:
+                continue
+            special = next((f for f in flag_names if f in ("\\Sent", "\\Junk", "\\Trash", "\\Drafts", "\\Archive")),
+                           "")
+            folders.append((name, special))
+        return folders
+    finally:
+        client.logout()
+
+
+def add_account(account: Account, password: str, store: Store, settings: Settings | None = None,
+                check_login: bool = True, accounts: AccountStore | None = None) -> Saved:
+    """Saves a new account (after a test login) with its password in the keyring. Anything an earlier
+    account of that address left in the store is forgotten: its mail is scanned afresh."""
+    if settings is not None:
+        apply_settings(account, settings)
+    if check_login:
+        test_login(account, password)
+    (accounts or AccountStore()).put(account)
+    store.forget_account(account.key)
+    return _save_password(account, password)
+
+
+def edit_account(account: Account, password: str | None = None, accounts: AccountStore | None = None) -> Saved:
+    """Saves changed settings (and a new password, when one was typed)."""
+    (accounts or AccountStore()).put(account)
+    if not password:
+        return Saved(account, True)
+    return _save_password(account, password)
+
+
+def remove_account(key: str, store: Store, accounts: AccountStore | None = None) -> str:
+    """Removes the account, its password and everything stored for it. Returns a problem to tell the
+    user ('' when all went well): the keyring may refuse to delete the password."""
+    account = (accounts or AccountStore()).remove(key)
+    store.forget_account(account.key)
+    try:
+        credentials.delete_password(account.key)
+    except KnownError as exc:
+        return exc.text()
+    return ""
+
+
+def _save_password(account: Account, password: str) -> Saved:
+    try:
+        credentials.set_password(account.key, password)
+    except KnownError as exc:
+        return Saved(account, False, exc.text())
+    return Saved(account, True)

@@ -1,0 +1,28 @@
+"""Checking mail files (`klezguard check`): each message judged whole, with the same context as a scan."""
+
+from collections.abc import Iterator
+
+from klezguard.application.context import build, sent_from_files
+from klezguard.core.context import Context
+from klezguard.core.message import Message
+from klezguard.core.parse import from_bytes
+from klezguard.core.sources import SourceError, read_mail
+from klezguard.rules.engine import Result, evaluate
+
+
+def files_context(sent: list[str], own_domains: list[str], trusted_authserv: list[str],
+                  errors: list[SourceError]) -> Context:
+    """The context of `check`: what the command line was told (sent mail that cannot be read goes to `errors`)."""
+    return build(own_domains=own_domains, trusted_authserv=trusted_authserv, sent=sent_from_files(sent, errors))
+
+
+def check_files(paths: list[str], ctx: Context) -> Iterator[tuple[str, Message, Result] | SourceError]:
+    """(source, message, result) for every message under `paths`; a path that cannot be read is an error
+    and the others are still checked."""
+    for item in read_mail(paths):
+        if isinstance(item, SourceError):
+            yield item
+            continue
+        source, raw = item
+        msg = from_bytes(raw)
+        yield source, msg, evaluate(msg, ctx)

@@ -1,0 +1,74 @@
+"""Judging stored messages again, from their stored partial views, without the server.
+
+After an update of KlezGuard (the engine version covers the rules' code, data and weights) every stored
+verdict of an older engine is stale: the app does this at start, and every scan before it scans. After
+the user trusts a sender, that sender's messages are judged again at once.
+"""
+
+import json
+from collections.abc import Callable
+
+from klezguard.core.context import Context
+from klezguard.core.parse import PartInfo, from_partial
+from klezguard.rules import trust
+from klezguard.rules.engine import Finding, Result, engine_version, evaluate, main_reason, total_score, verdict_for
+from klezguard.store.db import Store, Verdict
+from klezguard.store.views import unpack_view
+
+BATCH = 500
+
+
+def _judged_again(blob: bytes, stored: str, ctx: Context, trusting: bool) -> Result | None:
+    """The new result; None for a view whose big attachments the store kept only in part (it keeps its
+    verdict until it is scanned again), unless a trust removes the findings trust silences."""
+    view = unpack_view(blob)
+    msg = from_partial(view.head, [PartInfo(**p) for p in view.structure], view.fetched)
+    if not view.cut:
+        return evaluate(msg, ctx)
+    if not trusting or not trust.is_trusted(msg, ctx):
+        return None
+    kept = [Finding(**f) for f in json.loads(stored) if f.get("category") not in trust.TRUSTED_CATEGORIES]
+    score = total_score(kept)
+    return Result(verdict_for(score), score, kept)
+
+
+def _verdict(row_id: int, result: Result, engine: str) -> Verdict:
+    return Verdict(row_id, result.verdict, result.score, main_reason(result),
+                   json.dumps([f.to_dict() for f in result.findings], default=str), engine)
+
+
+def rejudge_stale(store: Store, account: str, ctx: Context,
+                  progress: Callable[[int, int], None] | None = None) -> int:
+    """Judges every stored message of `account` that an older engine judged. Messages the user cleared
+    keep the user's word. Returns how many got a new verdict."""
+    engine = engine_version()
+    total = store.stale_count(account, engine)
+    judged = done = 0
+    while True:
+        rows = store.stale(account, engine, BATCH)
+        if not rows:
+            return judged
+        verdicts = []
+        for row_id, blob, stored in rows:
+            result = _judged_again(blob, stored, ctx, trusting=False)
+            # a cut view keeps its verdict but is marked current: it is not looked at again each start
+            verdicts.append(_verdict(row_id, result, engine) if result is not None else
+                            Verdict(row_id, "", 0.0, "", stored, engine))
+            judged += result is not None
+        store.set_verdicts([v for v in verdicts if v.verdict])
+        store.mark_current([v.row_id for v in verdicts if not v.verdict], engine)
+        done += len(rows)
+        if progress is not None:
+            progress(done, total)
+
+
+def rejudge_sender(store: Store, account: str, ctx: Context, sender: str) -> int:
+    """Judges the stored messages from `sender` again (the user trusted it). Returns how many."""
+    engine = engine_version()
+    verdicts = []
+    for row_id, blob, stored in store.from_sender(account, sender):
+        result = _judged_again(blob, stored, ctx, trusting=True)
+        if result is not None:
+            verdicts.append(_verdict(row_id, result, engine))
+    store.set_verdicts(verdicts, keep_engine=True)
+    return len(verdicts)
