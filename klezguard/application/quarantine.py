@@ -3,7 +3,8 @@
 The moves themselves are mail/quarantine.py's (journaled, never losing a message). Here is what a run
 does with many: one message that cannot move never stops the others; "every threat" means every stored
 threat still in the user's folders, new or judged by an earlier scan, so a run cut short by a dropped
-connection is made good by the next one.
+connection is made good by the next one. A dropped connection stops the run (the rest would fail the
+same way); run again, each step already done is found in the journal and not done twice.
 """
 
 from collections.abc import Callable, Iterable
@@ -12,7 +13,7 @@ from typing import Protocol
 
 import imapclient
 
-from klezguard.errors import KnownError, MessageGone
+from klezguard.errors import ConnectionDropped, KnownError, MessageGone
 from klezguard.mail.accounts import Account
 from klezguard.mail.quarantine import Quarantine
 from klezguard.store.db import Store, StoredMessage
@@ -86,6 +87,8 @@ def quarantine_messages(quarantine: Mover, store: Store, key: str, targets: list
             break
         try:
             run.done.append(quarantine.move(target.folder, target.uidvalidity, target.uid))
+        except ConnectionDropped:
+            raise  # the connection is gone for the rest too: the caller reconnects and runs again
         except MessageGone:
             run.gone += 1
             row_id = store.row_id(key, target.folder, target.uidvalidity, target.uid)
@@ -122,6 +125,8 @@ def restore(quarantine: Mover, store: Store, entry_ids: list[int], progress: Pro
         entry = store.journal.get(entry_id)
         try:
             run.done.append(quarantine.restore(entry_id))
+        except ConnectionDropped:
+            raise  # the connection is gone for the rest too: the caller reconnects and runs again
         except KnownError as exc:  # reported and skipped: one stale entry never blocks the rest
             run.failed.append(((entry.subject or entry.message_id) if entry else str(entry_id), exc.text()))
         if progress is not None:

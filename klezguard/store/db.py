@@ -206,7 +206,7 @@ class Store:
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.execute("PRAGMA busy_timeout=30000")
             if self._db.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok":
                 raise _Damaged("quick_check")
             fresh = self._db.execute("PRAGMA user_version").fetchone()[0] == 0
