@@ -26,6 +26,8 @@ test: lint
 
 eval: $(STAMP)
 	$(PY) scripts/evaluate.py
+	@scripts/system-deps.sh
+	$(PY) scripts/parity.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_check.py

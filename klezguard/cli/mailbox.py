@@ -118,8 +118,11 @@ def session(account: Account, password: str) -> Iterator:
     finally:
         try:
             client.logout()
-        except Exception:  # noqa: BLE001, S110 - a connection that failed may fail to close as well
-            pass
+        except Exception:  # noqa: BLE001 - a connection that failed may fail to close as well: close its socket
+            try:
+                client.shutdown()
+            except Exception:  # noqa: BLE001, S110 - already gone
+                pass
 
 
 def run_scan(args) -> int:

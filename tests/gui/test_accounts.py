@@ -5,6 +5,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from klezguard.gui.app import App
 from klezguard.gui.dialogs import AccountDialog
+from klezguard.gui.wizard import AccountWizard
 from klezguard.mail import credentials
 from klezguard.mail.accounts import Account, AccountStore, ServerSettings
 from tests.gui.conftest import answer_next_dialog, idle
@@ -34,4 +35,27 @@ def test_start_edit_and_remove_an_account(qtbot, imap_server, empty_mailbox, iso
     assert AccountStore().load() == []
     assert isolated_user_dirs.get_password("KlezGuard", account.key) is None
     assert window.model.rowCount() == 0 and account.key not in window.services
+
+    # Added back through the toolbar's "Add account…": its mail is scanned again, every message of it
+    class Wizard:
+        DialogCode = AccountWizard.DialogCode
+
+        def __init__(self, parent):
+            pass
+
+        def exec(self):
+            return AccountWizard.DialogCode.Accepted
+
+        def account(self):
+            return Account(imap_server.user, ServerSettings(imap_server.host, imap_server.ssl_port, "ssl",
+                                                            cafile=imap_server.cafile))
+
+        def password(self):
+            return imap_server.password
+
+    monkeypatch.setattr("klezguard.gui.app.AccountWizard", Wizard)
+    window.add_account_action.trigger()
+    qtbot.waitUntil(lambda: idle(window) and window.model.rowCount() == 1, timeout=15000)
+    assert window.model.rows[0].subject == "Hello from the test"
+    assert isolated_user_dirs.get_password("KlezGuard", account.key) == imap_server.password
     app.close()
