@@ -28,6 +28,7 @@ from klezguard.mail.watch import WatchEvent
 from klezguard.store.db import Store
 
 ProgressFn = Callable[[str, int, int], None]
+__all__ = ["ImapService", "LocalService", "LocalSource", "demo_source", "local_service"]
 
 
 class ImapService:

@@ -12,6 +12,8 @@ from klezguard.mail.quarantine import Quarantine
 from klezguard.mail.watch import Watcher, WatchEvent
 from klezguard.store.db import Store
 
+__all__ = ["WatchEvent", "watch_account"]
+
 
 def watch_account(connect: Callable[[], imapclient.IMAPClient], account: Account, store: Store,
                   on_event: Callable[[WatchEvent], None], stop: threading.Event, folder: str = "INBOX",

@@ -76,7 +76,7 @@ def run_gui(argv: list[str]) -> int:
         print(_("klezguard: no graphical display here (DISPLAY is not set), so the window cannot open."),
               file=sys.stderr)
         if "--demo" in argv:
-            from klezguard.mail.local import demo_source
+            from klezguard.application.service import demo_source
 
             demo = demo_source()
             print(_("Here is the demo mailbox as a text report instead:\n"), file=sys.stderr)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from klezguard.application import quarantine as quarantining
 from klezguard.application.judge import default_judge
 from klezguard.application.scan import Progress, Scanned, scan_account
-from klezguard.application.watch import watch_account
+from klezguard.application.watch import WatchEvent, watch_account
 from klezguard.cli.accounts import add_server_options, read_password, settings_from_args
 from klezguard.cli.terminal import raw_stderr
 from klezguard.core.visible import terminal_safe
@@ -22,7 +22,6 @@ from klezguard.i18n import _
 from klezguard.mail import credentials
 from klezguard.mail.accounts import Account, AccountStore
 from klezguard.mail.connection import connect, translated
-from klezguard.mail.watch import WatchEvent
 from klezguard.report import as_json, as_text
 from klezguard.store.db import Store
 

@@ -589,8 +589,7 @@ class MainWindow(QMainWindow):
             self.status_text.setText(tr("The report is on the clipboard. Paste it into a mail or a chat."))
 
     def open_mail_folder(self) -> None:
-        from klezguard.application.service import local_service
-        from klezguard.mail.local import LocalSource
+        from klezguard.application.service import LocalSource, local_service
 
         path = QFileDialog.getExistingDirectory(self, tr("Open a mail folder (Maildir or a folder of .eml files)"))
         if not path:
