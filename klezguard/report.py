@@ -2,8 +2,8 @@
 
 import json
 import textwrap
+from typing import Protocol
 
-from klezguard.core.message import Message
 from klezguard.core.visible import terminal_safe
 from klezguard.i18n import _
 from klezguard.rules.engine import Result
@@ -11,7 +11,20 @@ from klezguard.rules.engine import Result
 VERDICT_WORDS = {"clean": "OK", "suspicious": "SUSPICIOUS", "threat": "DANGEROUS", "unchecked": "NOT CHECKED"}
 
 
-def as_json(source: str, msg: Message, result: Result, note: str = "") -> str:
+class Headline(Protocol):
+    """What a report shows of a message: a Message, or the summary a scan hands over."""
+
+    @property
+    def message_id(self) -> str: ...
+
+    @property
+    def from_display(self) -> str: ...
+
+    @property
+    def subject(self) -> str: ...
+
+
+def as_json(source: str, msg: Headline, result: Result, note: str = "") -> str:
     """One JSON line. Controls that json.dumps keeps raw (C1, direction overrides) are written as \\uXXXX,
     which means the same to a JSON reader and nothing to a terminal."""
     return terminal_safe(json.dumps(
@@ -39,7 +52,7 @@ def _evidence_lines(evidence: dict[str, object]) -> list[str]:
     return lines
 
 
-def as_text(source: str, msg: Message, result: Result, width: int = 100, note: str = "") -> str:
+def as_text(source: str, msg: Headline, result: Result, width: int = 100, note: str = "") -> str:
     """A readable block for one message: verdict first, then each finding with advice and evidence."""
     return format_text(source, msg.subject, msg.from_display, result.verdict,
                        [f.to_dict() for f in result.findings], width, note)

@@ -6,7 +6,6 @@ The same Scanner serves the command line, the app's helper process and the watch
 alike; `scan_account` is the whole use case, quarantine recovery and stale verdicts included.
 """
 
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from klezguard.core.message import Message
 from klezguard.mail.accounts import Account
 from klezguard.mail.fetcher import BATCH, Fetched, Fetcher
 from klezguard.mail.quarantine import Quarantine
-from klezguard.mail.watchdog import Cancelled
+from klezguard.mail.watchdog import CancelFlag, Cancelled
 from klezguard.rules.engine import Result, engine_version, main_reason
 from klezguard.store.db import Judgement, Store
 
@@ -81,7 +80,7 @@ class Scanner:
     """Scans the folders of one account over one connection (imapclient is not thread-safe)."""
 
     def __init__(self, client: imapclient.IMAPClient, account: Account, store: Store,
-                 progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None,
+                 progress: Callable[[Progress], None] | None = None, cancel: CancelFlag | None = None,
                  batch: int = BATCH, judge=None):
         self.fetcher = Fetcher(client, cancel=cancel, batch=batch)
         self.account = account
@@ -190,7 +189,7 @@ class AccountScan:
 
 def scan_account(client: imapclient.IMAPClient, account: Account, store: Store,
                  on_scanned: Callable[[Scanned], None] | None = None,
-                 progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None,
+                 progress: Callable[[Progress], None] | None = None, cancel: CancelFlag | None = None,
                  judge=None, folders: list[str] | None = None) -> AccountScan:
     """The scan of one account, as the command line, the app's helper and the app's worker run it:
     an interrupted move or restore is finished first, the Sent folder read, stored verdicts of an older

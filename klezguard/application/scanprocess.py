@@ -56,6 +56,7 @@ def _scan(account_data: dict, password: str, store_path: str) -> tuple[int, list
     found: list = []
 
     def progress(p: Progress) -> None:
+        assert _channel is not None  # set by _init in this process
         _channel.put(("progress", p.folder, p.done, p.total))
 
     with translated(account.server, account.email):
@@ -77,7 +78,7 @@ class _CancelFlag:
     """The threading.Event interface over the pool's shared cancel event."""
 
     def is_set(self) -> bool:
-        return _cancel.is_set()
+        return _cancel is not None and bool(_cancel.is_set())
 
 
 class ScanProcess:

@@ -7,7 +7,7 @@ from klezguard.application import accounts
 from klezguard.errors import KnownError
 from klezguard.i18n import _
 from klezguard.mail import credentials
-from klezguard.mail.accounts import DEFAULT_PORTS, Account, AccountStore, ServerSettings
+from klezguard.mail.accounts import DEFAULT_PORTS, Account, AccountStore, Security, ServerSettings
 from klezguard.settings import Settings
 from klezguard.store.db import Store
 
@@ -54,7 +54,7 @@ def read_password(prompt: str) -> str:
 def settings_from_args(args, email: str) -> tuple[ServerSettings, str]:
     """Settings typed on the command line, or found from the address."""
     if args.host:
-        security = args.security or "ssl"
+        security: Security = args.security or "ssl"
         port = args.port or DEFAULT_PORTS[security]
         return ServerSettings(args.host, port, security, user=args.user or "", cafile=args.cafile), "given"
     found = accounts.discover(email)

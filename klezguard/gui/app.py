@@ -18,7 +18,7 @@ from klezguard import paths
 from klezguard.application import accounts as account_use
 from klezguard.application.judge import ProcessJudge, default_judge, prepare
 from klezguard.application.scanprocess import ScanProcess
-from klezguard.application.service import ImapService, local_service
+from klezguard.application.service import ImapService, LocalService, local_service
 from klezguard.errors import KnownError
 from klezguard.gui.dialogs import AccountDialog, ErrorDialog, SettingsDialog
 from klezguard.gui.icons import app_icon
@@ -77,8 +77,8 @@ class App:
         if demo:
             self.demo_dir = tempfile.TemporaryDirectory(prefix="klezguard-demo-")
             self.store = Store(Path(self.demo_dir.name) / "demo.sqlite3")
-            demo = local_service(None, self.store, root=Path(self.demo_dir.name) / "mail")
-            services = {demo.key: demo}
+            mailbox = local_service(None, self.store, root=Path(self.demo_dir.name) / "mail")
+            services: dict[str, ImapService | LocalService] = {mailbox.key: mailbox}
         else:
             self.store = Store()
             services = {}
@@ -101,7 +101,7 @@ class App:
             self.window.state_changed.connect(self._state)
             self.window.tray_hint_needed.connect(lambda: self.tray.tray.showMessage(
                 "KlezGuard", tr("KlezGuard keeps watching your mail here. Use Quit in this menu to stop it.")))
-            self.notifier = TrayNotifier(self.tray.tray, self.qapp)
+            self.notifier: TrayNotifier | WindowNotifier = TrayNotifier(self.tray.tray, self.qapp)
             self.tray.show()
         else:
             self.notifier = WindowNotifier(self.window, self.qapp)
@@ -139,6 +139,8 @@ class App:
         self.window.activateWindow()
 
     def pause(self, paused: bool) -> None:
+        if self.tray is None:
+            return
         if paused:
             self.window.stop_watching()
             self.tray.set_state("paused")

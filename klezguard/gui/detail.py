@@ -65,7 +65,7 @@ class FindingView(QFrame):
         layout = QVBoxLayout(self)
         head = QHBoxLayout()
         icon = PlainLabel()
-        icon.setPixmap(verdict_icon(SEVERITY_VERDICT.get(finding.get("severity"), "clean")).pixmap(20, 20))
+        icon.setPixmap(verdict_icon(SEVERITY_VERDICT.get(str(finding.get("severity", "")), "clean")).pixmap(20, 20))
         icon.setAccessibleName(tr("Severity: {s}").format(s=finding.get("severity", "")))
         title = PlainLabel(one_line(finding.get("title", "")))
         font = title.font()
@@ -131,12 +131,14 @@ class DetailPane(QScrollArea):
     def _clear(self) -> None:
         while self.layout_.count():
             item = self.layout_.takeAt(0)
+            if item is None:
+                break
             widget = item.widget()
             if widget is not None:
                 widget.hide()
                 widget.deleteLater()
-            elif item.layout() is not None:
-                _drop_layout(item.layout())
+            elif (inner := item.layout()) is not None:
+                _drop_layout(inner)
         self.finding_views = []
         self.preview = None
 

@@ -3,6 +3,7 @@ on one or many messages. All mail work goes to the accounts' background workers.
 
 import logging
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
@@ -45,6 +46,23 @@ VIEW_ICONS = {"suspicious": "suspicious", "threats": "threat", "quarantine": "pa
 
 def tr(text: str) -> str:
     return QCoreApplication.translate("MainWindow", text)
+
+
+# What the accounts' workers run: (progress, cancel) -> result, each one use case of the service
+def _rejudge(service, progress, cancel) -> int:
+    return service.rejudge()
+
+
+def _scan(service, progress, cancel) -> list:
+    return service.scan(progress, cancel)
+
+
+def _quarantine(service, targets, progress, cancel) -> Run:
+    return service.quarantine(targets, progress, cancel)
+
+
+def _not_a_threat(service, row_ids, progress, cancel):
+    return service.not_a_threat(row_ids)
 
 
 class MainWindow(QMainWindow):
@@ -111,9 +129,9 @@ class MainWindow(QMainWindow):
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.detail = DetailPane(self.store)
         self.table.doubleClicked.connect(lambda _i: self.detail.setFocus())
 
-        self.detail = DetailPane(self.store)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.table)
         right.addWidget(self.detail)
@@ -174,7 +192,7 @@ class MainWindow(QMainWindow):
                                         "Check an mbox file, a Maildir or a folder of .eml files")
         self.add_account_action = self._action("Add account…", None, self.add_account, "Add a mail account")
         self.settings_action = self._action("Settings…", "Ctrl+,", self.open_settings, "Change KlezGuard's settings")
-        self.find_action = self._action("Find", QKeySequence.StandardKey.Find, lambda: self.search.setFocus(),
+        self.find_action = self._action("Find", QKeySequence.StandardKey.Find, self._focus_search,
                                         "Search by sender, subject or reason")
         self.quarantine_action.setIcon(verdict_icon("threat"))
         self.restore_action.setIcon(verdict_icon("clean"))
@@ -202,6 +220,9 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(self.search)
         self.addToolBar(toolbar)
         self._update_actions()
+
+    def _focus_search(self) -> None:
+        self.search.setFocus()
 
     def _build_status(self) -> None:
         status = self.statusBar()
@@ -237,8 +258,7 @@ class MainWindow(QMainWindow):
         folders = tuple({*self.model.filter.quarantine_folders, service.quarantine_folder})
         self.model.filter.quarantine_folders = folders
         # Verdicts an older KlezGuard stored are judged again from the store first, without the network
-        self.submit(service.key, Job(tr("Updating verdicts"), lambda progress, cancel, s=service: s.rejudge(),
-                                     on_done=self._rejudged))
+        self.submit(service.key, Job(tr("Updating verdicts"), partial(_rejudge, service), on_done=self._rejudged))
         if refresh:
             self.refresh()
 
@@ -255,7 +275,7 @@ class MainWindow(QMainWindow):
             if key in self.watchers or key.startswith("local:"):
                 continue
             thread = WatchThread(service, self)
-            thread.event.connect(self._watch_event)
+            thread.watch_event.connect(self._watch_event)
             self.watchers[key] = thread
             thread.start()
 
@@ -339,7 +359,9 @@ class MainWindow(QMainWindow):
                 if current_key == ("folder", key, folder):
                     select = sub
         self.nav.expandAll()
-        self.nav.setCurrentItem(select or self.nav.topLevelItem(0))
+        first = select or self.nav.topLevelItem(0)
+        if first is not None:
+            self.nav.setCurrentItem(first)
         self.nav.blockSignals(False)
 
     def _nav_changed(self, item, _previous) -> None:
@@ -403,7 +425,7 @@ class MainWindow(QMainWindow):
     def select_view(self, view: str) -> None:
         for i in range(self.nav.topLevelItemCount()):
             item = self.nav.topLevelItem(i)
-            if item.data(0, Qt.ItemDataRole.UserRole) == ("view", view):
+            if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == ("view", view):
                 self.nav.setCurrentItem(item)
 
     def _update_state(self) -> None:
@@ -461,11 +483,12 @@ class MainWindow(QMainWindow):
             if key in self.scanning:
                 continue
             self.scanning.add(key)
-            job = Job(tr("Checking {t}").format(t=service.title),
-                      lambda progress, cancel, s=service: s.scan(progress, cancel),
-                      on_done=lambda found, k=key: self._scanned(k, found),
-                      on_error=lambda _text, k=key: self.scanning.discard(k), cancellable=True)
+            job = Job(tr("Checking {t}").format(t=service.title), partial(_scan, service),
+                      on_done=partial(self._scanned, key), on_error=partial(self._scan_failed, key), cancellable=True)
             self.submit(key, job)
+
+    def _scan_failed(self, key: str, _text: str) -> None:
+        self.scanning.discard(key)
 
     def _scanned(self, key: str, found: list) -> None:
         self.scanning.discard(key)
@@ -503,9 +526,8 @@ class MainWindow(QMainWindow):
         for key, group in self._by_account(rows).items():
             service = self.services[key]
             targets = [target_of(r) for r in group]
-            self.submit(key, Job(tr("Moving to quarantine"),
-                                 lambda progress, cancel, s=service, t=targets: s.quarantine(t, progress, cancel),
-                                 on_done=lambda run, k=key: self._moved(k, run)))
+            self.submit(key, Job(tr("Moving to quarantine"), partial(_quarantine, service, targets),
+                                 on_done=partial(self._moved, key)))
 
     def _said(self, key: str, text: str, run: Run) -> None:
         service = self.services.get(key)
@@ -558,8 +580,7 @@ class MainWindow(QMainWindow):
         for key, group in self._by_account(rows).items():
             service = self.services[key]
             ids = [r.id for r in group]
-            self.submit(key, Job(tr("Trusting the sender"),
-                                 lambda progress, cancel, s=service, i=ids: s.not_a_threat(i),
+            self.submit(key, Job(tr("Trusting the sender"), partial(_not_a_threat, service, ids),
                                  on_done=self._trusted))
 
     def _trusted(self, outcome) -> None:

@@ -4,7 +4,7 @@ load in well under a second. Filtering, searching and sorting happen in the stor
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QDateTime, QModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QDateTime, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
 from klezguard.core.headers import parse_addresses
@@ -126,13 +126,13 @@ class MessageTableModel(QAbstractTableModel):
             self.sort_column, self.sort_order = column, order
             self.reload()
 
-    def sender(self, row: Row) -> str:
+    def sender_of(self, row: Row) -> str:
         text = self._senders.get(row.id)
         if text is None:
             text = self._senders[row.id] = sender_text(row.from_display, row.from_addr)
         return text
 
-    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or index.row() >= len(self._data):
             return None
         row = Row(*self._data[index.row()])
@@ -141,7 +141,7 @@ class MessageTableModel(QAbstractTableModel):
             if column == 0:
                 return tr(VERDICT_WORDS.get(row.verdict, row.verdict))
             if column == 1:
-                return self.sender(row)
+                return self.sender_of(row)
             if column == 2:
                 return one_line(row.subject) or tr("(no subject)")
             if column == 3:

@@ -48,7 +48,10 @@ class _Runner(QObject):
                 return
             self.started.emit(job)
             try:
-                result = job.run(lambda text, done, total, j=job: self.progress.emit(j, text, done, total), job.cancel)
+                def report(text: str, done: int, total: int, j: Job = job) -> None:
+                    self.progress.emit(j, text, done, total)
+
+                result = job.run(report, job.cancel)
             except KnownError as exc:
                 self.failed.emit(job, exc.text(), exc.detail)
             except Exception as exc:  # noqa: BLE001 - a bug: shown in the error dialog, the worker goes on
@@ -79,18 +82,18 @@ class AccountWorker(QObject):
         super().__init__(parent)
         self.name = name
         self.jobs: queue.Queue[Job | None] = queue.Queue()
-        self.thread = QThread()
-        self.thread.setObjectName(f"worker-{name}")
+        self.worker_thread = QThread()
+        self.worker_thread.setObjectName(f"worker-{name}")
         self.runner = _Runner(self.jobs)
-        self.runner.moveToThread(self.thread)
-        self.thread.started.connect(self.runner.loop)
+        self.runner.moveToThread(self.worker_thread)
+        self.worker_thread.started.connect(self.runner.loop)
         self.runner.started.connect(self.started)
         self.runner.progress.connect(self.progress)
         self.runner.done.connect(self._done)
         self.runner.failed.connect(self._failed)
         self.runner.idle.connect(self.idle)
         self.pending = 0
-        self.thread.start()
+        self.worker_thread.start()
 
     def submit(self, job: Job) -> Job:
         self.pending += 1
@@ -114,14 +117,15 @@ class AccountWorker(QObject):
 
     def stop(self, wait_ms: int = 5000) -> None:
         self.jobs.put(None)
-        self.thread.quit()
-        self.thread.wait(wait_ms)
+        self.worker_thread.quit()
+        self.worker_thread.wait(wait_ms)
 
 
 class WatchThread(QThread):
-    """Runs a service's blocking watch loop; its events arrive on the GUI thread as `event(WatchEvent)`."""
+    """Runs a service's blocking watch loop; its events arrive on the GUI thread as `watch_event(WatchEvent)`
+    (not `event`: that name is QObject's own event handler, which Qt calls)."""
 
-    event = Signal(object)
+    watch_event = Signal(object)
 
     def __init__(self, service, parent: QObject | None = None):
         super().__init__(parent)
@@ -130,7 +134,7 @@ class WatchThread(QThread):
 
     def run(self) -> None:
         try:
-            self.service.watch(self.event.emit, self.stop_flag)
+            self.service.watch(self.watch_event.emit, self.stop_flag)
         except Exception:  # noqa: BLE001 - watching must never take the app down
             log.exception("watching %s stopped", getattr(self.service, "key", "?"))
 

@@ -127,10 +127,16 @@ class TrayController(QObject):
         self.tray.setToolTip("KlezGuard")
         menu = QMenu()
         self.menu = menu
-        self.open_action = QAction(tr("Open KlezGuard"), menu, triggered=self.open_requested)
-        self.scan_action = QAction(tr("Scan now"), menu, triggered=self.scan_requested)
-        self.pause_action = QAction(tr("Pause watching"), menu, checkable=True, toggled=self.pause_toggled)
-        self.quit_action = QAction(tr("Quit"), menu, triggered=self.quit_requested)
+        # Connected, not passed as triggered=: a signal given as a keyword is called like a slot, which crashed
+        # every item of this menu
+        self.open_action = QAction(tr("Open KlezGuard"), menu)
+        self.open_action.triggered.connect(self.open_requested)
+        self.scan_action = QAction(tr("Scan now"), menu)
+        self.scan_action.triggered.connect(self.scan_requested)
+        self.pause_action = QAction(tr("Pause watching"), menu, checkable=True)
+        self.pause_action.toggled.connect(self.pause_toggled)
+        self.quit_action = QAction(tr("Quit"), menu)
+        self.quit_action.triggered.connect(self.quit_requested)
         for action in (self.open_action, self.scan_action, self.pause_action):
             menu.addAction(action)
         menu.addSeparator()

@@ -3,6 +3,7 @@ in the background, the folders to watch. Errors are explained on the page, never
 
 import re
 from collections.abc import Callable
+from typing import cast
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
@@ -105,7 +106,7 @@ class ServerPage(QWizardPage):
         self.host.textChanged.connect(self.completeChanged)
         self.allow_plain.toggled.connect(self.completeChanged)
         self._security_changed()
-        self._pending = None
+        self._pending: object | None = None  # the background task, kept alive while it runs
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, tr("Certificate file"), "", tr("Certificates (*.pem *.crt)"))
@@ -121,7 +122,7 @@ class ServerPage(QWizardPage):
 
     def initializePage(self) -> None:  # noqa: N802 - Qt's name
         email = self.field("email").strip()
-        if self.wizard().page(0).manual.isChecked():
+        if cast("AccountWizard", self.wizard()).email_page.manual.isChecked():
             self.status.setText(tr("Type the settings your provider gave you."))
             if not self.host.text():
                 self.host.setText("imap." + email.rpartition("@")[2])
@@ -181,10 +182,10 @@ class TestPage(QWizardPage):
         layout.addWidget(PlainLabel(tr("Folders to watch:")))
         layout.addWidget(self.folders)
         self.ok = False
-        self._pending = None
+        self._pending: object | None = None  # the background task, kept alive while it runs
 
     def initializePage(self) -> None:  # noqa: N802
-        wizard = self.wizard()
+        wizard = cast("AccountWizard", self.wizard())
         self.ok = False
         self.folders.clear()
         self.busy.show()

@@ -18,7 +18,7 @@ import defusedxml.ElementTree as SafeET
 import dns.exception
 import dns.resolver
 
-from klezguard.mail.accounts import ServerSettings
+from klezguard.mail.accounts import Security, ServerSettings
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def parse_autoconfig(xml: bytes, email: str) -> ServerSettings | None:
         user = user.replace("%EMAILDOMAIN%", domain)
         host = host.replace("%EMAILDOMAIN%", domain)
         if host and socket_type in ("ssl", "starttls"):
-            candidates.append(ServerSettings(host, port, socket_type, user=user))
+            candidates.append(ServerSettings(host, port, "ssl" if socket_type == "ssl" else "starttls", user=user))
     candidates.sort(key=lambda s: 0 if s.security == "ssl" else 1)
     return candidates[0] if candidates else None
 
@@ -104,7 +104,8 @@ def from_srv(email: str, resolver: dns.resolver.Resolver | None = None,
     domain = email.rpartition("@")[2].lower()
     resolver = resolver or dns.resolver.Resolver()
     resolver.lifetime = timeout
-    for service, security in (("_imaps._tcp", "ssl"), ("_imap._tcp", "starttls")):
+    pairs: tuple[tuple[str, Security], ...] = (("_imaps._tcp", "ssl"), ("_imap._tcp", "starttls"))
+    for service, security in pairs:
         try:
             answers = resolver.resolve(f"{service}.{domain}", "SRV")
         except (dns.exception.DNSException, OSError) as exc:

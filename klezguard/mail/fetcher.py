@@ -21,7 +21,7 @@ from klezguard.core.fetchplan import decoded_bytes_needed, encoded_bytes_needed
 from klezguard.core.limits import MAX_PARTS
 from klezguard.core.parse import PartInfo
 from klezguard.mail.bodystructure import leaves
-from klezguard.mail.watchdog import DEADLINE, guarded
+from klezguard.mail.watchdog import DEADLINE, CancelFlag, guarded
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +73,9 @@ def _flags(value) -> tuple[str, ...]:
 class Fetcher:
     """Reads the folders of one account over one connection (imapclient is not thread-safe)."""
 
-    def __init__(self, client: imapclient.IMAPClient, cancel: threading.Event | None = None, batch: int = BATCH):
+    def __init__(self, client: imapclient.IMAPClient, cancel: CancelFlag | None = None, batch: int = BATCH):
         self.client = client
-        self.cancel = cancel or threading.Event()
+        self.cancel: CancelFlag = cancel if cancel is not None else threading.Event()
         self.batch = batch
         self.deadline = DEADLINE
         self.capabilities = {_text(c).upper() for c in client.capabilities()}

@@ -450,7 +450,8 @@ class Quarantine:
                 "KlezGuard could not find the message it was restoring. Nothing was deleted: look for it in "
                 f"{entry.target_folder} and in {entry.source_folder}."))
         copy = back[0]
-        if left.state == "here":  # the quarantine folder is selected and its copy was just confirmed
+        if left.state == "here" and entry.target_uid is not None:
+            # the quarantine folder is selected and its copy was just confirmed
             if copy.strong:
                 self._remove(entry.target_uid)
             else:
@@ -509,10 +510,11 @@ class Quarantine:
                                and e.target_uidvalidity == validity], ["RFC822.SIZE", "FLAGS"])
         lost = []
         for entry in sorted(entries, key=lambda e: -e.id):  # the newest entry keeps a shared copy
-            data = present.get(entry.target_uid) if entry.target_uidvalidity == validity else None
-            if (data is not None and entry.target_uid not in claimed and not _deleted(data)
+            uid = entry.target_uid
+            data = present.get(uid) if uid is not None and entry.target_uidvalidity == validity else None
+            if (data is not None and uid is not None and uid not in claimed and not _deleted(data)
                     and int(data.get(b"RFC822.SIZE", -1)) == entry.size):
-                claimed.add(entry.target_uid)
+                claimed.add(uid)
                 if not entry.fingerprint:
                     self._learn_fingerprint(entry)
                 continue

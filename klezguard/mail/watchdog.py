@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 import imapclient
 
@@ -32,11 +33,17 @@ class Cancelled(Exception):
 class _Watch:
     client: imapclient.IMAPClient
     until: float
-    cancel: object
+    cancel: "CancelFlag | None"
     fired: str = ""
 
 
 _watched: dict[int, _Watch] = {}
+class CancelFlag(Protocol):
+    """What a Cancel button sets: a threading.Event, or a helper process's shared event."""
+
+    def is_set(self) -> bool: ...
+
+
 _lock = threading.Lock()
 _ids = itertools.count()
 _thread: threading.Thread | None = None
@@ -69,7 +76,8 @@ def _start() -> None:
 
 
 @contextmanager
-def guarded(client: imapclient.IMAPClient, what: str, cancel=None, seconds: float = DEADLINE) -> Iterator[None]:
+def guarded(client: imapclient.IMAPClient, what: str, cancel: "CancelFlag | None" = None,
+            seconds: float = DEADLINE) -> Iterator[None]:
     """Runs server commands under a deadline and the user's Cancel. A connection the watchdog closed
     surfaces as CommandDeadline or Cancelled; other errors pass unchanged."""
     if cancel is not None and cancel.is_set():
