@@ -40,26 +40,24 @@ def _verdict(row_id: int, result: Result, engine: str) -> Verdict:
 def rejudge_stale(store: Store, account: str, ctx: Context,
                   progress: Callable[[int, int], None] | None = None) -> int:
     """Judges every stored message of `account` that an older engine judged. Messages the user cleared
-    keep the user's word. Returns how many got a new verdict."""
+    keep the user's word; a view kept only in part stays stale, and the next scan fetches it again.
+    Returns how many got a new verdict."""
     engine = engine_version()
     total = store.stale_count(account, engine)
-    judged = done = 0
-    while True:
-        rows = store.stale(account, engine, BATCH)
-        if not rows:
-            return judged
+    judged = done = last = 0
+    while rows := store.stale(account, engine, BATCH, after=last):
         verdicts = []
         for row_id, blob, stored in rows:
             result = _judged_again(blob, stored, ctx, trusting=False)
-            # a cut view keeps its verdict but is marked current: it is not looked at again each start
-            verdicts.append(_verdict(row_id, result, engine) if result is not None else
-                            Verdict(row_id, "", 0.0, "", stored, engine))
-            judged += result is not None
-        store.set_verdicts([v for v in verdicts if v.verdict])
-        store.mark_current([v.row_id for v in verdicts if not v.verdict], engine)
+            if result is not None:
+                verdicts.append(_verdict(row_id, result, engine))
+        store.set_verdicts(verdicts)
+        judged += len(verdicts)
         done += len(rows)
+        last = rows[-1][0]
         if progress is not None:
             progress(done, total)
+    return judged
 
 
 def rejudge_sender(store: Store, account: str, ctx: Context, sender: str) -> int:

@@ -118,46 +118,65 @@ class Scanner:
             self.store.set_folder_state(key, state_name, info.uidvalidity, 0, None)
         return count
 
-    def scan_folder(self, folder: str, on_scanned: Callable[[Scanned], None] | None = None) -> FolderReport:
+    def scan_folder(self, folder: str, on_scanned: Callable[[Scanned], None] | None = None,
+                    quiet: bool = False) -> FolderReport:
+        """Judges what is new in `folder` (handed to `on_scanned`, or kept in the report). Messages an older
+        engine judged from a view the store kept only in part are fetched again and judged silently: they
+        are not new. `quiet`: nothing is reported (the quarantine folder)."""
+        if quiet:
+            shown, self.progress = self.progress, lambda p: None
+            try:
+                return self.scan_folder(folder)
+            finally:
+                self.progress = shown
         key = self.account.key
         report = FolderReport(folder)
         report.on_scanned = on_scanned
         info = self.fetcher.examine(folder)
         state = self.store.folder_state(key, folder)
         last = 0
+        again: list[int] = []
         if state is None or state[0] != info.uidvalidity:
             self.store.reset_folder(key, folder, info.uidvalidity)
             report.rescanned_from_scratch = state is not None
         else:
             last = state[1]
-            if info.uidnext and info.uidnext <= last + 1 and (info.highestmodseq is None
-                                                               or info.highestmodseq == state[2]):
+            again = self.store.stale_uids(key, folder, info.uidvalidity, self.engine)
+            if not again and info.uidnext and info.uidnext <= last + 1 and (
+                    info.highestmodseq is None or info.highestmodseq == state[2]):
                 return report  # nothing new, nothing changed
         found = self.fetcher.new_uids(last, info.exists) if info.uidnext != 1 else []
         known = self.store.known_uids(key, folder, info.uidvalidity) if found else set()
         uids = [u for u in found if u not in known]  # known: restored from quarantine, judged already
         last = max([last, *found])
         ctx = self.context()
-        self.progress(Progress(folder, 0, len(uids)))
+        self.progress(Progress(folder, 0, len(uids) + len(again)))
+        done = self._judge_all(folder, info.uidvalidity, uids, ctx, report, 0, len(uids) + len(again))
+        if again:
+            quiet_report = FolderReport(folder, on_scanned=lambda s: None)
+            self._judge_all(folder, info.uidvalidity, again, ctx, quiet_report, done, len(uids) + len(again))
+        self.store.set_folder_state(key, folder, info.uidvalidity, last, info.highestmodseq)
+        return report
+
+    def _judge_all(self, folder: str, uidvalidity: int, uids: list[int], ctx: Context, report: FolderReport,
+                   done: int, total: int) -> int:
         # Pipelined: while the judge works on one batch (in a helper process where there is one), the
         # next batch is fetched. Results come back in small chunks: unpacking one big answer would hold the
         # interpreter long enough to make the window stutter.
         pending: list[tuple[list[Fetched], Future]] = []
-        done = 0
         try:
             for items, fetched_bytes in self.fetcher.fetched(uids):
                 report.bytes_fetched += fetched_bytes
                 for chunk in pending:
-                    done += self._collect(folder, info.uidvalidity, chunk, report, done, len(uids))
+                    done += self._collect(folder, uidvalidity, chunk, report, done, total)
                 pending = [(items[i : i + JUDGE_CHUNK], self.judge.submit(items[i : i + JUDGE_CHUNK], ctx))
                            for i in range(0, len(items), JUDGE_CHUNK)]
                 if self.cancel.is_set():
                     raise Cancelled()
         finally:  # what was fetched is judged and kept, also when the user cancels or the server stops
             for chunk in pending:
-                done += self._collect(folder, info.uidvalidity, chunk, report, done, len(uids))
-        self.store.set_folder_state(key, folder, info.uidvalidity, last, info.highestmodseq)
-        return report
+                done += self._collect(folder, uidvalidity, chunk, report, done, total)
+        return done
 
     def _collect(self, folder: str, uidvalidity: int, pending: tuple[list[Fetched], Future], report: FolderReport,
                  done: int, total: int) -> int:
@@ -201,10 +220,13 @@ def scan_account(client: imapclient.IMAPClient, account: Account, store: Store,
     scanner = Scanner(client, account, store, progress=progress, cancel=cancel, judge=judge)
     scanner.index_sent()
     outcome.rejudged = rejudge_stale(store, account.key, scanner.context())
-    for folder in folders or account.folders:
-        try:
+    try:
+        for folder in folders or account.folders:
             outcome.count += scanner.scan_folder(folder, on_scanned=on_scanned).count
-        except Cancelled:
-            outcome.cancelled = True
-            break
+        # Quietly: mail KlezGuard put there that the store does not know (a removed account added back, a
+        # new database) gets its findings back in the Quarantine view; none of it is news
+        if scanner.fetcher.exists(account.quarantine_folder):
+            scanner.scan_folder(account.quarantine_folder, quiet=True)
+    except Cancelled:
+        outcome.cancelled = True
     return outcome

@@ -85,7 +85,8 @@ def _zip_count(data: bytes) -> int:
     pos = data.rfind(b"PK\x05\x06", max(0, len(data) - 65557))
     if pos < 0 or pos + 22 > len(data):
         return -1
-    return struct.unpack_from("<H", data, pos + 10)[0]
+    count: int = struct.unpack_from("<H", data, pos + 10)[0]
+    return count
 
 
 def list_zip(data: bytes) -> Listing:
@@ -227,7 +228,7 @@ def _decompress(kind: str, data: bytes, limit: int) -> tuple[bytes, bool, int]:
         out = obj.decompress(data, limit)
         return out, obj.eof, len(data) - len(obj.unconsumed_tail) - len(obj.unused_data)
     decomp = bz2.BZ2Decompressor() if kind == "bz2" else lzma.LZMADecompressor(memlimit=MAX_LZMA_DICT * 2)
-    out: list[bytes] = []
+    pieces: list[bytes] = []
     got = used = 0
     while got < limit and not decomp.eof:  # fed in slices, so that the input it took is known
         if decomp.needs_input:
@@ -237,9 +238,9 @@ def _decompress(kind: str, data: bytes, limit: int) -> tuple[bytes, bool, int]:
             used = min(len(data), used + 4096)
         else:
             piece = decomp.decompress(b"", max_length=limit - got)
-        out.append(piece)
+        pieces.append(piece)
         got += len(piece)
-    return b"".join(out), decomp.eof, used
+    return b"".join(pieces), decomp.eof, used
 
 
 def _inner_name(kind: str, data: bytes, outer: str) -> str:

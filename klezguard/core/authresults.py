@@ -245,7 +245,7 @@ def _came_from_outside(received: str, orgs: set[str]) -> bool:
 def _zone(msg: Message, trusted_ids: frozenset[str]) -> tuple[str, int, bool]:
     """(provider organisation, end, entered): headers[:end] were written by the provider; `entered` is
     True when a Received line shows the message arriving from a host outside the provider. Cached."""
-    cache = msg.__dict__.setdefault("_zone_cache", {})
+    cache: dict[frozenset[str], tuple[str, int, bool]] = msg.__dict__.setdefault("_zone_cache", {})
     if trusted_ids in cache:
         return cache[trusted_ids]
     orgs = {operator(i) for i in trusted_ids if "." in i}
@@ -321,7 +321,7 @@ def provider_values(msg: Message, name: str, trusted_ids: frozenset[str] = froze
 
 def read(msg: Message, trusted_ids: frozenset[str]) -> AuthResults:
     """The provider's Authentication-Results of `msg` (see the module docstring for whom we trust)."""
-    cache = msg.__dict__.setdefault("_auth_cache", {})
+    cache: dict[frozenset[str], AuthResults] = msg.__dict__.setdefault("_auth_cache", {})
     if trusted_ids in cache:
         return cache[trusted_ids]
     all_headers = [
@@ -394,7 +394,7 @@ def arc_origin(msg: Message, ar: AuthResults) -> list[MethodResult]:
     arc = ar.of("arc")
     if not arc or arc[0].result != "pass":
         return []
-    cache = msg.__dict__.setdefault("_arc_cache", {})
+    cache: dict[int, tuple[AuthResults, list[MethodResult]]] = msg.__dict__.setdefault("_arc_cache", {})
     key = id(ar)
     if key in cache and cache[key][0] is ar:
         return cache[key][1]

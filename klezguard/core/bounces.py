@@ -20,6 +20,7 @@ import email.policy
 import functools
 import re
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from klezguard.core.fetchplan import TEXT_BYTES
@@ -518,7 +519,7 @@ def _addresses(value: str) -> list[str]:
     return [a.addr.lower() for a in parse_addresses(value) if "@" in a.addr]
 
 
-def _add(items: list[str], values) -> None:
+def _add(items: list[str], values: Iterable[str]) -> None:
     for v in values:
         if v and v not in items and len(items) < MAX_ITEMS:
             items.append(v)

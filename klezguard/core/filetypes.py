@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Literal
 
 import filetype
 
@@ -26,7 +27,7 @@ class RiskyType:
 
     ext: str
     kind: str
-    severity: str
+    severity: Literal["low", "medium", "high"]  # the rules' Severity
     label: str
     blocked_by: tuple[str, ...]
 

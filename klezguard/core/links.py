@@ -161,10 +161,10 @@ def _scan_html(source: str, scan: Scan) -> None:
                 _add(scan, Link(href, visible_text(source[start : m.start()]), host_of(href), "a"))
                 open_a = None
             if not closing:
-                href = tag_attributes(rest).get("href")
-                if href is not None:
-                    href = _WS.sub("", href)
-                    open_a = (href, m.end())
+                href_attr = tag_attributes(rest).get("href")
+                if href_attr is not None:
+                    href_attr = _WS.sub("", href_attr)
+                    open_a = (href_attr, m.end())
         elif closing:
             if tag == "form" and form_action is not None:
                 if form_has_password:
@@ -211,7 +211,7 @@ def _add(scan: Scan, link: Link) -> None:
 
 def scan(msg: Message) -> Scan:
     """Every link of the message's body parts (computed once per message)."""
-    cached = msg.__dict__.get("_link_scan")
+    cached: Scan | None = msg.__dict__.get("_link_scan")
     if cached is not None:
         return cached
     result = Scan()

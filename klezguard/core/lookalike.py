@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 
+from klezguard.core.context import Context
 from klezguard.core.domains import ascii_domain, is_freemail, is_ip, org_domain, public_suffix, unicode_domain
 from klezguard.core.limits import valid_host
 
@@ -312,6 +313,9 @@ class Match:
         return self.target.brand if self.target is not None and self.target.kind == "brand" else ""
 
 
+# What a check of one name found: (how, target, detail) or (how, target, detail, slip).
+_Found = tuple[str, Known | None, str] | tuple[str, Known | None, str, str]
+
 @dataclass
 class _Brand:
     name: str
@@ -476,7 +480,7 @@ class KnownSet:
         return Match(domain=written, ascii=asc, unicode=uni, target=target, how=how, detail=detail,
                      slip=slip[0] if slip else "")
 
-    def _check_label(self, label: str, shown: str, org: str, uni: str, for_link: bool):
+    def _check_label(self, label: str, shown: str, org: str, uni: str, for_link: bool) -> _Found | None:
         if len(label) < MIN_LABEL:
             return None
         suffix = org[len(ascii_domain(label)) + 1 :]
@@ -536,7 +540,7 @@ class KnownSet:
         country = _country(suffix)
         return any(b.name == known.brand and country in b.countries for b in brands())
 
-    def _check_combo(self, label: str, shown: str, for_link: bool, suffix: str = ""):
+    def _check_combo(self, label: str, shown: str, for_link: bool, suffix: str = "") -> _Found | None:
         tokens = label.split("-")
         shown_tokens = shown.split("-") if shown.count("-") == label.count("-") else tokens
         if 1 < len(tokens) <= MAX_TOKENS:
@@ -612,7 +616,7 @@ class KnownSet:
                                  target=_best(self.by_org, known, org), how="brand_words", detail=text)
         return None
 
-    def _check_subdomain(self, asc: str, org: str):
+    def _check_subdomain(self, asc: str, org: str) -> _Found | None:
         """hmrc.gov.uk.tax-rebate.top (a whole known domain in front), and a brand's name in front of a
         domain that is not the brand's: paypal.secure-login.top, dhl.parcel-notice.top."""
         if asc == org:
@@ -634,7 +638,7 @@ class KnownSet:
         for part in sub:
             part = unicode_domain(part)
             words = part.split("-")
-            options = [(part, [])] if len(words) > 1 else []  # deutsche-bank
+            options: list[tuple[str, list[str]]] = [(part, [])] if len(words) > 1 else []  # deutsche-bank
             options += [(word, words[:k] + words[k + 1 :]) for k, word in enumerate(words)]
             for word, rest in options:
                 for known in self.sub_words.get(word, ()):
@@ -679,7 +683,7 @@ def _combo_text(known: Known, rest: list[str], altered: bool) -> str:
     return text
 
 
-def _combo(known: Known, rest: list[str], piece: str):
+def _combo(known: Known, rest: list[str], piece: str) -> tuple[str, Known, str]:
     altered = piece != known.label
     return ("lookalike_letters" if altered else "extra_words"), known, _combo_text(known, rest, altered)
 
@@ -734,12 +738,12 @@ def known_set(own: frozenset[str] = frozenset(), correspondents: frozenset[str] 
     return ks
 
 
-def for_context(ctx) -> KnownSet:
+def for_context(ctx: Context) -> KnownSet:
     """The known domains of a `Context` (own, correspondents, brands), built once per mailbox."""
     return known_set(frozenset(ctx.own_domains), correspondent_orgs(ctx))
 
 
-def correspondent_orgs(ctx) -> frozenset[str]:
+def correspondent_orgs(ctx: Context) -> frozenset[str]:
     """Registrable domains of the people the user writes to (computed once per set)."""
     return _correspondent_domains(ctx.correspondents)
 
@@ -991,8 +995,8 @@ def brand_in_name(name: str, domain: str = "") -> BrandClaim | None:
                 domain and names_brand(domain, org_domain(domain), all_brands[brand])
             ):
                 continue
-        words = " ".join(pairs[i][1] for i in sorted(positions))
-        return BrandClaim(all_brands[brand], words, disguised)
+        shown = " ".join(pairs[i][1] for i in sorted(positions))
+        return BrandClaim(all_brands[brand], shown, disguised)
     return None
 
 

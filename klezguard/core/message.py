@@ -8,6 +8,7 @@ except through `Part.complete`.
 import email.message
 import email.utils
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 
 from klezguard.core.fetchplan import extension
@@ -211,7 +212,7 @@ class Message:
     def date(self) -> str:
         return self.header("date")
 
-    def parsed_date(self):
+    def parsed_date(self) -> datetime | None:
         try:
             return email.utils.parsedate_to_datetime(self.date) if self.date else None
         except (TypeError, ValueError, IndexError, OverflowError):

@@ -11,6 +11,7 @@ import logging
 import re
 import zipfile
 from dataclasses import dataclass
+from types import ModuleType
 
 # Office file types that can hold macros (by extension). Plain docx/xlsx/pptx cannot run VBA.
 MACRO_ENABLED_EXTS = frozenset(
@@ -59,7 +60,7 @@ class MacroReport:
 _quiet = False
 
 
-def _olevba():
+def _olevba() -> tuple[ModuleType, ModuleType]:
     """Imports olevba on first use (it is slow to import) and silences its logging."""
     global _quiet
     from oletools import mraptor, olevba  # noqa: PLC0415 - lazy: most mail has no Office file

@@ -11,6 +11,7 @@ import email.parser
 import email.utils
 import quopri
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from klezguard.core.fetchplan import decoded_bytes_needed
@@ -182,13 +183,14 @@ def content_type_of(value: str) -> str:
     return token if _MIME_TYPE.fullmatch(token) else "application/octet-stream"
 
 
-def _defect_names(defects) -> list[str]:
+def _defect_names(defects: Iterable[object]) -> list[str]:
     return [type(d).__name__ for d in defects]
 
 
 def from_bytes(raw: bytes) -> Message:
     """Parses a whole message; every part's content is available to the rules."""
     limits: set[str] = set()
+    root: email.message.Message | None
     try:
         root = email.message_from_bytes(_cut_parts(raw, limits))
     except RecursionError:  # the stdlib parser recurses once per nesting level: keep the headers only
@@ -244,7 +246,8 @@ def _headers_only(raw: bytes) -> email.message.Message | None:
 
 
 def _header_fields(root: email.message.Message, limits: set[str]) -> list[tuple[str, str]]:
-    fields = root._headers  # noqa: SLF001 - raw, ordered, unfolded later
+    # raw, ordered, unfolded later; typeshed's Message stub leaves out the private _headers list
+    fields: list[tuple[str, str]] = root._headers  # type: ignore[attr-defined]  # noqa: SLF001
     if len(fields) > MAX_HEADER_FIELDS:
         limits.add("headers")
     return [(k, v) for k, v in fields[:MAX_HEADER_FIELDS]]
@@ -347,7 +350,7 @@ def partial_view(raw: bytes) -> tuple[bytes, list[PartInfo], dict[str, bytes]]:
         )
         structure.append(info)
         cut_here = m is None or (isinstance(m.get_payload(), list) and m.get_content_maintype() == "multipart")
-        encoded = b"" if cut_here else _payload_bytes(m)
+        encoded = b"" if cut_here or m is None else _payload_bytes(m)
         need = encoded_bytes_needed(decoded_bytes_needed(part.content_type, part.filename), part.encoding)
         fetched[part.part_id] = encoded[:need]
     # A server reports every part and every level; what the rules leave out shows in the structure.

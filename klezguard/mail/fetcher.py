@@ -91,6 +91,10 @@ class Fetcher:
         except imapclient.exceptions.IMAPClientError:
             return None
 
+    def exists(self, folder: str) -> bool:
+        with self._guard("LIST"):
+            return any(_text(name) == folder for _flags, _delim, name in self.client.list_folders("", folder))
+
     def sent_folder(self) -> str | None:
         return self.special_folder(imapclient.imapclient.SENT)
 

@@ -15,8 +15,10 @@ import re
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from klezguard.core import archives, authresults, limits, office
+from klezguard.core.context import Context
 from klezguard.core.domains import org_domain
 from klezguard.core.fetchplan import HEAD_BYTES, TEXT_BYTES, decoded_bytes_needed, extension
 from klezguard.core.filetypes import (
@@ -39,7 +41,7 @@ from klezguard.core.filetypes import (
 from klezguard.core.message import Message, Part
 from klezguard.core.parse import from_bytes
 from klezguard.core.visible import BIDI_CONTROLS, hidden_characters, visible
-from klezguard.rules.registry import Hit, Rule, register
+from klezguard.rules.registry import Hit, Rule, Severity, register
 
 # --- what one file is ----------------------------------------------------------------------------------
 
@@ -190,13 +192,13 @@ def _html_report(data: bytes, svg: bool) -> HtmlReport:
             # A redirect counts when it names where it goes: a web address, directly or through a variable
             # (frame-busting 'top.location = self.location' in saved web pages does not).
             value = _HTML_ASSIGNED.match(text, loc.end())
-            url = value.group(1) if value else ""
+            address = value.group(1) if value else ""
             if value and value.group(2):
                 named = re.search(r"\b" + re.escape(value.group(2)) + r"\s*=\s*[\"'`](https?://[^\"'`\s<>]+)", text)
-                url = named.group(1) if named else ""
-            if url:
+                address = named.group(1) if named else ""
+            if address:
                 rep.redirect = True
-                rep.target = rep.target or url
+                rep.target = rep.target or address
                 break
         rep.smuggling = bool(
             _HTML_SMUGGLE_DECODE.search(text) and _HTML_SMUGGLE_BLOB.search(text) and _HTML_SMUGGLE_SAVE.search(text)
@@ -224,7 +226,7 @@ def _envelope_service(h: HtmlReport, sender_domain: str) -> str:
     return org if h.hosts <= {org, org_domain(sender_domain)} else ""
 
 
-def _sender_confirmed(msg: Message, ctx) -> bool:
+def _sender_confirmed(msg: Message, ctx: Context) -> bool:
     """The user's provider confirmed the From domain (DMARC, or SPF/DKIM of the same organisation)."""
     a = msg.from_addr
     if a is None or not a.domain:
@@ -427,7 +429,7 @@ def _a(label: str) -> str:
     return ("an " if vowel_sound else "a ") + label
 
 
-def _max_severity(values: list[str]) -> str:
+def _max_severity(values: list[Severity]) -> Severity:
     return max(values, key=lambda s: _SEVERITY_ORDER[s]) if values else "low"
 
 
@@ -472,7 +474,7 @@ class DangerousType(Rule):
     )
     notes = {**_KIND_NOTES, "in_mail": _IN_MAIL_NOTE}
 
-    def check(self, msg, ctx):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         for top in examine(msg).files:
             f = top
             r = f.risky
@@ -503,7 +505,7 @@ class DiskImage(Rule):
     advice = "Do not open it. Real bills and letters do not come as disk images. Ask the sender by phone what it is."
     notes = {"in_mail": _IN_MAIL_NOTE, "mac": "Disk images like this are used to install Mac programs."}
 
-    def check(self, msg, ctx):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         for f in examine(msg).files:
             by_name = f.risky is not None and f.risky.kind == "disk_image"
             if _skip(f) or not (by_name or f.sniffed.kind == "disk_image"):
@@ -515,7 +517,7 @@ class DiskImage(Rule):
                 facts={"name": visible(f.name)},
                 evidence=_evidence(f),
                 notes=tuple(notes),
-                severity=f.risky.severity if by_name else "high",
+                severity=f.risky.severity if by_name and f.risky is not None else "high",  # by_name: never None
             )
 
 
@@ -534,7 +536,7 @@ class Shortcut(Rule):
     advice = "Do not open it. Delete the mail. If it seems to come from someone you know, call them to warn them."
     notes = {"in_mail": _IN_MAIL_NOTE}
 
-    def check(self, msg, ctx):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         for f in examine(msg).files:
             if _skip(f) or f.risky is None or f.risky.kind != "shortcut":
                 continue
@@ -565,12 +567,13 @@ class DoubleExtensionRule(Rule):
         "in_mail": _IN_MAIL_NOTE,
     }
 
-    def check(self, msg, ctx):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         for f in examine(msg).files:
             d = f.double
             if d is None or _skip(f):
                 continue
             r = risky(d.real)
+            severity: Severity
             if r is not None:
                 real_label, severity = _a(r.label), ("high" if r.severity == "high" else "medium")
             elif d.real in WEB_PAGE_EXTS:
@@ -639,7 +642,7 @@ class HiddenCharacters(Rule):
         "in_mail": _IN_MAIL_NOTE,
     }
 
-    def check(self, msg, ctx):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         for f in examine(msg).files:
             if not f.name or _skip(f):
                 continue
@@ -656,6 +659,7 @@ class HiddenCharacters(Rule):
             if f.in_mail:
                 notes.append("in_mail")
             dangerous = (f.risky is not None and f.risky.severity == "high") or f.sniffed.kind == "program"
+            severity: Severity
             if flips or dangerous:
                 severity = "high"
             elif f.risky is not None or any(c.startswith("U+202") or c.startswith("U+206") for c in chars):
@@ -681,7 +685,7 @@ _DISGUISE_ARCHIVE_EXTS = frozenset({"pdf", "jpg", "jpeg", "png", "gif", "txt", "
 _DISGUISE_HTML_EXTS = frozenset({"pdf", "jpg", "jpeg", "png", "gif"})
 
 
-def _disguise(f: File) -> tuple[str, str, str, str] | None:
+def _disguise(f: File) -> tuple[Severity, str, str, str] | None:
     """(severity, real label, claimed words, how it is claimed) when the content contradicts what the
     name or the declared type promise; None when they agree or the difference is harmless."""
     kind = f.sniffed.kind
@@ -728,7 +732,7 @@ class DisguisedType(Rule):
         "in_mail": _IN_MAIL_NOTE,
     }
 
-    def check(self, msg, ctx):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         ex = examine(msg)
         for f in ex.files:
             if _skip(f):
@@ -752,7 +756,7 @@ class DisguisedType(Rule):
             )
 
 
-def _member_danger(f: File) -> tuple[str, str] | None:
+def _member_danger(f: File) -> tuple[Severity, str] | None:
     """(severity, label) of an archive member that is a program or the like, else None."""
     if f.sniffed.kind in ("program", "shortcut") and not (f.risky is not None and f.risky.severity == "high"):
         return "high", f.sniffed.label
@@ -764,7 +768,17 @@ def _member_danger(f: File) -> tuple[str, str] | None:
     return None
 
 
-def _archive_facts(top: File) -> dict:
+class _ArchiveFacts(TypedDict):
+    bad: list[tuple[File, Severity, str]]  # (member, severity, label) of the risky members
+    nested: list[File]
+    encrypted: bool
+    names_hidden: bool
+    bomb: str
+    deep: bool
+    members: list[File]
+
+
+def _archive_facts(top: File) -> _ArchiveFacts:
     """What an archive (with everything nested in it) holds that matters for the findings."""
     bad, nested, encrypted, names_hidden, bomb, deep, names = [], [], False, False, "", False, []
     for f in top.walk():
@@ -794,7 +808,7 @@ def _member_list(files: list[File]) -> str:
     return ", ".join(shown)
 
 
-def _archives(msg: Message) -> Iterator[tuple[File, dict]]:
+def _archives(msg: Message) -> Iterator[tuple[File, _ArchiveFacts]]:
     for f in examine(msg).files:
         if f.listing is not None:
             yield f, _archive_facts(f)
@@ -823,7 +837,7 @@ class ArchiveProgram(Rule):
         "in_mail": _IN_MAIL_NOTE,
     }
 
-    def check(self, msg, ctx):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         ex = examine(msg)
         for top, facts in _archives(msg):
             bad = facts["bad"]
@@ -885,7 +899,7 @@ class EncryptedArchive(Rule):
         "in_mail": _IN_MAIL_NOTE,
     }
 
-    def check(self, msg, ctx):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         ex = examine(msg)
         for top, facts in _archives(msg):
             if not facts["encrypted"] or facts["bad"]:
@@ -928,7 +942,7 @@ class NestedArchive(Rule):
     advice = "Open it only if you expected it from this sender."
     notes = {"in_mail": _IN_MAIL_NOTE}
 
-    def check(self, msg, ctx):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         for top, facts in _archives(msg):
             if not facts["nested"] or facts["bad"] or facts["encrypted"] or facts["bomb"] or facts["deep"]:
                 continue
@@ -957,7 +971,7 @@ class TooComplex(Rule):
         "headers": f"It has more than {limits.MAX_HEADER_FIELDS} header lines. Real mail has a few dozen.",
     }
 
-    def check(self, msg, ctx):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         found = [name for name in ("parts", "depth", "headers") if name in msg.limits]
         if found:
             yield Hit(evidence={"Limits": [self.notes[name] for name in found]}, notes=tuple(found))
@@ -985,7 +999,7 @@ class ArchiveBomb(Rule):
         "in_mail": _IN_MAIL_NOTE,
     }
 
-    def check(self, msg, ctx):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         for top, facts in _archives(msg):
             if not (facts["bomb"] or facts["deep"]):
                 continue
@@ -1026,12 +1040,13 @@ class OfficeMacro(Rule):
         "in_mail": _IN_MAIL_NOTE,
     }
 
-    def check(self, msg, ctx):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         for f in _all_files(msg):
             if _skip(f):
                 continue
             m = f.macros
             notes: list[str] = []
+            severity: Severity
             if m is not None and m.present:
                 for key in ("autoexec", "execute", "download", "write"):
                     if getattr(m, key):
@@ -1064,7 +1079,7 @@ class OfficeMacro(Rule):
                 },
                 evidence=_evidence(f),
                 notes=tuple(notes),
-                severity=severity,  # type: ignore[arg-type]
+                severity=severity,
             )
 
 
@@ -1084,7 +1099,7 @@ class RtfObject(Rule):
     advice = "Do not open it. Delete the mail."
     notes = {"autoupdate": "The object is set to load itself when the file opens.", "in_mail": _IN_MAIL_NOTE}
 
-    def check(self, msg, ctx):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         for f in _all_files(msg):
             r = f.rtf
             if r is None or not (r.risky_class or r.autoupdate):
@@ -1131,13 +1146,14 @@ class ActiveHtml(Rule):
         "in_mail": _IN_MAIL_NOTE,
     }
 
-    def check(self, msg, ctx):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         for f in _all_files(msg):
             h = f.html
             if h is None or _skip(f) or (f.risky is not None and f.risky.kind in RUNS_CODE):
                 continue  # (an .hta is reported as a program)
             notes: list[str] = []
             service = ""
+            severity: Severity
             if h.password:
                 notes.append("password")
                 severity, what = "high", "asks for your password"
@@ -1182,7 +1198,7 @@ class ActiveHtml(Rule):
                 },
                 evidence=_evidence(f, Target=h.target),
                 notes=tuple(notes),
-                severity=severity,  # type: ignore[arg-type]
+                severity=severity,
             )
 
 
@@ -1202,7 +1218,7 @@ class EicarTest(Rule):
     advice = "If you or your IT helper sent it as a test, all is well. If not, delete the mail."
     notes = {"in_mail": _IN_MAIL_NOTE}
 
-    def check(self, msg, ctx):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         for f in _all_files(msg):
             if f.sniffed.kind != "eicar":
                 continue

@@ -22,7 +22,7 @@ from klezguard.core.domains import is_freemail, is_ip, org_domain
 from klezguard.core.headers import first_address
 from klezguard.core.message import Message
 from klezguard.core.visible import visible
-from klezguard.rules.registry import Hit, Rule, register
+from klezguard.rules.registry import Hit, Rule, Severity, register
 
 _NOT_SENT = "We can't find that message in your sent mail."
 _IN_YOUR_NAME = "So someone may have sent it in your name ({forged_from})."
@@ -103,7 +103,7 @@ class Judgement:
     """Why a notice is about mail the user did not send, and how sure that is."""
 
     basis: str  # "id": its Message-ID is not in the sent mail; "recipient": it went to a stranger
-    severity: str
+    severity: Severity
     origin: str = ""  # see id_origin; '' when the notice names no Message-ID
     id_host: str = ""
     service: str = ""  # the mail service that seems to have sent the original ('' when none is known)
@@ -152,6 +152,7 @@ def judge(notice: Notice, msg: Message, ctx: Context) -> Judgement | None:
         if any(i in sent for i in ids):
             return None
         origin, host = id_origin(ids[0], ctx)
+        severity: Severity
         if origin in ("machine", "own"):
             severity = "medium"
         elif notice.kind in (AUTOREPLY, RECEIPT) or weak:
@@ -208,10 +209,11 @@ class _Backscatter(Rule):
 
     def hit(self, notice: Notice, msg: Message, ctx: Context, judgement: Judgement) -> Hit:
         facts, evidence, notes = _facts(notice, msg, ctx, judgement)
-        return Hit(facts=facts, evidence=evidence, notes=tuple(notes), severity=judgement.severity)  # type: ignore[arg-type]
+        return Hit(facts=facts, evidence=evidence, notes=tuple(notes), severity=judgement.severity)
 
 
-def _facts(notice: Notice, msg: Message, ctx: Context, judgement: Judgement) -> tuple[dict, dict, list[str]]:
+def _facts(notice: Notice, msg: Message, ctx: Context,
+           judgement: Judgement) -> tuple[dict[str, str], dict[str, object], list[str]]:
     orig = notice.original
     basis = judgement.basis
     recipients = notice.original_recipients

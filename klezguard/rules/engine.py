@@ -29,7 +29,7 @@ class Finding:
     advice: str
     evidence: dict[str, object]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {
             "rule": self.rule,
             "category": self.category,
@@ -54,7 +54,7 @@ class Result:
         return self.verdict in ("suspicious", "threat")
 
 
-class _Facts(dict):
+class _Facts(dict[str, str]):
     """Template values; a missing one shows as '?' instead of raising."""
 
     def __missing__(self, key: str) -> str:

@@ -8,6 +8,9 @@ site inside the link or belongs to the sender. A newsletter that shows its own w
 unknown counter is only a small sign.
 """
 
+import ipaddress
+from collections.abc import Iterator
+
 from klezguard.core import authresults, links, lookalike
 from klezguard.core.context import Context
 from klezguard.core.domains import ascii_domain, org_domain, unicode_domain
@@ -82,7 +85,7 @@ class LinkTextMismatch(Rule):
         "low": "If you want to visit {shown_host}, it is safer to type it into your browser yourself.",
     }
 
-    def check(self, msg: Message, ctx: Context):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         scan = links.scan(msg)
         if not scan.links:
             return
@@ -177,11 +180,11 @@ class LinkToIpAddress(Rule):
         "many": "The mail has {count} links like this.",
     }
 
-    def check(self, msg: Message, ctx: Context):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         scan = links.scan(msg)
         if not scan.links:
             return
-        found: list[tuple[int, object, links.Link, str]] = []
+        found: list[tuple[int, ipaddress.IPv4Address | ipaddress.IPv6Address, links.Link, str]] = []
         for link in scan.links:
             if not link.host:
                 continue
@@ -250,7 +253,7 @@ class LinkToLookalikeDomain(Rule):
         "many": "The mail has {count} links to look-alike domains.",
     }
 
-    def check(self, msg: Message, ctx: Context):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         scan = links.scan(msg)
         if not scan.links:
             return
@@ -329,7 +332,7 @@ class PasswordForm(Rule):
     )
     advice = "Do not type anything into it. If you worry about your account, open the firm's app or site yourself."
 
-    def check(self, msg: Message, ctx: Context):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         scan = links.scan(msg)
         if not scan.password_fields:
             return

@@ -11,7 +11,7 @@ itself that brand.
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from klezguard.core import authresults, links, lookalike
 from klezguard.core.context import Context
@@ -124,7 +124,8 @@ def name_claim(msg: Message) -> lookalike.BrandClaim | None:
         name = _display_name(msg)
         domain = ascii_domain(msg.from_addr.domain) if msg.from_addr is not None else ""
         msg.__dict__["_brand_claim"] = lookalike.brand_in_name(name, domain) if name and len(name) <= 120 else None
-    return msg.__dict__["_brand_claim"]
+    claim: lookalike.BrandClaim | None = msg.__dict__["_brand_claim"]
+    return claim
 
 
 _URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+", re.I)
@@ -137,7 +138,8 @@ def _readable_text(msg: Message) -> str:
         if msg.body_html:
             parts.append(links.visible_text(msg.body_html[:60000]))
         msg.__dict__["_readable_text"] = _URL.sub(" ", "\n".join(parts))
-    return msg.__dict__["_readable_text"]
+    text: str = msg.__dict__["_readable_text"]
+    return text
 
 
 def text_names(brand: str, text: str) -> bool:
@@ -182,7 +184,7 @@ class LookalikeDomain(Rule):
         "reply_to": "Only the Reply-To line has this address, so your answer would go there.",
     }
 
-    def check(self, msg: Message, ctx: Context):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         fa = msg.from_addr
         known = lookalike.for_context(ctx)
         from_org = org_domain(ascii_domain(fa.domain)) if fa else ""
@@ -268,7 +270,7 @@ class BrandImpersonation(Rule):
         ),
     }
 
-    def check(self, msg: Message, ctx: Context):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         name = _display_name(msg)
         if not name or len(name) > 120:
             return

@@ -10,7 +10,9 @@ every rule first looks for the innocent reading and stays quiet or low when ther
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from klezguard.core import authresults
 from klezguard.core.authresults import AuthResults
@@ -145,7 +147,7 @@ def _from(msg: Message) -> Address | None:
 
 
 def facts(msg: Message, ctx: Context) -> _Facts:
-    cached = msg.__dict__.get("_sender_facts")
+    cached: tuple[Context, _Facts] | None = msg.__dict__.get("_sender_facts")
     if cached and cached[0] is ctx:
         return cached[1]
     fa = _from(msg)
@@ -158,8 +160,8 @@ def facts(msg: Message, ctx: Context) -> _Facts:
         from_org=org_domain(domain) if domain else "",
         ar=ar,
         aligned=bool(domain) and ar.found and (ar.aligned_pass(domain) or _composite_pass(ar)),
-        own_from=bool(fa) and _is_own(fa.addr, ctx),
-        known_from=bool(fa) and _is_known(fa.addr, ctx, known_domains),
+        own_from=fa is not None and _is_own(fa.addr, ctx),
+        known_from=fa is not None and _is_known(fa.addr, ctx, known_domains),
         list_relay=_list_relay(msg, ar),
         arc_pass=ar.found and ar.result("arc") == "pass",
         known_domains=known_domains,
@@ -319,7 +321,7 @@ class NameHoldsOtherAddress(Rule):
         ),
     }
 
-    def check(self, msg: Message, ctx: Context):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         fa = _from(msg)
         if not fa or not fa.name or not any(at in fa.name for at in _AT_SIGNS):
             return
@@ -378,7 +380,7 @@ class NameOfContact(Rule):
         "innocent": "People sometimes write from a private or new address. Then this is fine.",
     }
 
-    def check(self, msg: Message, ctx: Context):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         if not ctx.known_names:
             return
         fa = _from(msg)
@@ -451,7 +453,7 @@ class ReplyToElsewhere(Rule):
         ),
     }
 
-    def check(self, msg: Message, ctx: Context):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         fa = _from(msg)
         if not fa or not msg.reply_to:
             return
@@ -539,7 +541,7 @@ class EnvelopeElsewhere(Rule):
         "web": "{envelope_local} is the kind of account a web server uses. Hacked websites send fake mail like this.",
     }
 
-    def check(self, msg: Message, ctx: Context):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         rp = msg.return_path
         fa = _from(msg)
         if not rp or not fa or not rp.domain:
@@ -592,7 +594,7 @@ class SentOnBehalf(Rule):
     advice = "If the mail asks for money or new bank details, check with the sender on a number you know."
     notes = {}
 
-    def check(self, msg: Message, ctx: Context):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         snd = msg.sender
         fa = _from(msg)
         if not snd or not fa or not snd.domain:
@@ -696,7 +698,7 @@ class NotAuthenticated(Rule):
         ),
     }
 
-    def check(self, msg: Message, ctx: Context):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         fa = _from(msg)
         if not fa:
             return
@@ -823,7 +825,7 @@ class OwnDomainUnconfirmed(Rule):
         ),
     }
 
-    def check(self, msg: Message, ctx: Context):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         fa = _from(msg)
         if not fa:
             return
@@ -934,7 +936,7 @@ class ProviderVerdict(Rule):
         "first": "Your provider also notes that you have not had mail from this sender before.",
     }
 
-    def check(self, msg: Message, ctx: Context):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         if not any(msg.has(h) for h in _VERDICT_HEADERS):
             return
         # (strength 1 low, 2 medium, 3 high), verdict in words, the filter's code, (score, limit)
@@ -947,13 +949,13 @@ class ProviderVerdict(Rule):
             if lname not in _VERDICT_HEADERS or not authresults.provider_written(msg, index, trusted):
                 continue
             value = " ".join(str(raw).split())
-            evidence.setdefault(name, []).append(value[:300])
+            cast(list[str], evidence.setdefault(name, [])).append(value[:300])  # every value here is a list
             if lname == "x-spam-flag" and value.upper().startswith("YES"):
                 found.append((2, "spam", f"{name}: {value[:40]}", None))
             elif lname in ("x-spam-status", "x-spam") and value.lower().startswith("yes"):
                 score = _SA_SCORE.search(value)
                 code = f"{name}: score {score.group(1)}, limit {score.group(2)}" if score else f"{name}: {value[:40]}"
-                found.append((2, "spam", code, score.groups() if score else None))
+                found.append((2, "spam", code, (score.group(1), score.group(2)) if score else None))
             elif lname == "x-spamd-result":
                 head = _RSPAMD_HEAD.match(value)
                 danger = _RSPAMD_DANGER.search(value)
@@ -965,10 +967,10 @@ class ProviderVerdict(Rule):
                     found.append((2, "spam", f"{name}: score {head.group(2)}, limit {head.group(3)}",
                                   (head.group(2), head.group(3))))
             elif lname == "x-forefront-antispam-report":
-                cat = (_CAT.search(value) or [None, ""])[1].upper()
-                sfty = (_SFTY.search(value) or [None, ""])[1]
+                cat = (_CAT.search(value) or ("", ""))[1].upper()
+                sfty = (_SFTY.search(value) or ("", ""))[1]
                 scl = _SCL.search(value)
-                sfv = (_SFV.search(value) or [None, ""])[1].upper()
+                sfv = (_SFV.search(value) or ("", ""))[1].upper()
                 if cat in _MS_DANGER:
                     found.append((3, _MS_CATEGORIES[cat], f"CAT:{cat}", None))
                 elif sfty in _SFTY_MEANING:
@@ -1022,7 +1024,7 @@ class FromUnclear(Rule):
     advice = "Be careful. Check with the sender you know before you act on this mail."
     notes = {"two_lines": "The mail has two separate From lines. Real mail never does that."}
 
-    def check(self, msg: Message, ctx: Context):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         values = msg.header_all("from")
         if len(values) < 2 and len(msg.from_all) < 2:
             return
@@ -1057,7 +1059,7 @@ class NameTurnsTextAround(Rule):
     )
     advice = "Go by the real address, {real}, not by the name. Don't click links or open files."
 
-    def check(self, msg: Message, ctx: Context):
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         fa = _from(msg)
         name = fa.name if fa else msg.from_display
         if not name or not any(ord(ch) in BIDI_CONTROLS for ch in name):

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from klezguard import paths
 from klezguard.core.context import SentIndex
@@ -311,7 +312,7 @@ class Store:
             except sqlite3.Error as exc:
                 raise self._error(exc) from exc
 
-    def query(self, sql: str, args: Iterable = ()) -> list[tuple]:
+    def query(self, sql: str, args: Iterable[object] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
                 return self._db.execute(sql, tuple(args)).fetchall()
@@ -333,9 +334,11 @@ class Store:
         return (int(rows[0][0]), int(rows[0][1]), rows[0][2]) if rows else None
 
     def reset_folder(self, account: str, folder: str, uidvalidity: int) -> None:
-        """UIDVALIDITY changed (or the folder is new): every stored UID of the folder means nothing any more."""
+        """UIDVALIDITY changed (or the folder is new): the stored UIDs of another UIDVALIDITY mean nothing any
+        more. (Rows of this one stay: a message quarantined before its folder was first scanned.)"""
         with self.transaction() as db:
-            db.execute("DELETE FROM messages WHERE account=? AND folder=?", (account, folder))
+            db.execute("DELETE FROM messages WHERE account=? AND folder=? AND uidvalidity != ?",
+                       (account, folder, uidvalidity))
             db.execute("INSERT OR REPLACE INTO folders (account, name, uidvalidity, last_uid) VALUES (?, ?, ?, 0)",
                        (account, folder, uidvalidity))
 
@@ -374,7 +377,7 @@ class Store:
     def messages(self, account: str | None = None, folder: str | None = None,
                  verdicts: Iterable[str] | None = None) -> list[StoredMessage]:
         sql = f"SELECT {ROW_COLUMNS} FROM messages WHERE 1=1"  # noqa: S608 - column names only
-        args: list = []
+        args: list[object] = []
         if account:
             sql += " AND account=?"
             args.append(account)
@@ -397,14 +400,14 @@ class Store:
                           (account, folder, uidvalidity, uid))
         return int(rows[0][0]) if rows else None
 
-    def findings(self, row_id: int) -> list[dict]:
+    def findings(self, row_id: int) -> list[dict[str, Any]]:
         rows = self.query("SELECT findings FROM messages WHERE id=?", (row_id,))
         return json.loads(rows[0][0]) if rows else []
 
-    def listing(self, which: Listing, limit: int, offset: int = 0) -> list[tuple]:
+    def listing(self, which: Listing, limit: int, offset: int = 0) -> list[tuple[Any, ...]]:
         """Rows of a list as plain tuples in StoredMessage's order (the table makes rows of the few it shows)."""
         sql = f"SELECT {ROW_COLUMNS} FROM messages WHERE 1=1"  # noqa: S608 - column names only
-        args: list = []
+        args: list[object] = []
         if which.account:
             sql += " AND account=?"
             args.append(which.account)
@@ -496,10 +499,22 @@ class Store:
                            [(reason, i) for i in row_ids])
 
     # --- judging again ----------------------------------------------------------------------------
-    def stale(self, account: str, engine: str, limit: int) -> list[tuple[int, bytes, str]]:
-        """Up to `limit` (row id, view, findings) judged by another engine than `engine` (not cleared)."""
-        return self.query("SELECT id, view, findings FROM messages WHERE account=? AND engine != ? "
-                          "AND view IS NOT NULL AND cleared=0 ORDER BY id LIMIT ?", (account, engine, limit))
+    def stale(self, account: str, engine: str, limit: int, after: int = 0) -> list[tuple[int, bytes, str]]:
+        """Up to `limit` (row id, view, findings) with ids above `after`, judged by another engine than
+        `engine` (not cleared)."""
+        return self.query("SELECT id, view, findings FROM messages WHERE account=? AND engine != ? AND id > ? "
+                          "AND view IS NOT NULL AND cleared=0 ORDER BY id LIMIT ?", (account, engine, after, limit))
+
+    def stale_uids(self, account: str, folder: str, uidvalidity: int, engine: str) -> list[int]:
+        """UIDs in `folder` still judged by another engine than `engine` (their views were kept in part)."""
+        rows = self.query("SELECT uid FROM messages WHERE account=? AND folder=? AND uidvalidity=? AND engine != ? "
+                          "AND cleared=0 ORDER BY uid", (account, folder, uidvalidity, engine))
+        return [int(r[0]) for r in rows]
+
+    def mark_stale(self, sender: str) -> None:
+        """Every stored message from `sender`, in every account, is judged again (a trust changed)."""
+        with self.transaction() as db:
+            db.execute("UPDATE messages SET engine='' WHERE from_addr=? COLLATE NOCASE AND cleared=0", (sender,))
 
     def stale_count(self, account: str | None, engine: str) -> int:
         if account is None:
@@ -523,11 +538,6 @@ class Store:
             else:
                 db.executemany("UPDATE messages SET verdict=?, score=?, reason=?, findings=?, engine=? WHERE id=?",
                                [(v.verdict, v.score, v.reason, v.findings, v.engine, v.row_id) for v in verdicts])
-
-    def mark_current(self, row_ids: list[int], engine: str) -> None:
-        """Verdicts kept as they are by `engine` (a view kept only in part cannot be judged again)."""
-        with self.transaction() as db:
-            db.executemany("UPDATE messages SET engine=? WHERE id=?", [(engine, i) for i in row_ids])
 
     # --- sent mail ----------------------------------------------------------------------------
     def add_sent(self, account: str, sent: SentIndex, folder_state: tuple[str, int, int] | None = None) -> None:

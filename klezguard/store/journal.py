@@ -15,8 +15,12 @@ import json
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from klezguard import paths
+
+if TYPE_CHECKING:
+    from klezguard.store.db import Store
 
 LOG_NAME = "quarantine-record.jsonl"
 ACTIVE = ("moving", "quarantined", "copied", "restoring")
@@ -58,7 +62,7 @@ _WRITABLE = frozenset(COLUMNS) - {"id", "account", "created_at"}
 class Journal:
     """Typed access to the quarantine table of a Store."""
 
-    def __init__(self, store):
+    def __init__(self, store: "Store") -> None:
         self.store = store
 
     def get(self, entry_id: int) -> QuarantineEntry | None:
@@ -139,7 +143,7 @@ class Journal:
             pass
         return found
 
-    def add(self, account: str, **values) -> QuarantineEntry:
+    def add(self, account: str, **values: Any) -> QuarantineEntry:
         unknown = set(values) - _WRITABLE
         if unknown:
             raise ValueError(f"not journal columns: {sorted(unknown)}")
@@ -152,11 +156,12 @@ class Journal:
             cursor = db.execute(f"INSERT INTO quarantine ({names}) VALUES ({marks})",  # noqa: S608 - checked names
                                 tuple(values.values()))
             entry_id = cursor.lastrowid
+        assert entry_id is not None  # an INSERT always sets it
         entry = self.get(entry_id)
         assert entry is not None
         return entry
 
-    def update(self, entry_id: int, **values) -> QuarantineEntry:
+    def update(self, entry_id: int, **values: Any) -> QuarantineEntry:
         unknown = set(values) - _WRITABLE
         if unknown:
             raise ValueError(f"not journal columns: {sorted(unknown)}")

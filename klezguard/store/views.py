@@ -4,6 +4,7 @@ without the server."""
 import json
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 from klezguard.errors import StoreError
 
@@ -20,12 +21,13 @@ class View:
     what the findings show (names, sizes, listings are in the findings), not megabytes of attachments."""
 
     head: bytes
-    structure: list[dict]
+    structure: list[dict[str, Any]]
     fetched: dict[str, bytes]
     cut: list[str]
 
 
-def pack_view(header_block: bytes, structure: list[dict], fetched: dict[str, bytes], keep: int = KEEP_PART) -> bytes:
+def pack_view(header_block: bytes, structure: list[dict[str, Any]], fetched: dict[str, bytes],
+              keep: int = KEEP_PART) -> bytes:
     """The partial view, compressed, so a newer engine can judge the message again without the server.
 
     A small JSON index followed by the raw bytes: encoding megabytes of attachment bytes as JSON text would
