@@ -61,12 +61,15 @@ def rejudge_stale(store: Store, account: str, ctx: Context,
 
 
 def rejudge_sender(store: Store, account: str, ctx: Context, sender: str) -> int:
-    """Judges the stored messages from `sender` again (the user trusted it). Returns how many."""
+    """Judges the stored messages from `sender` in `account` again (the user trusted it). A view kept only
+    in part loses the findings trust silences now, and stays stale: the next scan fetches it again."""
     engine = engine_version()
-    verdicts = []
+    current: list[Verdict] = []
+    partial: list[Verdict] = []
     for row_id, blob, stored in store.from_sender(account, sender):
         result = _judged_again(blob, stored, ctx, trusting=True)
         if result is not None:
-            verdicts.append(_verdict(row_id, result, engine))
-    store.set_verdicts(verdicts, keep_engine=True)
-    return len(verdicts)
+            (current if not unpack_view(blob).cut else partial).append(_verdict(row_id, result, engine))
+    store.set_verdicts(current)
+    store.set_verdicts(partial, keep_engine=True)
+    return len(current) + len(partial)

@@ -50,6 +50,7 @@ def not_a_threat(store: Store, key: str, ctx: Context, row_ids: list[int]) -> Tr
         outcome.why_cleared = UNCONFIRMED
     for address, domain in outcome.senders:
         store.trust(address, domain)
+        store.mark_stale(address)  # in every account: each is judged again with its own context
     if outcome.senders:
         ctx.trusted_senders = store.trusted_senders()
         for address, _domain in outcome.senders:
@@ -57,8 +58,16 @@ def not_a_threat(store: Store, key: str, ctx: Context, row_ids: list[int]) -> Tr
     return outcome
 
 
-def untrust(store: Store, key: str, ctx: Context, address: str, domain: str) -> int:
-    """Stops trusting a sender; its stored mail is judged again (its findings come back)."""
+def trusted(store: Store) -> list[tuple[str, str, float]]:
+    """(address, authenticated domain, when) of every trusted sender."""
+    return store.trusted_list()
+
+
+def untrust(store: Store, address: str, domain: str) -> bool:
+    """Stops trusting a sender. Its stored mail, in every account, is judged again at the next re-judging
+    (`rejudge_stale`, which the app runs at once and every scan runs first). False: it was not trusted."""
+    if (address.lower(), domain.lower()) not in store.trusted_senders():
+        return False
     store.untrust(address, domain)
-    ctx.trusted_senders = store.trusted_senders()
-    return rejudge_sender(store, key, ctx, address)
+    store.mark_stale(address)
+    return True

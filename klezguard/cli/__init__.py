@@ -14,7 +14,7 @@ from klezguard.logs import SafeFormatter
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from klezguard.cli import accounts, check, mailbox
+    from klezguard.cli import accounts, check, mailbox, trust
 
     parser = argparse.ArgumentParser(
         prog="klezguard",
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_parser(sub)
     accounts.add_parser(sub)
     mailbox.add_parsers(sub)
+    trust.add_parser(sub)
     return parser
 
 

@@ -585,6 +585,9 @@ class MainWindow(QMainWindow):
 
     def _trusted(self, outcome) -> None:
         self.refresh()
+        if outcome.senders:  # that sender's mail in the other accounts is judged again too
+            for key, service in self.services.items():
+                self.submit(key, Job(tr("Updating verdicts"), partial(_rejudge, service), on_done=self._rejudged))
         parts = []
         if outcome.senders:
             parts.append(tr("Trusted {s}: its later mail is not flagged for who sent it.").format(

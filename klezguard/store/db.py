@@ -567,6 +567,10 @@ class Store:
     def trusted_senders(self) -> frozenset[tuple[str, str]]:
         return frozenset((a, d) for a, d in self.query("SELECT address, auth_domain FROM trusted_senders"))
 
+    def trusted_list(self) -> list[tuple[str, str, float]]:
+        rows = self.query("SELECT address, auth_domain, created_at FROM trusted_senders ORDER BY address")
+        return [(str(a), str(d), float(t)) for a, d, t in rows]
+
     def trust(self, address: str, auth_domain: str) -> None:
         with self.transaction() as db:
             db.execute("INSERT OR IGNORE INTO trusted_senders (address, auth_domain, created_at) VALUES (?, ?, ?)",
