@@ -61,14 +61,18 @@ def list_folders(settings: ServerSettings, password: str, email: str, allow_plai
 
 def add_account(account: Account, password: str, store: Store, settings: Settings | None = None,
                 check_login: bool = True, accounts: AccountStore | None = None) -> Saved:
-    """Saves a new account (after a test login) with its password in the keyring. Anything an earlier
-    account of that address left in the store is forgotten: its mail is scanned afresh."""
+    """Saves a new account (after a test login) with its password in the keyring. What a removed account
+    of that address left in the store is forgotten: its mail is scanned afresh. Adding an account that is
+    there already only saves its settings and password: its quarantine journal is kept."""
+    saved = accounts or AccountStore()
     if settings is not None:
         apply_settings(account, settings)
     if check_login:
         test_login(account, password)
-    (accounts or AccountStore()).put(account)
-    store.forget_account(account.key)
+    known = any(a.key == account.key for a in saved.load())
+    saved.put(account)
+    if not known:
+        store.forget_account(account.key)
     return _save_password(account, password)
 
 

@@ -47,7 +47,8 @@ def _ready() -> bool:
 
 def _scan(account_data: dict, password: str, store_path: str) -> tuple[int, list, list[str]]:
     """Runs in the helper process: one account's scan, the same use case the command line runs."""
-    from klezguard.application.scan import Progress, scan_account
+    from klezguard.application.scan import AccountScan, Progress, scan_account
+    from klezguard.errors import ConnectionDropped
     from klezguard.mail.connection import connect, translated
     from klezguard.store.db import Store
 
@@ -59,18 +60,29 @@ def _scan(account_data: dict, password: str, store_path: str) -> tuple[int, list
         assert _channel is not None  # set by _init in this process
         _channel.put(("progress", p.folder, p.done, p.total))
 
-    with translated(account.server, account.email):
-        client = connect(account.server, password, email=account.email, allow_plain=account.allow_plain)
-        try:
-            outcome = scan_account(client, account, store, progress=progress, cancel=_CancelFlag(), judge=_judge,
-                                   on_scanned=lambda s: found.append(s) if s.result.flagged or s.unchecked
-                                   else None)
-        finally:
+    def once() -> AccountScan:
+        with translated(account.server, account.email):
+            client = connect(account.server, password, email=account.email, allow_plain=account.allow_plain)
             try:
-                client.logout()
-            except Exception:  # noqa: BLE001, S110 - the connection may already be gone
-                pass
-            store.close()
+                return scan_account(client, account, store, progress=progress, cancel=_CancelFlag(), judge=_judge,
+                                    on_scanned=lambda s: found.append(s) if s.result.flagged or s.unchecked
+                                    else None)
+            finally:
+                try:
+                    client.logout()
+                except Exception:  # noqa: BLE001 - the connection may already be gone: close its socket
+                    try:
+                        client.shutdown()
+                    except OSError:
+                        pass
+
+    try:
+        try:
+            outcome = once()
+        except ConnectionDropped:  # once more on a fresh connection, as the app's workers do; the scan goes
+            outcome = once()       # on where it stopped
+    finally:
+        store.close()
     return outcome.count, found, outcome.notes
 
 

@@ -184,6 +184,7 @@ class App:
             QMessageBox.Icon.Question, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
         if answer != QMessageBox.StandardButton.Yes:
             return False
+        self.window.remove_service(key)  # its scan stops first, so nothing is stored for it afterwards
         problem = account_use.remove_account(key, self.store)
         if problem:
             message_box(self.window, tr("Password not removed"), problem)

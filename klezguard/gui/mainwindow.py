@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.quitting = False
         self.last_moved: list[tuple[str, int]] = []
         self.running: dict[int, Job] = {}
+        self.jobs_of: dict[str, set[Job]] = {}  # account key -> its jobs not finished yet
         self.scanning: set[str] = set()
         self.setWindowTitle("KlezGuard")
         self.setWindowIcon(app_icon())
@@ -258,9 +259,12 @@ class MainWindow(QMainWindow):
         folders = tuple({*self.model.filter.quarantine_folders, service.quarantine_folder})
         self.model.filter.quarantine_folders = folders
         # Verdicts an older KlezGuard stored are judged again from the store first, without the network
-        self.submit(service.key, Job(tr("Updating verdicts"), partial(_rejudge, service), on_done=self._rejudged))
+        self.submit(service.key, self._rejudge_job(service))
         if refresh:
             self.refresh()
+
+    def _rejudge_job(self, service) -> Job:
+        return Job(tr("Updating verdicts"), partial(_rejudge, service), on_done=self._rejudged, quiet=True)
 
     def _rejudged(self, count: int) -> None:
         if count:
@@ -268,6 +272,7 @@ class MainWindow(QMainWindow):
             self.status_text.setText(tr("{n} messages were judged again by this version of KlezGuard.").format(n=count))
 
     def submit(self, key: str, job: Job) -> Job:
+        self.jobs_of.setdefault(key, set()).add(job)
         return self.workers[key].submit(job)
 
     def start_watching(self) -> None:
@@ -398,18 +403,23 @@ class MainWindow(QMainWindow):
                 self.scan_all()
 
     def remove_account(self, key: str) -> None:
-        """The callback asks and removes the account with everything stored for it (application.accounts)."""
+        """The callback asks, stops the account's work (remove_service) and removes the account with everything
+        stored for it (application.accounts)."""
         if self.remove_account_callback and self.remove_account_callback(key):
             self.remove_service(key)
             self.refresh()
 
     def remove_service(self, key: str) -> None:
+        """Stops everything running for the account and waits for it: a scan that went on after its account
+        was removed would store its mail again, under an account that no longer exists."""
+        for job in self.jobs_of.pop(key, set()):
+            job.cancel.set()
         watcher = self.watchers.pop(key, None)
         if watcher is not None:
             watcher.stop()
         worker = self.workers.pop(key, None)
         if worker is not None:
-            worker.stop()
+            worker.stop(wait_ms=60_000)
         service = self.services.pop(key, None)
         if service is not None:
             self.submit_close(service)
@@ -587,7 +597,7 @@ class MainWindow(QMainWindow):
         self.refresh()
         if outcome.senders:  # that sender's mail in the other accounts is judged again too
             for key, service in self.services.items():
-                self.submit(key, Job(tr("Updating verdicts"), partial(_rejudge, service), on_done=self._rejudged))
+                self.submit(key, self._rejudge_job(service))
         parts = []
         if outcome.senders:
             parts.append(tr("Trusted {s}: its later mail is not flagged for who sent it.").format(
@@ -640,12 +650,16 @@ class MainWindow(QMainWindow):
     # --- worker feedback --------------------------------------------------------------------------
     def _started(self, job: Job) -> None:
         self.running[id(job)] = job
+        if job.quiet:
+            return
         self.status_text.setText(job.title + "…")
         self.progress.setRange(0, 0)
         self.progress.show()
         self.cancel_button.setVisible(job.cancellable)
 
     def _progress(self, job: Job, text: str, done: int, total: int) -> None:
+        if job.quiet:
+            return
         if total:
             self.progress.setRange(0, total)
             self.progress.setValue(done)
@@ -653,6 +667,8 @@ class MainWindow(QMainWindow):
 
     def _ended(self, job: Job) -> None:
         self.running.pop(id(job), None)
+        for jobs in self.jobs_of.values():
+            jobs.discard(job)
 
     def _idle(self) -> None:
         if not any(w.pending for w in self.workers.values()):

@@ -27,6 +27,7 @@ class Job:
     on_done: Callable[[Any], None] | None = None
     on_error: Callable[[str], None] | None = None  # plain text of an expected error
     cancellable: bool = False
+    quiet: bool = False  # background upkeep: no status text or progress bar of its own
     cancel: threading.Event = field(default_factory=threading.Event)
 
 
@@ -35,6 +36,7 @@ class _Runner(QObject):
     progress = Signal(object, str, int, int)
     done = Signal(object, object)
     failed = Signal(object, str, str)  # job, plain text, details (a traceback for bugs)
+    skipped = Signal(object)  # cancelled before it started
     idle = Signal()
 
     def __init__(self, jobs: "queue.Queue[Job | None]"):
@@ -46,6 +48,9 @@ class _Runner(QObject):
             job = self.jobs.get()
             if job is None:
                 return
+            if job.cancel.is_set():
+                self.skipped.emit(job)
+                continue
             self.started.emit(job)
             try:
                 def report(text: str, done: int, total: int, j: Job = job) -> None:
@@ -91,6 +96,7 @@ class AccountWorker(QObject):
         self.runner.progress.connect(self.progress)
         self.runner.done.connect(self._done)
         self.runner.failed.connect(self._failed)
+        self.runner.skipped.connect(self._skipped)
         self.runner.idle.connect(self.idle)
         self.pending = 0
         self.worker_thread.start()
@@ -105,6 +111,9 @@ class AccountWorker(QObject):
         if job.on_done:
             job.on_done(result)
         self.finished.emit(job, result)
+
+    def _skipped(self, job: Job) -> None:
+        self.pending -= 1
 
     def _failed(self, job: Job, text: str, details: str) -> None:
         self.pending -= 1

@@ -126,3 +126,30 @@ def test_with_a_tray_closing_keeps_running_and_says_so_once(qtbot, store):
     window.quitting = True
     window.close()
     assert QApplication.instance() is not None
+
+
+def test_removing_an_account_stops_its_running_work_first(qtbot, demo_window):
+    """A scan that went on after its account was removed would store its mail again: the running job is
+    cancelled and waited for, and a job still queued never starts."""
+    import threading
+    import time
+
+    from klezguard.gui.tasks import Job
+
+    key = next(iter(demo_window.services))
+    started, ran_after = threading.Event(), []
+
+    def long_work(progress, cancel):
+        started.set()
+        while not cancel.wait(0.05):
+            pass
+        return "stopped"
+
+    running = demo_window.submit(key, Job("Long scan", long_work, cancellable=True))
+    queued = demo_window.submit(key, Job("Queued", lambda progress, cancel: ran_after.append(1)))
+    assert started.wait(5)
+    begun = time.monotonic()
+    demo_window.remove_service(key)
+    assert running.cancel.is_set() and queued.cancel.is_set()
+    assert time.monotonic() - begun < 5
+    assert ran_after == [] and key not in demo_window.workers
