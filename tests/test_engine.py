@@ -37,3 +37,26 @@ def test_categories_add_up():
 
 def test_template_with_missing_fact_does_not_raise():
     assert fill("From {who} to {whom}", {"who": "a"}) == "From a to ?"
+
+
+def test_the_engine_version_follows_code_data_and_weights(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from klezguard.rules.engine import engine_digest, engine_version
+
+    package = Path(__file__).resolve().parents[1] / "klezguard"
+    copy = tmp_path / "klezguard"
+    for folder in ("rules", "core", "data"):
+        shutil.copytree(package / folder, copy / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    first = engine_digest(copy)
+    assert engine_version().endswith(first)
+    seen = {first}
+    for changed, text in (("data/freemail.txt", "\nnew-free-mail.example\n"),
+                          ("rules/attachments.py", "\n# a changed rule\n"),
+                          ("rules/weights.py", "\nTHREAT_AT_NOTE = 1\n"),
+                          ("core/parse.py", "\n# changed analysis\n")):
+        with (copy / changed).open("a") as file:
+            file.write(text)
+        seen.add(engine_digest(copy))
+    assert len(seen) == 5  # each change made a new version

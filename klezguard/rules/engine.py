@@ -1,9 +1,12 @@
 """Runs every rule on a message and adds the findings up into a verdict."""
 
+import hashlib
 import itertools
 import logging
 import string
 from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
 
 from klezguard.core.context import Context
 from klezguard.core.message import Message
@@ -132,33 +135,33 @@ _ENGINE: str | None = None
 _JUDGING_LIBRARIES = ("publicsuffixlist", "filetype", "confusables", "oletools", "rarfile", "py7zr", "idna")
 
 
+def engine_digest(package: Path) -> str:
+    """A digest of what judges mail: the rules' and the analysis' code, the data files, the weights and the
+    versions of the libraries whose tables the rules read."""
+    digest = hashlib.sha256()
+    for folder in ("rules", "core", "data"):
+        for path in sorted((package / folder).rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".json", ".txt") and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(package).as_posix().encode())
+                digest.update(path.read_bytes())
+    for library in _JUDGING_LIBRARIES:  # their tables (suffix list, confusables, file types) judge too
+        try:
+            digest.update(f"{library}={metadata.version(library)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{library}=missing".encode())
+    digest.update(repr((weights.POINTS, weights.RULE_POINTS, weights.CATEGORY_CAP, weights.LOW_CAP,
+                        weights.SUSPICIOUS_AT, weights.THREAT_AT)).encode())
+    return digest.hexdigest()[:12]
+
+
 def engine_version() -> str:
-    """Changes whenever a rule's code, the message analysis it reads, a data file or a weight changes,
-    so stored verdicts know they are stale: a digest of the rules, core and data files as installed."""
+    """Changes whenever a rule's code, the message analysis it reads, a data file or a weight changes, so
+    stored verdicts know they are stale."""
     global _ENGINE
     if _ENGINE is None:
-        import hashlib
-        from pathlib import Path
-
         from klezguard import __version__
 
-        package = Path(__file__).resolve().parents[1]
-        digest = hashlib.sha256()
-        for folder in ("rules", "core", "data"):
-            for path in sorted((package / folder).rglob("*")):
-                if path.is_file() and path.suffix in (".py", ".json", ".txt") and "__pycache__" not in path.parts:
-                    digest.update(path.relative_to(package).as_posix().encode())
-                    digest.update(path.read_bytes())
-        from importlib import metadata
-
-        for library in _JUDGING_LIBRARIES:  # their tables (suffix list, confusables, file types) judge too
-            try:
-                digest.update(f"{library}={metadata.version(library)}".encode())
-            except metadata.PackageNotFoundError:
-                digest.update(f"{library}=missing".encode())
-        digest.update(repr((weights.POINTS, weights.RULE_POINTS, weights.CATEGORY_CAP, weights.LOW_CAP,
-                            weights.SUSPICIOUS_AT, weights.THREAT_AT)).encode())
-        _ENGINE = f"{__version__}+{digest.hexdigest()[:12]}"
+        _ENGINE = f"{__version__}+{engine_digest(Path(__file__).resolve().parents[1])}"
     return _ENGINE
 
 

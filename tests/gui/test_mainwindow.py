@@ -153,3 +153,24 @@ def test_removing_an_account_stops_its_running_work_first(qtbot, demo_window):
     assert running.cancel.is_set() and queued.cancel.is_set()
     assert time.monotonic() - begun < 5
     assert ran_after == [] and key not in demo_window.workers
+
+
+def test_verdicts_of_an_older_klezguard_are_judged_again_at_start(qtbot, store, tmp_path):
+    from klezguard.application.local import scan_mailbox
+    from klezguard.application.service import local_service
+    from klezguard.gui.mainwindow import MainWindow
+    from klezguard.store.db import Verdict
+
+    demo = local_service(None, store, root=tmp_path / "demo-mail")
+    scan_mailbox(demo.box, store)
+    right = {m.id: m.verdict for m in store.messages()}
+    # as an older engine left them: all clean, and stale
+    store.set_verdicts([Verdict(i, "clean", 0.0, "", "[]", "0.0.1") for i in right])
+    window = MainWindow(store, {demo.key: demo})
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: "judged again" in window.status_text.text(), timeout=10000)
+    assert {m.id: m.verdict for m in store.messages()} == right
+    window.select_view("threats")
+    assert window.model.rowCount() == sum(v == "threat" for v in right.values()) > 0
+    window.shutdown()
