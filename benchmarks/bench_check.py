@@ -4,7 +4,7 @@ Both run in this process over the same messages held in memory (no file reading 
 several rounds. `check` here is what the command does per message: parse into the model, run every
 rule, and write the JSON line. Target: check costs at most 8x the bare parse (aim for 3x).
 
-    .venv/bin/python benchmarks/bench_check.py [PATH ...]   (default: ../shared/corpus, else resources/demo)
+    .venv/bin/python benchmarks/bench_check.py [PATH ...]   (default: ../shared/corpus, else klezguard/resources/demo)
 """
 
 import email
@@ -37,7 +37,7 @@ def best_of(rounds: int, fn) -> float:
 
 def main() -> int:
     corpus = ROOT.parent / "shared" / "corpus"
-    paths = sys.argv[1:] or ([str(corpus)] if corpus.is_dir() else [str(ROOT / "resources" / "demo")])
+    paths = sys.argv[1:] or ([str(corpus)] if corpus.is_dir() else [str(ROOT / "klezguard" / "resources" / "demo")])
     messages = load(paths)
     sent = SentIndex()
     for raw in load([str(corpus / "synthetic" / "sent")] if corpus.is_dir() else []):

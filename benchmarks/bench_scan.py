@@ -36,7 +36,7 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 
 
 def corpus_messages() -> list[bytes]:
-    source = CORPUS if CORPUS.is_dir() else ROOT / "resources" / "demo"
+    source = CORPUS if CORPUS.is_dir() else ROOT / "klezguard" / "resources" / "demo"
     return [p.read_bytes() for p in sorted(source.rglob("*.eml")) if "/sent/" not in str(p)]
 
 

@@ -11,7 +11,7 @@ from klezguard.core.parse import from_bytes, from_partial, partial_view
 from klezguard.rules.engine import evaluate
 from tests.mailfactory import auth, build, context
 
-DEMO = Path(__file__).resolve().parent.parent / "resources" / "demo"
+DEMO = Path(__file__).resolve().parent.parent / "klezguard" / "resources" / "demo"
 
 
 def _zip() -> bytes:

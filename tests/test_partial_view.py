@@ -14,7 +14,8 @@ from klezguard.rules.engine import evaluate
 from tests.mailfactory import context
 
 ROOT = Path(__file__).resolve().parent.parent
-OWN = sorted((ROOT / "resources" / "demo").rglob("*.eml")) + sorted((ROOT / "tests" / "messages").rglob("*.eml"))
+OWN = (sorted((ROOT / "klezguard" / "resources" / "demo").rglob("*.eml"))
+       + sorted((ROOT / "tests" / "messages").rglob("*.eml")))
 CORPUS = ROOT.parent / "shared" / "corpus"
 CORPUS_FILES = sorted(CORPUS.rglob("*.eml")) if CORPUS.is_dir() else []
 CTX = context(own_domains=("harbourline-joinery.co.uk", "brightwater-bakery.com"),

@@ -222,6 +222,10 @@ def scan_account(client: imapclient.IMAPClient, account: Account, store: Store,
     outcome.rejudged = rejudge_stale(store, account.key, scanner.context())
     try:
         for folder in folders or account.folders:
+            if folder.upper() != "INBOX" and not scanner.fetcher.exists(folder):
+                outcome.notes.append(f"The folder {folder} is not on the server (any more), so KlezGuard skipped "
+                                     "it. Choose the folders to watch again in the account's settings.")
+                continue
             outcome.count += scanner.scan_folder(folder, on_scanned=on_scanned).count
         # Quietly: mail KlezGuard put there that the store does not know (a removed account added back, a
         # new database) gets its findings back in the Quarantine view; none of it is news

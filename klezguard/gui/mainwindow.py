@@ -401,6 +401,7 @@ class MainWindow(QMainWindow):
                 self.remove_service(key)
                 self.add_service(service)
                 self.scan_all()
+                self.start_watching()  # the old watcher went with the old settings
 
     def remove_account(self, key: str) -> None:
         """The callback asks, stops the account's work (remove_service) and removes the account with everything

@@ -13,6 +13,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from klezguard import paths
@@ -38,8 +39,13 @@ class LocalSource:
     owner: str = ""
 
 
+def demo_folder() -> Path:
+    """The demo mailbox, shipped inside the package (so an ordinary `pip install` has it too)."""
+    return Path(str(resources.files("klezguard").joinpath("resources", "demo")))
+
+
 def demo_source() -> LocalSource:
-    demo = Path(__file__).resolve().parents[2] / "resources" / "demo"
+    demo = demo_folder()
     return LocalSource("Demo: Brightwater Bakery", [str(demo / "inbox")], [str(demo / "sent")],
                        ["brightwater-bakery.com"], ["mx.mailhost-demo.net"], "maya@brightwater-bakery.com")
 
@@ -59,6 +65,7 @@ class LocalMailbox:
 
     # --- the working copy ---------------------------------------------------------------------
     def _maildir(self) -> mailbox.Maildir:
+        paths.private_dir(self.root.parent)  # the first mail folder ever opened: its parent is new too
         return mailbox.Maildir(self.root, create=True)
 
     def _box(self, folder: str) -> mailbox.Maildir:

@@ -30,6 +30,23 @@ def test_start_edit_and_remove_an_account(qtbot, imap_server, empty_mailbox, iso
     AccountStore().put(dialog.account)
     assert AccountStore().get(account.key).folders == ["INBOX", "Archive"]
 
+    # Edit account… from the account's menu: the account keeps being watched with its new settings
+    class Unchanged:
+        def __init__(self, account, parent):
+            pass
+
+        def exec(self):
+            return True
+
+        def apply(self):
+            return None
+
+    window.start_watching()
+    assert account.key in window.watchers
+    monkeypatch.setattr("klezguard.gui.app.AccountDialog", Unchanged)
+    window.edit_account(account.key)
+    assert account.key in window.watchers and window.watchers[account.key].isRunning()
+
     answer_next_dialog(QMessageBox.StandardButton.Yes)
     window.remove_account(account.key)
     assert AccountStore().load() == []

@@ -174,3 +174,37 @@ def test_verdicts_of_an_older_klezguard_are_judged_again_at_start(qtbot, store, 
     window.select_view("threats")
     assert window.model.rowCount() == sum(v == "threat" for v in right.values()) > 0
     window.shutdown()
+
+
+def test_open_mail_folder_works_the_first_time(qtbot, store, tmp_path, monkeypatch):
+    """The first mail folder ever opened: KlezGuard's folder for working copies does not exist yet."""
+    from klezguard.gui.mainwindow import MainWindow
+    from tests.mailfactory import build
+
+    mail = tmp_path / "exported"
+    mail.mkdir()
+    (mail / "a.eml").write_bytes(build(subject="From the old laptop"))
+    monkeypatch.setattr("klezguard.gui.mainwindow.QFileDialog.getExistingDirectory", lambda *a, **k: str(mail))
+    window = MainWindow(store, {})
+    qtbot.addWidget(window)
+    window.show()
+    window.open_action.trigger()
+    qtbot.waitUntil(lambda: idle(window) and window.model.rowCount() == 1, timeout=10000)
+    assert window.model.rows[0].subject == "From the old laptop"
+    window.shutdown()
+
+
+def test_every_tray_menu_item_can_be_triggered(qtbot):
+    """Each item emits its signal (a signal passed to QAction as triggered= crashed every one of them)."""
+    from klezguard.gui.tray import TrayController
+
+    controller = TrayController()
+    for action, signal in ((controller.open_action, controller.open_requested),
+                           (controller.scan_action, controller.scan_requested),
+                           (controller.quit_action, controller.quit_requested)):
+        assert action in controller.menu.actions()
+        with qtbot.waitSignal(signal, timeout=1000):
+            action.trigger()
+    with qtbot.waitSignal(controller.pause_toggled, timeout=1000) as paused:
+        controller.pause_action.trigger()
+    assert paused.args == [True]

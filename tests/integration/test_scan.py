@@ -10,7 +10,7 @@ from klezguard.mail.accounts import Account, ServerSettings
 from klezguard.rules.engine import evaluate
 from klezguard.store.db import Store, Verdict
 
-DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
+DEMO = Path(__file__).resolve().parents[2] / "klezguard" / "resources" / "demo"
 
 
 @pytest.fixture

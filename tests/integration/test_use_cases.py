@@ -246,3 +246,11 @@ def test_a_flag_the_server_refuses_does_not_stop_the_message_going_back(imap_ser
     assert out.count("Restored to INBOX") == 3
     assert len(relay.refusing) < 50  # the server did refuse flags on the way
     assert ids(inbox, "INBOX") == sorted(THREAT_IDS + CLEAN_IDS) and ids(inbox, QUARANTINE) == []
+
+
+def test_a_watched_folder_that_is_gone_is_skipped_with_a_note(imap_server, inbox, monkeypatch, capsys):
+    monkeypatch.setenv("KLEZGUARD_PASSWORD", imap_server.password)
+    code, out, err = run(["scan", *server_args(imap_server), "--folder", "Old projects", "--folder", "INBOX",
+                          "--json"], capsys)
+    assert code == 1 and len(out.splitlines()) == ALL
+    assert "The folder Old projects is not on the server" in err
