@@ -134,9 +134,7 @@ class App:
             self.tray.set_state(state)
 
     def show_window(self) -> None:
-        self.window.showNormal()
-        self.window.raise_()
-        self.window.activateWindow()
+        self.window.bring_up()
 
     def pause(self, paused: bool) -> None:
         if self.tray is None:

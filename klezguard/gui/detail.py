@@ -22,7 +22,7 @@ from klezguard.gui.models import VERDICT_WORDS, Row, sender_text
 from klezguard.gui.safetext import PlainLabel, RichLabel, markup
 from klezguard.store.db import Store
 
-SEVERITY_VERDICT = {"high": "threat", "medium": "suspicious", "low": "clean"}
+SEVERITY_VERDICT = {"high": "threat", "medium": "suspicious", "low": "note"}
 MAX_VIEWS = 30  # finding panels in the pane: enough to act on, and the window stays quick
 
 
@@ -65,7 +65,7 @@ class FindingView(QFrame):
         layout = QVBoxLayout(self)
         head = QHBoxLayout()
         icon = PlainLabel()
-        icon.setPixmap(verdict_icon(SEVERITY_VERDICT.get(str(finding.get("severity", "")), "clean")).pixmap(20, 20))
+        icon.setPixmap(verdict_icon(SEVERITY_VERDICT.get(str(finding.get("severity", "")), "note")).pixmap(20, 20))
         icon.setAccessibleName(tr("Severity: {s}").format(s=finding.get("severity", "")))
         title = PlainLabel(one_line(finding.get("title", "")))
         font = title.font()

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 
 COLORS = {"clean": "#2e7d32", "suspicious": "#b26a00", "threat": "#c62828", "error": "#6a1b9a", "paused": "#607d8b",
-          "unchecked": "#616161"}
+          "unchecked": "#616161", "note": "#1565c0"}
 
 
 def _pixmap(size: int) -> tuple[QPixmap, QPainter]:
@@ -33,6 +33,9 @@ def _mark(p: QPainter, kind: str, s: float) -> None:
     elif kind == "threat":
         p.drawLine(QPointF(s * .35, s * .35), QPointF(s * .65, s * .65))
         p.drawLine(QPointF(s * .65, s * .35), QPointF(s * .35, s * .65))
+    elif kind == "note":  # an "i": worth knowing, not a warning (never the tick of OK)
+        p.drawPoint(QPointF(s * .5, s * .3))
+        p.drawLine(QPointF(s * .5, s * .45), QPointF(s * .5, s * .72))
     elif kind == "paused":
         p.drawLine(QPointF(s * .42, s * .36), QPointF(s * .42, s * .66))
         p.drawLine(QPointF(s * .58, s * .36), QPointF(s * .58, s * .66))

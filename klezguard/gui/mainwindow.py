@@ -5,7 +5,7 @@ import logging
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -46,6 +46,14 @@ VIEW_ICONS = {"suspicious": "suspicious", "threats": "threat", "quarantine": "pa
 
 def tr(text: str) -> str:
     return QCoreApplication.translate("MainWindow", text)
+
+
+def fitted_size(available: QRect | None) -> QSize:
+    """1280x800 where the screen has room; on a smaller one (a 1366x768 laptop with its panel) the whole
+    window, status bar included, fits on it."""
+    if available is None:
+        return QSize(1280, 800)
+    return QSize(min(1280, available.width() - 24), min(800, available.height() - 48))
 
 
 # What the accounts' workers run: (progress, cancel) -> result, each one use case of the service
@@ -167,7 +175,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self._build_actions()
         self._build_status()
-        self.resize(1280, 800)
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        self.resize(fitted_size(screen.availableGeometry() if screen is not None else None))
 
     def _action(self, text: str, shortcut, slot, tip: str) -> QAction:
         action = QAction(tr(text), self)
@@ -467,9 +476,7 @@ class MainWindow(QMainWindow):
 
     def open_message(self, row_ids: list[int]) -> None:
         """Shows the window with these messages selected (a notification was clicked)."""
-        self.showNormal()
-        self.raise_()
-        self.activateWindow()
+        self.bring_up()
         self.select_view("all")
         if row_ids and not self.model.index_of(row_ids[0], load_more=True).isValid():
             self.select_view("quarantine")
@@ -481,6 +488,15 @@ class MainWindow(QMainWindow):
                 selection.select(index, selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
                 self.table.scrollTo(index)
         self.table.setFocus()
+
+    def bring_up(self) -> None:
+        """Shows the window as the user left it (maximized stays maximized), in front."""
+        if self.isMinimized():
+            self.showNormal()
+        else:
+            self.show()
+        self.raise_()
+        self.activateWindow()
 
     def _context_menu(self, pos) -> None:
         menu = QMenu(self)

@@ -94,6 +94,7 @@ class NoticeGrouper(QObject):
         self.notifier = notifier
         self.level = level
         self.pending: dict[str, tuple[str, list]] = {}
+        self.told: set[tuple] = set()  # messages notified already: a scan and the watcher may both report one
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(delay_ms)
@@ -101,8 +102,12 @@ class NoticeGrouper(QObject):
 
     def add(self, account: str, account_title: str, items: list[tuple[int | None, Scanned]]) -> None:
         """items: (row id, or None when there is no need to open it, and the judged message)."""
-        wanted = [(row_id, s) for row_id, s in items if s.result.flagged
-                  and (self.level != "threat" or s.result.verdict == "threat")]
+        wanted = []
+        for row_id, s in items:
+            key = (s.account, s.folder, s.uidvalidity, s.uid)
+            if s.result.flagged and (self.level != "threat" or s.result.verdict == "threat") and key not in self.told:
+                self.told.add(key)
+                wanted.append((row_id, s))
         if wanted:
             self.pending.setdefault(account, (account_title, []))[1].extend(wanted)
             self.timer.start()

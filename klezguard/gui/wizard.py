@@ -106,6 +106,7 @@ class ServerPage(QWizardPage):
         self.host.textChanged.connect(self.completeChanged)
         self.allow_plain.toggled.connect(self.completeChanged)
         self._security_changed()
+        self._settings_for = ""  # the address the page's settings were found or typed for
         self._pending: object | None = None  # the background task, kept alive while it runs
 
     def _browse(self) -> None:
@@ -122,6 +123,9 @@ class ServerPage(QWizardPage):
 
     def initializePage(self) -> None:  # noqa: N802 - Qt's name
         email = self.field("email").strip()
+        if email == self._settings_for and self.host.text().strip():
+            return  # Back and Next again: what is on the page (typed by hand, perhaps) stays
+        self._settings_for = email
         if cast("AccountWizard", self.wizard()).email_page.manual.isChecked():
             self.status.setText(tr("Type the settings your provider gave you."))
             if not self.host.text():
@@ -203,7 +207,8 @@ class TestPage(QWizardPage):
         self.ok = True
         self.status.setText(tr("The login works. Choose the folders KlezGuard should watch."))
         for name, special in folders:
-            item = QListWidgetItem(name + (f"  ({special.strip(chr(92))})" if special else ""))
+            label = special.strip(chr(92))
+            item = QListWidgetItem(name + (f"  ({label})" if special and label.lower() != name.lower() else ""))
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if name.upper() == "INBOX" else Qt.CheckState.Unchecked)

@@ -208,3 +208,66 @@ def test_every_tray_menu_item_can_be_triggered(qtbot):
     with qtbot.waitSignal(controller.pause_toggled, timeout=1000) as paused:
         controller.pause_action.trigger()
     assert paused.args == [True]
+
+
+def test_a_message_reported_by_the_scan_and_the_watcher_is_notified_once(qtbot):
+    """The first scan and the watcher can both report the same new message: one notice counts it once."""
+    from klezguard.application.judge import Summary
+    from klezguard.application.scan import Scanned
+    from klezguard.gui.tray import NoticeGrouper, Notifier
+    from klezguard.rules.engine import Result
+
+    notifier = Notifier()
+    grouper = NoticeGrouper(notifier, delay_ms=10)
+    threat = Scanned("a@x.example", "INBOX", 7, 42, Summary("<m@x>", "Bank <evil@x.example>", None, "Pay now", None),
+                     Result("threat", 9.0, []))
+    grouper.add("a@x.example", "a@x.example", [(1, threat)])
+    grouper.add("a@x.example", "a@x.example", [(1, threat)])  # the watcher, a moment later
+    qtbot.waitUntil(lambda: len(notifier.shown) == 1)
+    grouper.add("a@x.example", "a@x.example", [(1, threat)])  # and once more after the notice
+    qtbot.wait(50)
+    assert len(notifier.shown) == 1 and notifier.shown[0].row_ids == [1]
+    assert "Pay now" in notifier.shown[0].text
+
+
+def test_a_weak_finding_shows_a_note_not_the_tick_of_ok(qtbot):
+    from klezguard.gui.detail import FindingView
+    from klezguard.gui.icons import verdict_icon
+    from klezguard.gui.safetext import PlainLabel
+
+    view = FindingView({"rule": "x", "category": "sender", "severity": "low", "score": 0.5, "title": "A small thing",
+                        "explanation": "e", "advice": "a", "evidence": {}})
+    qtbot.addWidget(view)
+    icon = next(label for label in view.findChildren(PlainLabel) if label.pixmap() and not label.pixmap().isNull())
+    shown = icon.pixmap().toImage()
+    assert shown == verdict_icon("note").pixmap(20, 20).toImage()
+    assert shown != verdict_icon("clean").pixmap(20, 20).toImage()
+
+
+def test_the_window_fits_a_1366x768_laptop_with_everything_reachable(qtbot, demo_window):
+    from PySide6.QtCore import QRect
+
+    from klezguard.gui.mainwindow import fitted_size
+
+    laptop = QRect(0, 0, 1366, 728)  # 768 less a 40-pixel panel
+    size = fitted_size(laptop)
+    assert size.width() <= 1366 and size.height() <= 728
+    assert fitted_size(QRect(0, 0, 1920, 1040)).toTuple() == (1280, 800)
+    hint = demo_window.minimumSizeHint()
+    assert hint.width() <= size.width() and hint.height() <= size.height()
+    for width, height in ((size.width(), size.height()), (1920, 1040)):
+        demo_window.resize(width, height)
+        demo_window.undo_button.show()
+        demo_window.progress.show()
+        qtbot.wait(50)
+        for widget in (demo_window.undo_button, demo_window.status_text, demo_window.table, demo_window.detail):
+            corner = widget.mapTo(demo_window, widget.rect().bottomRight())
+            assert widget.isVisible() and corner.x() <= demo_window.width() and corner.y() <= demo_window.height()
+
+
+def test_a_notice_click_keeps_a_maximized_window_maximized(qtbot, demo_window):
+    demo_window.showMaximized()
+    qtbot.waitUntil(demo_window.isMaximized, timeout=2000)
+    demo_window.open_message([demo_window.model.rows[0].id])
+    qtbot.wait(50)
+    assert demo_window.isMaximized()

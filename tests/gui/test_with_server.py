@@ -125,3 +125,32 @@ def test_wizard_explains_a_wrong_password(qtbot, imap_server):
     qtbot.waitUntil(lambda: wizard.test_page.ok, timeout=10000)
     assert "INBOX" in wizard.test_page.chosen()
     assert wizard.account().server.cafile == imap_server.cafile
+
+
+def test_wizard_back_keeps_server_settings_typed_by_hand(qtbot):
+    from PySide6.QtCore import Qt
+
+    looked_up = []
+
+    def discover(email):
+        looked_up.append(email)
+        return Discovery(ServerSettings("imap." + email.rpartition("@")[2], 993, "ssl"), "guess")
+
+    wizard = AccountWizard(discover=discover)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.email_page.email.setText("maya@brightwater-bakery.example")
+    wizard.email_page.password.setText("secret")
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.server_page.host.text() == "imap.brightwater-bakery.example", timeout=5000)
+    wizard.server_page.host.setText("mail.hosting-company.example")
+    wizard.server_page.port.setValue(10993)
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.BackButton), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+    assert wizard.server_page.host.text() == "mail.hosting-company.example"
+    assert wizard.server_page.port.value() == 10993 and looked_up == ["maya@brightwater-bakery.example"]
+    # another address: its settings are looked up afresh
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.BackButton), Qt.MouseButton.LeftButton)
+    wizard.email_page.email.setText("maya@other-shop.example")
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.server_page.host.text() == "imap.other-shop.example", timeout=5000)
