@@ -124,6 +124,7 @@ class DetailPane(QScrollArea):
         self.signals = _PreviewSignals()
         self.signals.ready.connect(self._preview_ready)
         self.current: Row | None = None
+        self.quarantine_folders: tuple[str, ...] = ()
         self.preview: QPlainTextEdit | None = None
         self.finding_views: list[FindingView] = []
         self.show_row(None)
@@ -167,6 +168,9 @@ class DetailPane(QScrollArea):
             "unchecked": tr("KlezGuard could not check this message: {why} Do not open its files unless you "
                             "expected them.").format(why=one_line(row.reason)),
         }.get(row.verdict, "")
+        if row.folder in self.quarantine_folders:
+            summary = tr("It is in quarantine, away from your other mail. Restore it only if you are sure it is "
+                         "safe.") if row.verdict != "clean" else tr("It is in quarantine. Restore puts it back.")
         text = PlainLabel(summary)
         text.setWordWrap(True)
         banner.addWidget(icon)

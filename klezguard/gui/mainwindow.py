@@ -322,6 +322,7 @@ class MainWindow(QMainWindow):
                 index = self.model.index_of(row_id)
                 if index.isValid():
                     selection.select(index, selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+        self._selection_changed()  # the pane never keeps showing a message that left the list, or old facts
         self._update_actions()
 
     def _fill_nav(self) -> None:
@@ -463,7 +464,10 @@ class MainWindow(QMainWindow):
 
     def _selection_changed(self, *_args) -> None:
         rows = self.selected_rows()
-        self.detail.show_row(rows[0] if len(rows) == 1 else None)
+        self.detail.quarantine_folders = self.model.filter.quarantine_folders
+        row = rows[0] if len(rows) == 1 else None
+        if row != self.detail.current:
+            self.detail.show_row(row)
         self._update_actions()
 
     def _update_actions(self) -> None:
@@ -573,6 +577,11 @@ class MainWindow(QMainWindow):
         self._said(key, text, run)
         self.undo_button.setVisible(bool(run.done))
 
+    def _forget_undo(self) -> None:
+        """An Undo offers to take back the last move only while nothing else was done since."""
+        self.last_moved = []
+        self.undo_button.hide()
+
     def undo_move(self) -> None:
         moved, self.last_moved = self.last_moved, []
         self.undo_button.hide()
@@ -583,6 +592,7 @@ class MainWindow(QMainWindow):
             self._restore(key, ids)
 
     def restore_selected(self) -> None:
+        self._forget_undo()
         rows = [r for r in self.selected_rows() if r.folder in self.model.filter.quarantine_folders]
         for key, group in self._by_account(rows).items():
             ids = entry_ids_of(self.store, key, group)
@@ -603,6 +613,7 @@ class MainWindow(QMainWindow):
                              on_done=restored))
 
     def trust_selected(self) -> None:
+        self._forget_undo()
         rows = [r for r in self.selected_rows() if r.verdict != "clean"]
         for key, group in self._by_account(rows).items():
             service = self.services[key]

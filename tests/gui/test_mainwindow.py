@@ -271,3 +271,24 @@ def test_a_notice_click_keeps_a_maximized_window_maximized(qtbot, demo_window):
     demo_window.open_message([demo_window.model.rows[0].id])
     qtbot.wait(50)
     assert demo_window.isMaximized()
+
+
+def test_no_stale_screens_after_a_move_and_a_restore(qtbot, demo_window):
+    from klezguard.gui.safetext import PlainLabel
+
+    def banner() -> str:
+        qtbot.wait(30)  # new labels are shown by the event loop
+        return " ".join(label.text() for label in demo_window.detail.findChildren(PlainLabel) if not label.isHidden())
+
+    select_subject(qtbot, demo_window, "Invoice 88213")
+    assert "Move it to quarantine" in banner()
+    qtbot.keyClick(demo_window.table, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: idle(demo_window) and demo_window.undo_button.isVisible())
+    assert demo_window.detail.current is None  # the message left this list: the pane does not keep it
+    demo_window.select_view("quarantine")
+    select_subject(qtbot, demo_window, "Invoice 88213")
+    assert "It is in quarantine" in banner() and "Move it to quarantine" not in banner()
+    qtbot.keyClick(demo_window.table, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: idle(demo_window) and demo_window.model.rowCount() == 0)
+    assert demo_window.detail.current is None
+    assert not demo_window.undo_button.isVisible()  # no Undo left over to take back an older move
