@@ -54,3 +54,14 @@ def test_unreadable_path_exits_2_and_still_checks_the_rest(tmp_path):
     assert proc.returncode == 2
     assert "nope.eml" in proc.stderr and "No such file" in proc.stderr
     assert "Lunch on Friday?" in proc.stdout
+
+
+def test_check_says_that_bounces_need_the_sent_mail(tmp_path, capsys):
+    from klezguard.cli import main
+    from tests.rules import test_bounces
+
+    (tmp_path / "bounce.eml").write_bytes(test_bounces.sample("dsn_postfix"))
+    main(["check", str(tmp_path / "bounce.eml")])
+    assert "add --sent PATH" in capsys.readouterr().err
+    main(["check", str(tmp_path / "bounce.eml"), "--sent", str(tmp_path / "bounce.eml")])
+    assert "add --sent" not in capsys.readouterr().err

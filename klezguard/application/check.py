@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 
 from klezguard.application.context import build, sent_from_files
+from klezguard.core import bounces
 from klezguard.core.context import Context
 from klezguard.core.message import Message
 from klezguard.core.parse import from_bytes
@@ -14,6 +15,11 @@ def files_context(sent: list[str], own_domains: list[str], trusted_authserv: lis
                   errors: list[SourceError]) -> Context:
     """The context of `check`: what the command line was told (sent mail that cannot be read goes to `errors`)."""
     return build(own_domains=own_domains, trusted_authserv=trusted_authserv, sent=sent_from_files(sent, errors))
+
+
+def is_notice(msg: Message) -> bool:
+    """A bounce, virus warning, complaint or auto-reply: judged only against the mail the user sent."""
+    return bounces.analyse(msg) is not None
 
 
 def check_files(paths: list[str], ctx: Context) -> Iterator[tuple[str, Message, Result] | SourceError]:

@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from klezguard.application.check import check_files, files_context
+from klezguard.application.check import check_files, files_context, is_notice
 from klezguard.core.sources import SourceError
 from klezguard.i18n import _
 from klezguard.report import as_json, as_text, summary
@@ -44,6 +44,7 @@ def run_check(args: argparse.Namespace) -> int:
     errors: list[SourceError] = []
     ctx = files_context(args.sent, args.own_domain, args.trusted_authserv, errors)
     counts = {"clean": 0, "suspicious": 0, "threat": 0}
+    notices = 0  # bounces and the like, which cannot be judged without the sent mail
     out = sys.stdout
     for error in errors:
         _report_error(error)
@@ -54,12 +55,17 @@ def run_check(args: argparse.Namespace) -> int:
             continue
         source, msg, result = item
         counts[result.verdict] += 1
+        notices += not ctx.knows_sent and is_notice(msg)
         if args.json:
             out.write(as_json(source, msg, result) + "\n")
         else:
             out.write(as_text(source, msg, result) + "\n\n")
     if not args.json:
         out.write(summary(counts, len(errors)) + "\n")
+    if notices:
+        print(_("klezguard: {n} of them are bounces or replies to mail. Whether they are backscatter (replies to "
+                "mail you never sent) can only be told with your sent mail: add --sent PATH.").format(n=notices),
+              file=sys.stderr)
     if errors:
         return 2
     return 1 if counts["suspicious"] or counts["threat"] else 0

@@ -3,11 +3,12 @@ safe preview of the message text. The core writes every word of the findings; th
 
 
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QAction, QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QPlainTextEdit,
+    QPushButton,
     QScrollArea,
     QToolButton,
     QVBoxLayout,
@@ -125,6 +126,9 @@ class DetailPane(QScrollArea):
         self.signals.ready.connect(self._preview_ready)
         self.current: Row | None = None
         self.quarantine_folders: tuple[str, ...] = ()
+        self.welcoming = False
+        self.shown_hint = ""
+        self.hint = ""  # what an empty pane says (the list's own all-clear, when it is empty)
         self.preview: QPlainTextEdit | None = None
         self.finding_views: list[FindingView] = []
         self.show_row(None)
@@ -143,11 +147,45 @@ class DetailPane(QScrollArea):
         self.finding_views = []
         self.preview = None
 
+    def welcome(self, add_account: QAction, try_demo) -> None:
+        """What a first start shows instead of an empty message list: what KlezGuard does and two ways in."""
+        if self.welcoming:
+            return
+        self._clear()
+        self.current = None
+        self.welcoming = True
+        title = PlainLabel(tr("Welcome to KlezGuard"))
+        font = QFont(title.font())
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setBold(True)
+        title.setFont(font)
+        text = PlainLabel(tr("KlezGuard checks your mail for forged senders, disguised attachments and bounces of mail "
+                             "you never sent. It watches your mail account and tells you when something needs a "
+                             "look. Nothing is protected yet: add your mail account to begin, or try the demo "
+                             "mailbox first."))
+        text.setWordWrap(True)
+        add = QPushButton(tr("Add account…"))
+        add.setObjectName("welcome-add")
+        add.clicked.connect(add_account.trigger)
+        demo = QPushButton(tr("Try the demo"))
+        demo.setObjectName("welcome-demo")
+        demo.clicked.connect(try_demo)
+        buttons = QHBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(demo)
+        buttons.addStretch(1)
+        for widget in (title, text):
+            self.layout_.addWidget(widget)
+        self.layout_.addLayout(buttons)
+        self.layout_.addStretch(1)
+
     def show_row(self, row: Row | None) -> None:
         self._clear()
+        self.welcoming = False
         self.current = row
+        self.shown_hint = self.hint if row is None else ""
         if row is None:
-            hint = PlainLabel(tr("Select a message to see what KlezGuard found and why."))
+            hint = PlainLabel(self.hint or tr("Select a message to see what KlezGuard found and why."))
             hint.setWordWrap(True)
             self.layout_.addWidget(hint)
             self.layout_.addStretch(1)

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 
 COLORS = {"clean": "#2e7d32", "suspicious": "#b26a00", "threat": "#c62828", "error": "#6a1b9a", "paused": "#607d8b",
-          "unchecked": "#616161", "note": "#1565c0"}
+          "unchecked": "#616161", "note": "#1565c0", "unprotected": "#607d8b"}
 
 
 def _pixmap(size: int) -> tuple[QPixmap, QPainter]:

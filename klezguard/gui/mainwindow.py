@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from klezguard.application.quarantine import Run, entry_ids_of, target_of
+from klezguard.application.service import LocalSource, local_service
 from klezguard.gui.detail import DetailPane
 from klezguard.gui.dialogs import ErrorDialog
 from klezguard.gui.icons import app_icon, verdict_icon
@@ -99,6 +100,7 @@ class MainWindow(QMainWindow):
         self.last_moved: list[tuple[str, int]] = []
         self.running: dict[int, Job] = {}
         self.jobs_of: dict[str, set[Job]] = {}  # account key -> its jobs not finished yet
+        self.welcome_wanted = add_account is not None  # the app's window (not a bare window in a test)
         self.scanning: set[str] = set()
         self.setWindowTitle("KlezGuard")
         self.setWindowIcon(app_icon())
@@ -182,7 +184,8 @@ class MainWindow(QMainWindow):
         action = QAction(tr(text), self)
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
-        action.setToolTip(tr(tip))
+        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{tr(tip)} ({keys})" if keys else tr(tip))
         action.setStatusTip(tr(tip))
         action.triggered.connect(slot)
         self.addAction(action)
@@ -199,7 +202,9 @@ class MainWindow(QMainWindow):
         self.copy_action = self._action("Copy report", "Ctrl+Shift+C", self.copy_report,
                                         "Copy a plain-text report of the findings, for whoever helps you with IT")
         self.open_action = self._action("Open mail folder…", QKeySequence.StandardKey.Open, self.open_mail_folder,
-                                        "Check an mbox file, a Maildir or a folder of .eml files")
+                                        "Check a Maildir or a folder of .eml files")
+        self.open_mbox_action = self._action("Open mbox file…", "Ctrl+Shift+O", self.open_mbox_file,
+                                             "Check an mbox file (as Thunderbird and many mail programs keep mail)")
         self.add_account_action = self._action("Add account…", None, self.add_account, "Add a mail account")
         self.settings_action = self._action("Settings…", "Ctrl+,", self.open_settings, "Change KlezGuard's settings")
         self.find_action = self._action("Find", QKeySequence.StandardKey.Find, self._focus_search,
@@ -213,7 +218,7 @@ class MainWindow(QMainWindow):
                        self.copy_action):
             toolbar.addAction(action)
         toolbar.addSeparator()
-        for action in (self.open_action, self.add_account_action, self.settings_action):
+        for action in (self.open_action, self.open_mbox_action, self.add_account_action, self.settings_action):
             toolbar.addAction(action)
         self.search = QLineEdit()
         self.search.setPlaceholderText(tr("Search sender, subject or reason"))
@@ -450,8 +455,32 @@ class MainWindow(QMainWindow):
                 self.nav.setCurrentItem(item)
 
     def _update_state(self) -> None:
+        if not self.services:  # nothing is protected: never "all clear"
+            self.state_changed.emit("unprotected")
+            if self.welcome_wanted:
+                self.detail.welcome(self.add_account_action, self.try_demo)
+            return
+        if self.detail.welcoming:
+            self.detail.show_row(None)
         waiting = self.store.threats_outside(self.model.filter.quarantine_folders)
         self.state_changed.emit("threats" if waiting else "clear")
+
+    def _empty_hint(self) -> str:
+        """An empty list says what that means."""
+        f = self.model.filter
+        if f.search.strip():
+            return tr("Nothing here matches your search. Messages in quarantine are searched in the Quarantine view.")
+        return {"threats": tr("No dangerous messages. All clear."),
+                "suspicious": tr("No suspicious messages. All clear."),
+                "quarantine": tr("The quarantine is empty.")}.get(f.view, tr("No messages here yet."))
+
+    def try_demo(self) -> None:
+        """The demo opens in a window of its own, on a copy of its own: it never mixes with the user's mail."""
+        import subprocess
+        import sys
+
+        subprocess.Popen([sys.executable, "-m", "klezguard", "--demo"])  # noqa: S603 - our own program
+        self.status_text.setText(tr("The demo opens in a new window. It is a copy: try anything there."))
 
     # --- selection ------------------------------------------------------------------------------
     def selected_rows(self) -> list[Row]:
@@ -463,10 +492,13 @@ class MainWindow(QMainWindow):
         return rows
 
     def _selection_changed(self, *_args) -> None:
+        if not self.services and self.welcome_wanted:
+            return  # the welcome stays until there is an account
+        self.detail.hint = self._empty_hint() if self.model.rowCount() == 0 else ""
         rows = self.selected_rows()
         self.detail.quarantine_folders = self.model.filter.quarantine_folders
         row = rows[0] if len(rows) == 1 else None
-        if row != self.detail.current:
+        if row != self.detail.current or (row is None and self.detail.hint != self.detail.shown_hint):
             self.detail.show_row(row)
         self._update_actions()
 
@@ -651,13 +683,16 @@ class MainWindow(QMainWindow):
             self.status_text.setText(tr("The report is on the clipboard. Paste it into a mail or a chat."))
 
     def open_mail_folder(self) -> None:
-        from klezguard.application.service import LocalSource, local_service
-
         path = QFileDialog.getExistingDirectory(self, tr("Open a mail folder (Maildir or a folder of .eml files)"))
-        if not path:
-            path, _ = QFileDialog.getOpenFileName(self, tr("Or open an mbox file"))
-        if not path:
-            return
+        if path:  # cancelled: nothing else opens
+            self._open_local(path)
+
+    def open_mbox_file(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self, tr("Open an mbox file"))
+        if path:
+            self._open_local(path)
+
+    def _open_local(self, path: str) -> None:
         name = path.rstrip("/").rsplit("/", 1)[-1] or path
         service = local_service(LocalSource(tr("Local: {n}").format(n=name), [path], [], [], []), self.store)
         self.add_service(service)

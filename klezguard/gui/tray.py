@@ -158,9 +158,9 @@ class TrayController(QObject):
         self.tray.show()
 
     def set_state(self, state: str, tooltip: str = "") -> None:
-        """state: clear, threats, error or paused."""
+        """state: clear, threats, error, paused or unprotected (no account yet)."""
         self.state = state
         self.tray.setIcon(shield_icon(state))
         self.tray.setToolTip("KlezGuard — " + (tooltip or {
             "clear": tr("all clear"), "threats": tr("threats are waiting"), "error": tr("a problem needs you"),
-            "paused": tr("watching is paused")}[state]))
+            "paused": tr("watching is paused"), "unprotected": tr("no mail account yet: nothing is watched")}[state]))

@@ -76,3 +76,37 @@ def test_start_edit_and_remove_an_account(qtbot, imap_server, empty_mailbox, iso
     assert window.model.rows[0].subject == "Hello from the test"
     assert isolated_user_dirs.get_password("KlezGuard", account.key) == imap_server.password
     app.close()
+
+
+def test_first_run_welcomes_and_offers_an_account_or_the_demo(qtbot, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QPushButton
+
+    started, asked = [], []
+    monkeypatch.setattr("subprocess.Popen", lambda args, **kw: started.append(args))
+
+    class Wizard:
+        DialogCode = AccountWizard.DialogCode
+
+        def __init__(self, parent):
+            asked.append(True)
+
+        def exec(self):
+            return AccountWizard.DialogCode.Rejected
+
+    monkeypatch.setattr("klezguard.gui.app.AccountWizard", Wizard)
+    app = App(QApplication.instance())
+    window = app.window
+    qtbot.addWidget(window)
+    states = []
+    window.state_changed.connect(states.append)
+    window.refresh()
+    assert states[-1] == "unprotected"  # nothing is protected: the tray never says all clear
+    add = window.detail.findChild(QPushButton, "welcome-add")
+    demo = window.detail.findChild(QPushButton, "welcome-demo")
+    assert add is not None and demo is not None
+    qtbot.mouseClick(add, Qt.MouseButton.LeftButton)
+    assert asked == [True]
+    qtbot.mouseClick(demo, Qt.MouseButton.LeftButton)
+    assert started and started[0][-1] == "--demo"
+    app.close()

@@ -292,3 +292,31 @@ def test_no_stale_screens_after_a_move_and_a_restore(qtbot, demo_window):
     qtbot.waitUntil(lambda: idle(demo_window) and demo_window.model.rowCount() == 0)
     assert demo_window.detail.current is None
     assert not demo_window.undo_button.isVisible()  # no Undo left over to take back an older move
+
+
+def test_tooltips_name_their_shortcut_and_cancelling_the_folder_picker_opens_nothing(qtbot, demo_window,
+                                                                                      monkeypatch):
+    tips = {a.text(): a.toolTip() for a in demo_window.actions()}
+    assert tips["Move to quarantine"].endswith("(Ctrl+M)") and tips["Scan now"].endswith("(F5)")
+    opened = []
+    monkeypatch.setattr("klezguard.gui.mainwindow.QFileDialog.getExistingDirectory", lambda *a, **k: "")
+    monkeypatch.setattr("klezguard.gui.mainwindow.QFileDialog.getOpenFileName",
+                        lambda *a, **k: opened.append(True) or ("", ""))
+    before = set(demo_window.services)
+    demo_window.open_action.trigger()
+    assert opened == [] and set(demo_window.services) == before
+
+
+def test_an_empty_view_says_all_clear(qtbot, demo_window):
+    from klezguard.gui.safetext import PlainLabel
+
+    def pane() -> str:
+        qtbot.wait(30)
+        return " ".join(label.text() for label in demo_window.detail.findChildren(PlainLabel) if not label.isHidden())
+
+    demo_window.select_view("quarantine")
+    assert "The quarantine is empty." in pane()
+    demo_window.select_view("all")
+    qtbot.keyClicks(demo_window.search, "no such words anywhere")
+    qtbot.waitUntil(lambda: demo_window.model.rowCount() == 0)
+    assert "Messages in quarantine are searched in the Quarantine view" in pane()
