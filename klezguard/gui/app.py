@@ -12,6 +12,7 @@ import traceback
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from klezguard import paths
@@ -50,12 +51,37 @@ def setup_logging(debug: bool) -> Path:
     return folder
 
 
+def dark_palette() -> QPalette:
+    """Fusion's colours for the dark look, set by KlezGuard itself: on a desktop without a colour-scheme
+    service (X11 without GNOME or KDE) asking Qt for a dark scheme changes nothing."""
+    p = QPalette()
+    base, window, text, muted = QColor("#1e1f22"), QColor("#2b2d31"), QColor("#e6e6e6"), QColor("#8a8d93")
+    for role, color in ((QPalette.ColorRole.Window, window), (QPalette.ColorRole.WindowText, text),
+                        (QPalette.ColorRole.Base, base), (QPalette.ColorRole.AlternateBase, window),
+                        (QPalette.ColorRole.Text, text), (QPalette.ColorRole.Button, window),
+                        (QPalette.ColorRole.ButtonText, text), (QPalette.ColorRole.ToolTipBase, window),
+                        (QPalette.ColorRole.ToolTipText, text), (QPalette.ColorRole.PlaceholderText, muted),
+                        (QPalette.ColorRole.Highlight, QColor("#3d6db5")),
+                        (QPalette.ColorRole.HighlightedText, QColor("#ffffff")),
+                        (QPalette.ColorRole.Link, QColor("#8ab4f8"))):
+        p.setColor(role, color)
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, muted)
+    return p
+
+
 def apply_theme(app: QApplication, theme: str) -> None:
+    """'system' follows the desktop; 'light' and 'dark' are set whatever the desktop says."""
     app.setStyle("Fusion")
     hints = app.styleHints()
     if hasattr(hints, "setColorScheme"):
         scheme = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}.get(theme, Qt.ColorScheme.Unknown)
         hints.setColorScheme(scheme)
+    if theme == "dark":
+        app.setPalette(dark_palette())
+    else:
+        style = app.style()
+        app.setPalette(style.standardPalette() if style is not None else QPalette())
 
 
 class App:

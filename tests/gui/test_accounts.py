@@ -110,3 +110,19 @@ def test_first_run_welcomes_and_offers_an_account_or_the_demo(qtbot, monkeypatch
     qtbot.mouseClick(demo, Qt.MouseButton.LeftButton)
     assert started and started[0][-1] == "--demo"
     app.close()
+
+
+def test_the_dark_look_is_dark_on_any_desktop(qapp):
+    from PySide6.QtGui import QPalette
+
+    from klezguard.gui.app import apply_theme
+
+    app = qapp
+    try:
+        apply_theme(app, "dark")
+        assert app.palette().color(QPalette.ColorRole.Window).lightness() < 80
+        assert app.palette().color(QPalette.ColorRole.WindowText).lightness() > 180
+        apply_theme(app, "light")
+        assert app.palette().color(QPalette.ColorRole.Window).lightness() > 180
+    finally:
+        apply_theme(app, "system")
