@@ -15,7 +15,7 @@ from klezguard.application import quarantine as quarantining
 from klezguard.application.local import context_of, scan_mailbox
 from klezguard.application.rejudge import rejudge_stale
 from klezguard.application.scan import Progress, Scanned, scan_account
-from klezguard.application.trust import Trusted, not_a_threat
+from klezguard.application.trust import Trusted, not_a_threat, undo_not_a_threat
 from klezguard.application.watch import watch_account
 from klezguard.core.context import Context
 from klezguard.errors import ConnectionDropped, LoginFailed
@@ -141,6 +141,9 @@ class ImapService:
     def not_a_threat(self, row_ids: list[int]) -> Trusted:
         return not_a_threat(self.store, self.key, self.context(), row_ids)
 
+    def undo_not_a_threat(self, outcome: Trusted) -> int:
+        return undo_not_a_threat(self.store, self.key, self.context(), outcome)
+
     def rejudge(self) -> int:
         return rejudge_stale(self.store, self.key, self.context())
 
@@ -183,6 +186,9 @@ class LocalService:
 
     def not_a_threat(self, row_ids: list[int]) -> Trusted:
         return not_a_threat(self.store, self.key, self.context(), row_ids)
+
+    def undo_not_a_threat(self, outcome: Trusted) -> int:
+        return undo_not_a_threat(self.store, self.key, self.context(), outcome)
 
     def rejudge(self) -> int:
         return rejudge_stale(self.store, self.key, self.context())

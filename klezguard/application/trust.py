@@ -7,7 +7,7 @@ that one message is cleared. Either way the stored verdicts are judged again at 
 
 from dataclasses import dataclass, field
 
-from klezguard.application.rejudge import rejudge_sender
+from klezguard.application.rejudge import rejudge_sender, rejudge_stale
 from klezguard.core.context import Context
 from klezguard.core.message import Message
 from klezguard.core.parse import PartInfo, from_partial
@@ -22,6 +22,7 @@ CLEARED_REASON = "You marked this as not a threat."
 @dataclass
 class Trusted:
     senders: list[tuple[str, str]] = field(default_factory=list)  # (address, authenticated domain)
+    new_senders: list[tuple[str, str]] = field(default_factory=list)  # not trusted before: an Undo untrusts them
     cleared: list[int] = field(default_factory=list)  # row ids cleared one by one
     why_cleared: str = ""
 
@@ -49,13 +50,32 @@ def not_a_threat(store: Store, key: str, ctx: Context, row_ids: list[int]) -> Tr
         store.clear(outcome.cleared, CLEARED_REASON)
         outcome.why_cleared = UNCONFIRMED
     for address, domain in outcome.senders:
+        if (address, domain) not in store.trusted_senders():
+            outcome.new_senders.append((address, domain))
         store.trust(address, domain)
         store.mark_stale(address)  # in every account: each is judged again with its own context
     if outcome.senders:
         ctx.trusted_senders = store.trusted_senders()
         for address, _domain in outcome.senders:
             rejudge_sender(store, key, ctx, address)
+    # What the user marked is not a threat, whatever else was found in it (an odd attachment, say): the
+    # message itself is cleared too, so the click always does what it says
+    still = [i for i in row_ids if i not in outcome.cleared and (m := store.message(i)) is not None
+             and m.verdict in ("suspicious", "threat")]
+    if still:
+        store.clear(still, CLEARED_REASON)
+        outcome.cleared.extend(still)
     return outcome
+
+
+def undo_not_a_threat(store: Store, key: str, ctx: Context, outcome: Trusted) -> int:
+    """Takes a "not a threat" back: the senders it trusted are trusted no more, the messages it cleared are
+    judged again. Returns how many messages got their verdict back."""
+    for address, domain in outcome.new_senders:
+        untrust(store, address, domain)
+    store.unclear(outcome.cleared)
+    ctx.trusted_senders = store.trusted_senders()
+    return rejudge_stale(store, key, ctx)
 
 
 def trusted(store: Store) -> list[tuple[str, str, float]]:

@@ -206,6 +206,10 @@ class DetailPane(QScrollArea):
             "unchecked": tr("KlezGuard could not check this message: {why} Do not open its files unless you "
                             "expected them.").format(why=one_line(row.reason)),
         }.get(row.verdict, "")
+        if row.cleared:
+            word.setText(tr("Not a threat"))
+            summary = tr("You marked this as not a threat. What KlezGuard found is still listed below, in case you "
+                         "want to look again.")
         if row.folder in self.quarantine_folders:
             summary = tr("It is in quarantine, away from your other mail. Restore it only if you are sure it is "
                          "safe.") if row.verdict != "clean" else tr("It is in quarantine. Restore puts it back.")

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from klezguard.application.quarantine import Run, entry_ids_of, target_of
 from klezguard.application.service import LocalSource, local_service
+from klezguard.core.visible import one_line
 from klezguard.gui.detail import DetailPane
 from klezguard.gui.dialogs import ErrorDialog
 from klezguard.gui.icons import app_icon, verdict_icon
@@ -74,6 +76,10 @@ def _not_a_threat(service, row_ids, progress, cancel):
     return service.not_a_threat(row_ids)
 
 
+def _undo_not_a_threat(service, outcome, progress, cancel) -> int:
+    return service.undo_not_a_threat(outcome)
+
+
 class MainWindow(QMainWindow):
     """Signals: state_changed(str) for the tray: clear, threats or error."""
 
@@ -98,6 +104,7 @@ class MainWindow(QMainWindow):
         self.remove_account_callback = remove_account
         self.quitting = False
         self.last_moved: list[tuple[str, int]] = []
+        self.last_trusted: list[tuple[str, object]] = []  # (account key, Trusted): what Undo takes back
         self.running: dict[int, Job] = {}
         self.jobs_of: dict[str, set[Job]] = {}  # account key -> its jobs not finished yet
         self.welcome_wanted = add_account is not None  # the app's window (not a bare window in a test)
@@ -251,7 +258,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.cancel_work)
         self.undo_button = QPushButton(tr("Undo"))
         self.undo_button.hide()
-        self.undo_button.clicked.connect(self.undo_move)
+        self.undo_button.clicked.connect(self.undo)
         status.addWidget(self.status_text, 1)
         status.addPermanentWidget(self.progress)
         status.addPermanentWidget(self.cancel_button)
@@ -601,6 +608,7 @@ class MainWindow(QMainWindow):
 
     def _moved(self, key: str, run: Run) -> None:
         self.last_moved = [(key, e.id) for e in run.done]
+        self.last_trusted = []
         self.refresh()
         text = tr("Moved {n} message(s) to {folder}.").format(n=len(run.done),
                                                              folder=self.services[key].quarantine_folder)
@@ -610,9 +618,32 @@ class MainWindow(QMainWindow):
         self.undo_button.setVisible(bool(run.done))
 
     def _forget_undo(self) -> None:
-        """An Undo offers to take back the last move only while nothing else was done since."""
+        """An Undo offers to take back the last action only while nothing else was done since."""
         self.last_moved = []
+        self.last_trusted = []
         self.undo_button.hide()
+
+    def undo(self) -> None:
+        """Takes back the last move to quarantine, or the last "not a threat"."""
+        if self.last_trusted:
+            self.undo_not_a_threat()
+        else:
+            self.undo_move()
+
+    def undo_not_a_threat(self) -> None:
+        done, self.last_trusted = self.last_trusted, []
+        self.undo_button.hide()
+        for key, outcome in done:
+            if key in self.services:
+                self.submit(key, Job(tr("Taking back 'not a threat'"),
+                                     partial(_undo_not_a_threat, self.services[key], outcome),
+                                     on_done=self._untrusted))
+
+    def _untrusted(self, _count: int) -> None:
+        self.refresh()
+        for key, service in self.services.items():  # the other accounts' mail from that sender, too
+            self.submit(key, self._rejudge_job(service))
+        self.status_text.setText(tr("Taken back: KlezGuard's own verdict applies again."))
 
     def undo_move(self) -> None:
         moved, self.last_moved = self.last_moved, []
@@ -645,16 +676,28 @@ class MainWindow(QMainWindow):
                              on_done=restored))
 
     def trust_selected(self) -> None:
-        self._forget_undo()
         rows = [r for r in self.selected_rows() if r.verdict != "clean"]
+        dangerous = [r for r in rows if r.verdict == "threat"]
+        if dangerous:  # one key must not wave away what KlezGuard found dangerous
+            answer = message_box(
+                self, tr("Not a threat?"),
+                tr("KlezGuard found {n} of these dangerous: {why}. Mark them as not a threat anyway? Do this only if "
+                   "you know the sender sent it. You can take it back with Undo.").format(
+                    n=len(dangerous), why=one_line(dangerous[0].reason) or tr("see the findings")),
+                QMessageBox.Icon.Warning, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self._forget_undo()
         for key, group in self._by_account(rows).items():
             service = self.services[key]
             ids = [r.id for r in group]
             self.submit(key, Job(tr("Trusting the sender"), partial(_not_a_threat, service, ids),
-                                 on_done=self._trusted))
+                                 on_done=partial(self._trusted, key)))
 
-    def _trusted(self, outcome) -> None:
+    def _trusted(self, key: str, outcome) -> None:
         self.refresh()
+        self.last_trusted.append((key, outcome))
+        self.undo_button.show()
         if outcome.senders:  # that sender's mail in the other accounts is judged again too
             for key, service in self.services.items():
                 self.submit(key, self._rejudge_job(service))
@@ -663,7 +706,7 @@ class MainWindow(QMainWindow):
             parts.append(tr("Trusted {s}: its later mail is not flagged for who sent it.").format(
                 s=", ".join(sorted({a for a, _ in outcome.senders}))))
         if outcome.cleared:
-            parts.append(tr("Marked as not a threat. {why}").format(why=outcome.why_cleared))
+            parts.append(tr("Marked as not a threat.") + (" " + outcome.why_cleared if outcome.why_cleared else ""))
         self.status_text.setText(" ".join(parts))
 
     def report_text(self, rows: list[Row]) -> str:

@@ -498,6 +498,11 @@ class Store:
             db.executemany("UPDATE messages SET cleared=1, verdict='clean', score=0, reason=? WHERE id=?",
                            [(reason, i) for i in row_ids])
 
+    def unclear(self, row_ids: list[int]) -> None:
+        """The user takes "not a threat" back: the messages are judged again (their engine is unknown)."""
+        with self.transaction() as db:
+            db.executemany("UPDATE messages SET cleared=0, engine='' WHERE id=?", [(i,) for i in row_ids])
+
     # --- judging again ----------------------------------------------------------------------------
     def stale(self, account: str, engine: str, limit: int, after: int = 0) -> list[tuple[int, bytes, str]]:
         """Up to `limit` (row id, view, findings) with ids above `after`, judged by another engine than

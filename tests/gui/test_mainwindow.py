@@ -80,12 +80,52 @@ def test_copy_report(qtbot, demo_window):
     assert "What to do:" in text and "U+202E" in text
 
 
-def test_not_a_threat_on_an_unconfirmed_sender_clears_only_that_message(qtbot, demo_window):
+def test_not_a_threat_on_a_dangerous_message_asks_first_and_can_be_undone(qtbot, demo_window):
+    from PySide6.QtWidgets import QMessageBox
+
+    from klezguard.gui.safetext import PlainLabel
+    from tests.gui.conftest import answer_next_dialog
+
     row = select_subject(qtbot, demo_window, "Invoice 88213")
-    demo_window.trust_action.trigger()
+    assert row.verdict == "threat"
+    seen: list = []
+    answer_next_dialog(QMessageBox.StandardButton.No, seen)
+    qtbot.keyClick(demo_window.table, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    assert "dangerous" in seen[0][0]
+    assert demo_window.store.message(row.id).verdict == "threat"  # No: nothing changed
+
+    answer_next_dialog(QMessageBox.StandardButton.Yes)
+    demo_window.trust_action.trigger()  # the toolbar's button this time
     qtbot.waitUntil(lambda: idle(demo_window) and "not a threat" in demo_window.status_text.text())
     assert "did not confirm" in demo_window.status_text.text()
-    assert next(r for r in demo_window.model.rows if r.id == row.id).verdict == "clean"
+    assert demo_window.store.message(row.id).verdict == "clean"
+    assert demo_window.store.trusted_senders() == frozenset()
+    select_subject(qtbot, demo_window, "Invoice 88213")
+    qtbot.wait(30)
+    pane = " ".join(label.text() for label in demo_window.detail.findChildren(PlainLabel) if not label.isHidden())
+    assert "You marked this as not a threat" in pane and "found nothing suspicious" not in pane
+
+    assert demo_window.undo_button.isVisible()
+    qtbot.mouseClick(demo_window.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: idle(demo_window) and demo_window.store.message(row.id).verdict == "threat")
+    assert not demo_window.store.message(row.id).cleared
+
+
+def test_not_a_threat_on_a_trusted_sender_with_an_odd_file_clears_that_message_too(qtbot, demo_window):
+    """Trusting the sender silences who sent it; the message was marked as not a threat, so it is cleared too
+    (before, nothing seemed to happen)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.gui.conftest import answer_next_dialog
+
+    row = select_subject(qtbot, demo_window, "Overdue: invoice MF-10517")
+    answer_next_dialog(QMessageBox.StandardButton.Yes)
+    demo_window.trust_action.trigger()
+    qtbot.waitUntil(lambda: idle(demo_window) and "Trusted" in demo_window.status_text.text())
+    assert demo_window.store.message(row.id).verdict == "clean"
+    assert ("accounts@mil1stone-flour.co.uk", "mil1stone-flour.co.uk") in demo_window.store.trusted_senders()
+    qtbot.mouseClick(demo_window.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: idle(demo_window) and demo_window.store.message(row.id).verdict == "threat")
     assert demo_window.store.trusted_senders() == frozenset()
 
 
