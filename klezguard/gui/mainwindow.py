@@ -214,6 +214,8 @@ class MainWindow(QMainWindow):
                                              "Check an mbox file (as Thunderbird and many mail programs keep mail)")
         self.add_account_action = self._action("Add account…", None, self.add_account, "Add a mail account")
         self.settings_action = self._action("Settings…", "Ctrl+,", self.open_settings, "Change KlezGuard's settings")
+        self.trusted_action = self._action("Trusted senders…", None, self.show_trusted,
+                                           "See the senders you marked as not a threat, and stop trusting one")
         self.find_action = self._action("Find", QKeySequence.StandardKey.Find, self._focus_search,
                                         "Search by sender, subject or reason")
         self.quarantine_action.setIcon(verdict_icon("threat"))
@@ -225,7 +227,8 @@ class MainWindow(QMainWindow):
                        self.copy_action):
             toolbar.addAction(action)
         toolbar.addSeparator()
-        for action in (self.open_action, self.open_mbox_action, self.add_account_action, self.settings_action):
+        for action in (self.open_action, self.open_mbox_action, self.add_account_action, self.trusted_action,
+                       self.settings_action):
             toolbar.addAction(action)
         self.search = QLineEdit()
         self.search.setPlaceholderText(tr("Search sender, subject or reason"))
@@ -480,6 +483,17 @@ class MainWindow(QMainWindow):
         return {"threats": tr("No dangerous messages. All clear."),
                 "suspicious": tr("No suspicious messages. All clear."),
                 "quarantine": tr("The quarantine is empty.")}.get(f.view, tr("No messages here yet."))
+
+    def show_trusted(self) -> None:
+        from klezguard.gui.trusted import TrustedSendersDialog
+
+        self.trusted_dialog = TrustedSendersDialog(self.store, self._untrusted_sender, self)
+        self.trusted_dialog.open()
+
+    def _untrusted_sender(self) -> None:
+        for key, service in self.services.items():  # their stored mail is judged again, in every account
+            self.submit(key, self._rejudge_job(service))
+        self.status_text.setText(tr("No longer trusted: that sender's mail is checked as before."))
 
     def try_demo(self) -> None:
         """The demo opens in a window of its own, on a copy of its own: it never mixes with the user's mail."""

@@ -360,3 +360,26 @@ def test_an_empty_view_says_all_clear(qtbot, demo_window):
     qtbot.keyClicks(demo_window.search, "no such words anywhere")
     qtbot.waitUntil(lambda: demo_window.model.rowCount() == 0)
     assert "Messages in quarantine are searched in the Quarantine view" in pane()
+
+
+def test_trusted_senders_can_be_seen_and_removed(qtbot, demo_window):
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.gui.conftest import answer_next_dialog
+
+    row = select_subject(qtbot, demo_window, "Overdue: invoice MF-10517")
+    answer_next_dialog(QMessageBox.StandardButton.Yes)
+    demo_window.trust_action.trigger()
+    qtbot.waitUntil(lambda: idle(demo_window) and "Trusted" in demo_window.status_text.text())
+    demo_window.trusted_action.trigger()
+    dialog = demo_window.trusted_dialog
+    qtbot.waitUntil(dialog.isVisible)
+    assert dialog.table.rowCount() == 1
+    assert dialog.table.item(0, 0).text() == "accounts@mil1stone-flour.co.uk"
+    assert not dialog.remove.isEnabled()
+    dialog.table.selectRow(0)
+    qtbot.mouseClick(dialog.remove, Qt.MouseButton.LeftButton)
+    assert dialog.table.rowCount() == 0 and dialog.empty.isVisible()
+    assert demo_window.store.trusted_senders() == frozenset()
+    # trust alone had made it clean: without the trust it is judged as before
+    qtbot.waitUntil(lambda: idle(demo_window) and demo_window.store.message(row.id).verdict == "threat")
