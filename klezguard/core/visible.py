@@ -123,3 +123,15 @@ def one_line(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def readable_address(addr: str) -> str:
+    """An address as a person reads it: an international domain in its own letters, with the form mail
+    servers use after it, so that a look-alike cannot hide behind either ("info@müller.de (xn--mller-kva.de)")."""
+    from klezguard.core.domains import unicode_domain
+
+    local, at, domain = addr.rpartition("@")
+    if not at or "xn--" not in domain.lower():
+        return addr
+    shown = unicode_domain(domain)
+    return addr if shown == domain.lower() else f"{local}@{shown} ({domain})"

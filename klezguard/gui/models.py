@@ -8,7 +8,7 @@ from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QDateTime, QMo
 from PySide6.QtGui import QFont
 
 from klezguard.core.headers import parse_addresses
-from klezguard.core.visible import one_line
+from klezguard.core.visible import one_line, readable_address
 from klezguard.gui.icons import verdict_icon
 from klezguard.gui.safetext import tooltip
 from klezguard.store.db import Listing, Store, StoredMessage
@@ -40,9 +40,10 @@ def sender_text(display: str, addr: str) -> str:
     line, with direction overrides shown as markers: a name can never turn the address around."""
     found = parse_addresses(display)
     name = found[0].name if found else ""
+    shown = readable_address(addr)
     if name and name.lower() != addr.lower():
-        return one_line(f"{name} <{addr}>" if addr else name)
-    return one_line(addr or display)
+        return one_line(f"{name} <{shown}>" if addr else name)
+    return one_line(shown or display)
 
 
 class MessageTableModel(QAbstractTableModel):

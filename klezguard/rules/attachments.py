@@ -472,7 +472,8 @@ class DangerousType(Rule):
         "Do not open it. If you expected a file from this sender, call them on a number you already know "
         "and ask what it is."
     )
-    notes = {**_KIND_NOTES, "in_mail": _IN_MAIL_NOTE}
+    notes = {**_KIND_NOTES, "in_mail": _IN_MAIL_NOTE,
+             "hidden_name": "Its real name is {real_name}. Hidden characters make it look like {name}."}
 
     def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         for top in examine(msg).files:
@@ -480,10 +481,14 @@ class DangerousType(Rule):
             r = f.risky
             if r is None or _skip(f) or r.kind in ("disk_image", "shortcut", "macro_document"):
                 continue
+            # What the user sees in a mail program, when hidden characters turn the real name around
+            shown = re.sub(r"\s{4,}", " ", displayed_as(f.name))
+            hidden = shown != f.name
             yield Hit(
-                facts={"name": visible(f.name), "label": _a(r.label), "ext": f.ext},
+                facts={"name": visible(shown) if hidden else visible(f.name), "label": _a(r.label), "ext": f.ext,
+                       "real_name": visible(f.name)},
                 evidence=_evidence(f, **{"Blocked by": ", ".join(_SOURCES[s] for s in r.blocked_by)}),
-                notes=(r.kind, "in_mail") if f.in_mail else (r.kind,),
+                notes=(r.kind, *(("hidden_name",) if hidden else ()), *(("in_mail",) if f.in_mail else ())),
                 severity=r.severity,
             )
 
@@ -533,7 +538,8 @@ class Shortcut(Rule):
         "The attached file {name} is {label}. Opening a shortcut can run a command or fetch a program from the "
         "internet, even when its icon looks like a document."
     )
-    advice = "Do not open it. Delete the mail. If it seems to come from someone you know, call them to warn them."
+    advice = ("Do not open it. Move the mail to quarantine. If it seems to come from someone you know, call them to "
+              "warn them.")
     notes = {"in_mail": _IN_MAIL_NOTE}
 
     def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
@@ -560,7 +566,8 @@ class DoubleExtensionRule(Rule):
         "The file name ends in .{decoy} and then .{real}. Windows often hides the last part, so you may see "
         "only .{decoy}. The real type is .{real}: {real_label}."
     )
-    advice = "Do not open it. Delete the mail. If it seems to come from someone you know, call them to warn them."
+    advice = ("Do not open it. Move the mail to quarantine. If it seems to come from someone you know, call them to "
+              "warn them.")
     notes = {
         "padded": "Spaces or dots were put before .{real} to push the real ending out of view.",
         "declared": "The mail also calls it {declared_words} ({declared}).",
@@ -633,8 +640,8 @@ class HiddenCharacters(Rule):
     title = "The file name {looks_like} is not what it seems"
     explanation = "The file name holds hidden characters ({chars}). Written out, the name is {real_name}."
     advice = (
-        "Do not open the file. Hidden characters in a file name have no honest use. Delete the mail, and if it "
-        "seems to come from someone you know, call them to warn them."
+        "Do not open the file. Hidden characters in a file name have no honest use. Move the mail to quarantine, "
+        "and if it seems to come from someone you know, call them to warn them."
     )
     notes = {
         "flip": "One of them turns the text around, so the name looks like {looks_like}. Its real ending is .{ext}.",
@@ -720,8 +727,8 @@ class DisguisedType(Rule):
     title = "{name} is {real_label} in disguise"
     explanation = "The mail presents {name} as {claimed}, but its content shows it is really {real_label}."
     advice = (
-        "Do not open it. Delete the mail. If it seems to come from someone you know, call them: their computer "
-        "may have a virus."
+        "Do not open it. Move the mail to quarantine. If it seems to come from someone you know, call them: their "
+        "computer may have a virus."
     )
     notes = {
         "klez": (
@@ -827,7 +834,7 @@ class ArchiveProgram(Rule):
         "Inside the archive {archive} is {member}, which is {label}. Opening it would start it on your "
         "computer. Firms do not send programs packed in archives."
     )
-    advice = "Do not open the archive or anything in it. Delete the mail."
+    advice = "Do not open the archive or anything in it. Move the mail to quarantine."
     notes = {
         "more": "It holds other risky files as well: {others}.",
         "nested": "It was packed inside a second archive, to hide it from virus scanners.",
@@ -989,7 +996,7 @@ class ArchiveBomb(Rule):
     explanation = (
         "We stopped unpacking the archive {archive}, because it is built in a way that harmless files never are."
     )
-    advice = "Do not open it. Delete the mail."
+    advice = "Do not open it. Move the mail to quarantine."
     notes = {
         "many_files": f"It holds more than {archives.MAX_MEMBERS} files.",
         "ratio": "Unpacked, it would grow to a huge size. This is called a zip bomb.",
@@ -1096,7 +1103,7 @@ class RtfObject(Rule):
         "The document {name} hides an object of the type {object_class}. Attacks use such objects to run code "
         "as soon as the file is opened in Word."
     )
-    advice = "Do not open it. Delete the mail."
+    advice = "Do not open it. Move the mail to quarantine."
     notes = {"autoupdate": "The object is set to load itself when the file opens.", "in_mail": _IN_MAIL_NOTE}
 
     def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
@@ -1204,18 +1211,19 @@ class ActiveHtml(Rule):
 
 @register
 class EicarTest(Rule):
-    """The EICAR file is the anti-virus industry's harmless test string. Shown as a threat on purpose, so
-    the user (or their IT helper) sees what a real warning looks like."""
+    """The EICAR file is the anti-virus industry's harmless test string. Flagged (so the user, or their IT
+    helper, sees what a warning looks like) but as suspicious, not dangerous: calling a harmless file
+    dangerous in red while the text says it is harmless confused people."""
 
     id = "attachment.eicar_test"
     category = "attachment"
-    severity = "high"
+    severity = "medium"
     title = "{name} is the anti-virus test file"
     explanation = (
         "This is the harmless test file that virus scanners use to show a warning (called EICAR). It cannot do "
-        "any damage. We show it like a real threat so that you can see what a warning looks like."
+        "any damage. KlezGuard marks it so that you can see what a warning looks like."
     )
-    advice = "If you or your IT helper sent it as a test, all is well. If not, delete the mail."
+    advice = "If you or your IT helper sent it as a test, all is well. If not, move the mail to quarantine."
     notes = {"in_mail": _IN_MAIL_NOTE}
 
     def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:

@@ -696,10 +696,12 @@ def test_html_with_only_a_script_is_a_hint():
 # --- EICAR --------------------------------------------------------------------------------------------
 
 
-def test_eicar_is_a_harmless_threat():
+def test_eicar_is_flagged_but_not_called_dangerous():
+    """Shown so that a user sees what a warning looks like, but not red "Dangerous" above a text that says
+    the file is harmless."""
     result = check(attach("eicar.com", "application/octet-stream", EICAR + b"\r\n"))
     f = one(result, "attachment.eicar_test")
-    assert f.severity == "high" and result.verdict == "threat"
+    assert f.severity == "medium" and result.verdict == "suspicious"
     assert "harmless test file" in f.explanation
     assert attachment_rules(result) == {"attachment.eicar_test"}
 
@@ -870,3 +872,11 @@ def test_login_page_that_is_no_envelope_gets_no_envelope_note():
     page = b'<html><form action="https://res.cisco.com/x"><input type="password"></form></html>'
     f = one(check(attach("Login.html", "text/html", page)), "attachment.active_html")
     assert f.severity == "high" and "secure messages" not in f.explanation
+
+
+def test_a_program_behind_hidden_characters_is_named_as_the_user_sees_it():
+    """The title shows what a mail program shows (invoice_rcs.pdf) and the text says what it really is."""
+    raw = build(attachments=[("invoice_\u202efdp.scr", "application/octet-stream", b"MZ" + b"\0" * 64)])
+    found = next(f for f in check(raw).findings if f.rule == "attachment.dangerous_type")
+    assert found.title.startswith("invoice_rcs.pdf is ")
+    assert "real name is invoice_[U+202E" in found.explanation
