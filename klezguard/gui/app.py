@@ -125,6 +125,7 @@ class App:
             self.tray.pause_toggled.connect(self.pause)
             self.tray.quit_requested.connect(self.quit)
             self.window.state_changed.connect(self._state)
+            self.window.update_state()  # the tray's first state: "no account yet" is never "all clear"
             self.window.tray_hint_needed.connect(lambda: self.tray.tray.showMessage(
                 "KlezGuard", tr("KlezGuard keeps watching your mail here. Use Quit in this menu to stop it.")))
             self.notifier: TrayNotifier | WindowNotifier = TrayNotifier(self.tray.tray, self.qapp)
@@ -146,7 +147,10 @@ class App:
         self.window.start_watching()
 
     def close(self) -> None:
-        """Stops watching, the workers and the helper processes (at quit; tests call it too)."""
+        """Stops watching, the workers and the helper processes, and takes the tray icon away (at quit; tests
+        call it too)."""
+        if self.tray is not None:
+            self.tray.tray.hide()
         self.window.shutdown()
         if self.scans is not None:
             self.scans.close()

@@ -326,7 +326,7 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         self._fill_nav()
         self._reload()
-        self._update_state()
+        self.update_state()
 
     def _reload(self, **changes) -> None:
         selected = {r.id for r in self.selected_rows()}
@@ -464,7 +464,7 @@ class MainWindow(QMainWindow):
             if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == ("view", view):
                 self.nav.setCurrentItem(item)
 
-    def _update_state(self) -> None:
+    def update_state(self) -> None:
         if not self.services:  # nothing is protected: never "all clear"
             self.state_changed.emit("unprotected")
             if self.welcome_wanted:
@@ -823,7 +823,7 @@ class MainWindow(QMainWindow):
             self.state_changed.emit("error")
         elif event.kind == "watching":
             self.status_text.setText(tr("Watching {t} for new mail.").format(t=service.title if service else ""))
-            self._update_state()
+            self.update_state()
 
     # --- notices and closing ----------------------------------------------------------------------
     def show_notice(self, notice: Notice, on_click: Callable[[], None]) -> None:

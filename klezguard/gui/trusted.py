@@ -34,7 +34,7 @@ class TrustedSendersDialog(QDialog):
         self.store = store
         self.untrusted = untrusted
         self.setWindowTitle(tr("Trusted senders"))
-        self.resize(620, 360)
+        self.resize(720, 380)
         layout = QVBoxLayout(self)
         intro = PlainLabel(tr("Mail from these senders is not flagged for who sent it, as long as your provider "
                               "confirms it really comes from them. Stop trusting one to have its mail checked "
@@ -47,7 +47,10 @@ class TrustedSendersDialog(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         layout.addWidget(self.table, 1)
         self.empty = PlainLabel(tr("You have not trusted any sender. Use Not a threat (Ctrl+T) on a message."))
         layout.addWidget(self.empty)
