@@ -29,6 +29,7 @@ OPTIONS = {
     for o in (
         Option("watched_folders", ["INBOX"], _("Folders that KlezGuard watches for new mail.")),
         Option("quarantine_folder", "KlezGuard Quarantine", _("Folder on the server that holds quarantined mail.")),
+        Option("quarantine_days", 0, _("Delete quarantined mail older than this many days (0: never).")),
         Option("notify_level", "suspicious", _("Which new messages pop up a notice."),
                ("threat", "suspicious")),
         Option("start_at_login", False, _("Start KlezGuard in the tray when you log in.")),

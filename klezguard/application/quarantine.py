@@ -7,6 +7,7 @@ connection is made good by the next one. A dropped connection stops the run (the
 same way); run again, each step already done is found in the journal and not done twice.
 """
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -62,6 +63,8 @@ class Mover(Protocol):
     def move(self, folder: str, uidvalidity: int, uid: int) -> QuarantineEntry: ...
 
     def restore(self, entry_id: int) -> QuarantineEntry: ...
+
+    def delete(self, entry_id: int) -> QuarantineEntry: ...
 
 
 def target_of(row: StoredMessage) -> Target:
@@ -133,6 +136,36 @@ def restore(quarantine: Mover, store: Store, entry_ids: list[int], progress: Pro
             progress(n, len(entry_ids))
     run.tell(quarantine)
     return run
+
+
+def delete(quarantine: Mover, store: Store, entry_ids: list[int], progress: Progress | None = None) -> Run:
+    """Deletes quarantined messages for good (the user confirmed it, naming the count)."""
+    run = Run()
+    for n, entry_id in enumerate(entry_ids, 1):
+        entry = store.journal.get(entry_id)
+        try:
+            run.done.append(quarantine.delete(entry_id))
+        except ConnectionDropped:
+            raise
+        except KnownError as exc:
+            run.failed.append(((entry.subject or entry.message_id) if entry else str(entry_id), exc.text()))
+        if progress is not None:
+            progress(n, len(entry_ids))
+    run.tell(quarantine)
+    return run
+
+
+def expired(store: Store, key: str, days: int, now: float | None = None) -> list[int]:
+    """Entries in quarantine for longer than `days` (0: none: the clean-out is off)."""
+    if days <= 0:
+        return []
+    limit = (now if now is not None else time.time()) - days * 86400
+    return [e.id for e in store.journal.entries(key) if e.created_at < limit]
+
+
+def clean_out(quarantine: Mover, store: Store, key: str, days: int) -> Run:
+    """The optional clean-out: quarantined mail older than `days` is deleted; until then it can be restored."""
+    return delete(quarantine, store, expired(store, key, days))
 
 
 def entry_ids_of(store: Store, key: str, rows: Iterable[StoredMessage]) -> list[int]:

@@ -14,6 +14,7 @@ import imapclient
 
 from klezguard.application import context as contexts
 from klezguard.application.judge import UNCHECKED, InProcessJudge, Judged, Summary
+from klezguard.application.quarantine import clean_out
 from klezguard.application.rejudge import rejudge_stale
 from klezguard.core.context import Context, SentIndex
 from klezguard.core.message import Message
@@ -22,6 +23,7 @@ from klezguard.mail.fetcher import BATCH, Fetched, Fetcher
 from klezguard.mail.quarantine import Quarantine
 from klezguard.mail.watchdog import CancelFlag, Cancelled
 from klezguard.rules.engine import Result, engine_version, main_reason
+from klezguard.settings import Settings
 from klezguard.store.db import Judgement, Store
 
 JUDGE_CHUNK = 50
@@ -209,7 +211,7 @@ class AccountScan:
 def scan_account(client: imapclient.IMAPClient, account: Account, store: Store,
                  on_scanned: Callable[[Scanned], None] | None = None,
                  progress: Callable[[Progress], None] | None = None, cancel: CancelFlag | None = None,
-                 judge=None, folders: list[str] | None = None) -> AccountScan:
+                 judge=None, folders: list[str] | None = None, keep_days: int | None = None) -> AccountScan:
     """The scan of one account, as the command line, the app's helper and the app's worker run it:
     an interrupted move or restore is finished first, the Sent folder read, stored verdicts of an older
     engine judged again, then each folder scanned. A cancel keeps what was judged so far."""
@@ -217,6 +219,13 @@ def scan_account(client: imapclient.IMAPClient, account: Account, store: Store,
     recovery = Quarantine(client, account, store)
     recovery.recover()
     outcome.notes = list(dict.fromkeys([*recovery.problems, *recovery.notes]))
+    days = Settings().get("quarantine_days") if keep_days is None else keep_days
+    if days > 0:  # the clean-out the user chose in Settings (off unless chosen)
+        cleaned = clean_out(recovery, store, account.key, days)
+        if cleaned.done:
+            outcome.notes.append(f"{len(cleaned.done)} message(s) kept in quarantine for over {days} days were "
+                                 "deleted, as your settings say.")
+        outcome.notes.extend(t for t in cleaned.notes if t not in outcome.notes)
     scanner = Scanner(client, account, store, progress=progress, cancel=cancel, judge=judge)
     scanner.index_sent()
     outcome.rejudged = rejudge_stale(store, account.key, scanner.context())

@@ -129,6 +129,13 @@ class ImapService:
 
         return self._run(work)
 
+    def delete(self, entry_ids: list[int], progress: ProgressFn | None = None) -> quarantining.Run:
+        def work(client):
+            return quarantining.delete(quarantining.mover(client, self.account, self.store), self.store, entry_ids,
+                                       _counting(progress, "Deleting"))
+
+        return self._run(work)
+
     def watch(self, on_event: Callable[[WatchEvent], None], stop: threading.Event) -> None:
         """Blocks until `stop` is set; uses its own connection so scans can go on meanwhile."""
         watch_account(lambda: connect(self.account.server, self.password(), email=self.account.email,
@@ -177,6 +184,9 @@ class LocalService:
 
     def restore(self, entry_ids: list[int], progress: ProgressFn | None = None) -> quarantining.Run:
         return quarantining.restore(self.box, self.store, entry_ids, _counting(progress, "Restoring"))
+
+    def delete(self, entry_ids: list[int], progress: ProgressFn | None = None) -> quarantining.Run:
+        return quarantining.delete(self.box, self.store, entry_ids, _counting(progress, "Deleting"))
 
     def watch(self, on_event, stop: threading.Event) -> None:
         stop.wait()  # local files do not change under us

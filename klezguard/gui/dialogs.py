@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
 )
 
@@ -59,6 +60,11 @@ class SettingsDialog(QDialog):
         form = QFormLayout(self)
         self.folders = QLineEdit(", ".join(settings.get("watched_folders")))
         self.quarantine = QLineEdit(settings.get("quarantine_folder"))
+        self.keep = QSpinBox()
+        self.keep.setRange(0, 3650)
+        self.keep.setSpecialValueText(tr("Never: keep until I delete them"))
+        self.keep.setSuffix(tr(" days"))
+        self.keep.setValue(settings.get("quarantine_days"))
         self.notify = QComboBox()
         self.notify.addItem(tr("Dangerous and suspicious messages"), "suspicious")
         self.notify.addItem(tr("Only dangerous messages"), "threat")
@@ -70,8 +76,10 @@ class SettingsDialog(QDialog):
             self.theme.addItem(label, key)
         self.theme.setCurrentIndex(["system", "light", "dark"].index(settings.get("theme")))
         rows = [("watched_folders", self.folders), ("quarantine_folder", self.quarantine),
-                ("notify_level", self.notify), ("start_at_login", self.autostart), ("theme", self.theme)]
+                ("quarantine_days", self.keep), ("notify_level", self.notify), ("start_at_login", self.autostart),
+                ("theme", self.theme)]
         labels = {"watched_folders": tr("Watched folders:"), "quarantine_folder": tr("Quarantine folder:"),
+                  "quarantine_days": tr("Delete quarantined mail after:"),
                   "notify_level": tr("Notify me about:"), "start_at_login": "", "theme": tr("Look:")}
         for name, widget in rows:
             widget.setToolTip(OPTIONS[name].description)
@@ -87,6 +95,7 @@ class SettingsDialog(QDialog):
         folders = [f.strip() for f in self.folders.text().split(",") if f.strip()] or ["INBOX"]
         self.settings.set("watched_folders", folders)
         self.settings.set("quarantine_folder", self.quarantine.text().strip() or OPTIONS["quarantine_folder"].default)
+        self.settings.set("quarantine_days", self.keep.value())
         self.settings.set("notify_level", self.notify.currentData())
         self.settings.set("theme", self.theme.currentData())
         wanted = self.autostart.isChecked()

@@ -76,6 +76,10 @@ def _not_a_threat(service, row_ids, progress, cancel):
     return service.not_a_threat(row_ids)
 
 
+def _delete(service, entry_ids, progress, cancel) -> Run:
+    return service.delete(entry_ids, progress)
+
+
 def _undo_not_a_threat(service, outcome, progress, cancel) -> int:
     return service.undo_not_a_threat(outcome)
 
@@ -204,6 +208,9 @@ class MainWindow(QMainWindow):
                                               "Move the selected messages to the quarantine folder on the server")
         self.restore_action = self._action("Restore", "Ctrl+R", self.restore_selected,
                                            "Put the selected messages back where they were")
+        self.delete_action = self._action("Delete from quarantine", QKeySequence.StandardKey.Delete,
+                                          self.delete_selected,
+                                          "Delete the selected quarantined messages for good (it asks first)")
         self.trust_action = self._action("Not a threat", "Ctrl+T", self.trust_selected,
                                          "Mark as not a threat and trust this sender (when the provider confirmed it)")
         self.copy_action = self._action("Copy report", "Ctrl+Shift+C", self.copy_report,
@@ -528,6 +535,7 @@ class MainWindow(QMainWindow):
         quarantined = [r for r in rows if r.folder in self.model.filter.quarantine_folders]
         self.quarantine_action.setEnabled(bool(rows) and len(quarantined) < len(rows))
         self.restore_action.setEnabled(bool(quarantined))
+        self.delete_action.setEnabled(bool(quarantined))
         self.trust_action.setEnabled(any(r.verdict != "clean" for r in rows))
         self.copy_action.setEnabled(bool(rows))
 
@@ -557,7 +565,8 @@ class MainWindow(QMainWindow):
 
     def _context_menu(self, pos) -> None:
         menu = QMenu(self)
-        for action in (self.quarantine_action, self.restore_action, self.trust_action, self.copy_action):
+        for action in (self.quarantine_action, self.restore_action, self.delete_action, self.trust_action,
+                       self.copy_action):
             menu.addAction(action)
         menu.exec(self.table.viewport().mapToGlobal(pos))
 
@@ -688,6 +697,31 @@ class MainWindow(QMainWindow):
 
         self.submit(key, Job(tr("Restoring"), lambda progress, cancel: service.restore(entry_ids, progress),
                              on_done=restored))
+
+    def delete_selected(self) -> None:
+        rows = [r for r in self.selected_rows() if r.folder in self.model.filter.quarantine_folders]
+        if not rows:
+            return
+        answer = message_box(
+            self, tr("Delete from quarantine"),
+            tr("Delete {n} message(s) from quarantine for good? They cannot be restored afterwards.").format(
+                n=len(rows)),
+            QMessageBox.Icon.Warning, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self._forget_undo()
+        for key, group in self._by_account(rows).items():
+            ids = entry_ids_of(self.store, key, group)
+            if ids:
+                self.submit(key, Job(tr("Deleting"), partial(_delete, self.services[key], ids),
+                                     on_done=partial(self._deleted, key)))
+
+    def _deleted(self, key: str, run: Run) -> None:
+        self.refresh()
+        text = tr("Deleted {n} message(s) from quarantine.").format(n=len(run.done))
+        if run.failed:
+            text += " " + tr("{n} could not be deleted: {why}").format(n=len(run.failed), why=run.failed[0][1])
+        self._said(key, text, run)
 
     def trust_selected(self) -> None:
         rows = [r for r in self.selected_rows() if r.verdict != "clean"]

@@ -199,6 +199,16 @@ class LocalMailbox:
         self.store.follow(self.key, QUARANTINE, entry.target_uid or -1, entry.source_folder, UIDVALIDITY, uid)
         return restored
 
+    def delete(self, entry_id: int) -> QuarantineEntry:
+        """Deletes a quarantined message of the working copy (the user's own files are never touched)."""
+        entry = self.store.journal.get(entry_id)
+        key = self._key_of(QUARANTINE, entry.target_uid or -1) if entry and entry.account == self.key else None
+        if entry is None or entry.state not in IN_QUARANTINE or key is None:
+            raise KnownError("That message is not in quarantine.", "Scan again to refresh the list.")
+        self._box(QUARANTINE).remove(key)
+        self.store.forget_at(self.key, QUARANTINE, entry.target_uid or -1)
+        return self.store.journal.update(entry_id, state="deleted", note="You deleted it from quarantine.")
+
     def recover(self) -> list[QuarantineEntry]:
         return []  # local moves are a copy and a delete on one disk; nothing is ever half-done in between
 

@@ -383,6 +383,26 @@ class Quarantine:
                              entry.note or "Try again in a moment.")
         return entry
 
+    def delete(self, entry_id: int) -> QuarantineEntry:
+        """Deletes a quarantined message for good, when the user asks: only the copy positively identified as
+        this entry's (our keyword, its fingerprint), never anything else. Raises KnownError."""
+        with account_lock(self.account.key), translated(self.account.server, self.account.email):
+            self._settle()
+            entry = self.journal.get(entry_id)
+            if entry is None or entry.account != self.account.key or entry.state not in IN_QUARANTINE:
+                raise KnownError("That message is not in quarantine.", "See klezguard quarantine list.")
+            if not entry.fingerprint:
+                entry = self._learn_fingerprint(entry)
+            uid = self._locate(entry)
+            if uid is None:
+                self.journal.update(entry.id, state="gone", note="It was no longer in the quarantine folder.")
+                raise KnownError("The quarantined message is no longer in the quarantine folder.",
+                                 "It may have been moved or deleted in your mail program.")
+            self._select(entry.target_folder)
+            self._remove(uid)
+            self.store.forget_at(self.account.key, entry.target_folder, uid)
+            return self.journal.update(entry.id, state="deleted", note="You deleted it from quarantine.")
+
     def _locate(self, entry: QuarantineEntry) -> int | None:
         """The quarantined copy's UID: where the journal says, else (a re-created folder) the copy with
         our keyword and this fingerprint that no other entry owns. Leaves the quarantine folder selected."""

@@ -487,6 +487,11 @@ class Store:
                               (account, folder, uidvalidity))
         return {int(r[0]) for r in rows}
 
+    def forget_at(self, account: str, folder: str, uid: int) -> None:
+        """The message at `uid` of `folder` is gone (the user deleted it from quarantine)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM messages WHERE account=? AND folder=? AND uid=?", (account, folder, uid))
+
     def forget_message(self, row_id: int) -> None:
         """A message that is no longer on the server (moved or deleted in a mail program)."""
         with self.transaction() as db:

@@ -391,3 +391,30 @@ def test_an_international_domain_is_shown_in_its_own_letters_and_as_sent():
     assert sender_text("Bäckerei Müller <info@xn--bckerei-mller-bfb28a.de>", "info@xn--bckerei-mller-bfb28a.de") == \
         "Bäckerei Müller <info@bäckerei-müller.de (xn--bckerei-mller-bfb28a.de)>"
     assert sender_text("Anna <anna@example.com>", "anna@example.com") == "Anna <anna@example.com>"
+
+
+def test_delete_from_quarantine_asks_with_the_count_and_deletes(qtbot, demo_window):
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.gui.conftest import answer_next_dialog
+
+    demo_window.select_view("threats")
+    demo_window.table.selectAll()
+    demo_window.quarantine_action.trigger()
+    qtbot.waitUntil(lambda: idle(demo_window) and demo_window.model.rowCount() == 0)
+    demo_window.select_view("quarantine")
+    assert demo_window.model.rowCount() == 8
+    demo_window.table.setFocus()
+    demo_window.table.selectAll()
+    assert demo_window.delete_action.isEnabled()
+    seen: list = []
+    answer_next_dialog(QMessageBox.StandardButton.No, seen)
+    qtbot.keyClick(demo_window.table, Qt.Key.Key_Delete)
+    assert "Delete 8 message(s)" in seen[0][0]
+    assert demo_window.model.rowCount() == 8  # No: nothing deleted
+    answer_next_dialog(QMessageBox.StandardButton.Yes)
+    demo_window.delete_action.trigger()
+    qtbot.waitUntil(lambda: idle(demo_window) and demo_window.model.rowCount() == 0)
+    assert "Deleted 8 message(s)" in demo_window.status_text.text()
+    demo_window.select_view("all")
+    assert demo_window.model.rowCount() == 19

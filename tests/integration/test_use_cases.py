@@ -254,3 +254,40 @@ def test_a_watched_folder_that_is_gone_is_skipped_with_a_note(imap_server, inbox
                           "--json"], capsys)
     assert code == 1 and len(out.splitlines()) == ALL
     assert "The folder Old projects is not on the server" in err
+
+
+def test_delete_from_quarantine_removes_only_that_copy_and_the_clean_out_is_off_by_default(imap_server, inbox,
+                                                                                           monkeypatch, capsys):
+    import time
+
+    from klezguard.application import quarantine as quarantining
+    from klezguard.application.scan import scan_account
+    from klezguard.mail.accounts import Account, ServerSettings
+    from klezguard.store.db import Store
+
+    monkeypatch.setenv("KLEZGUARD_PASSWORD", imap_server.password)
+    assert run(["scan", *server_args(imap_server), "--quarantine", "threat"], capsys)[0] == 1
+    # another program's message in the quarantine folder, a twin of one of ours: never ours to delete
+    inbox.append(QUARANTINE, THREATS[0])
+    store = Store()
+    entries = store.journal.entries(imap_server.user)
+    account = Account(imap_server.user, ServerSettings(imap_server.host, imap_server.port, "plain"), allow_plain=True)
+    client = imap_server_client(imap_server)
+    later = time.time() + 40 * 86400
+    monkeypatch.setattr(quarantining.time, "time", lambda: later)  # 40 days on
+    try:
+        scan_account(client, account, store)  # off by default: nothing is deleted, however old
+        assert len(ids(inbox, QUARANTINE)) == 4
+        first = next(e for e in entries if e.message_id == THREAT_IDS[0])
+        done = quarantining.delete(quarantining.mover(client, account, store), store, [first.id])
+        assert [e.state for e in done.done] == ["deleted"] and done.failed == []
+        assert ids(inbox, QUARANTINE) == THREAT_IDS  # its copy went; the other program's twin stayed
+        assert ids(inbox, "INBOX") == CLEAN_IDS
+        assert quarantining.expired(store, account.key, 0) == []
+        assert len(quarantining.expired(store, account.key, 30)) == 2
+        scan_account(client, account, store, keep_days=30)  # the clean-out, as chosen in Settings
+        assert ids(inbox, QUARANTINE) == [THREAT_IDS[0]]  # only the other program's copy is left
+        assert len(quarantining.expired(store, account.key, 30)) == 0
+    finally:
+        client.logout()
+        store.close()
