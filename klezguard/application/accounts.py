@@ -13,7 +13,8 @@ from klezguard.mail.accounts import Account, AccountStore, ServerSettings
 from klezguard.mail.connection import connect
 from klezguard.mail.discovery import Discovery, discover
 
-__all__ = ["Discovery", "discover", "list_folders", "add_account", "edit_account", "remove_account", "test_login"]
+__all__ = ["Discovery", "discover", "list_folders", "add_account", "edit_account", "remove_account", "test_login",
+           "saved_password", "keyring_works"]
 from klezguard.settings import Settings
 from klezguard.store.db import Store
 
@@ -96,9 +97,32 @@ def remove_account(key: str, store: Store, accounts: AccountStore | None = None)
     return ""
 
 
+NO_KEYRING = ("This computer has no password store, so KlezGuard keeps your password only until it closes and "
+              "asks for it at the next start. To have it remembered, install GNOME Keyring or KWallet.")
+
+
+def saved_password(account: Account) -> tuple[str | None, str]:
+    """(the account's password, or None; why there is none: '' when it simply was never saved)."""
+    from_env = credentials.password_from_env()
+    if from_env:
+        return from_env, ""
+    try:
+        return credentials.get_password(account.key), ""
+    except KnownError:
+        return None, NO_KEYRING
+
+
+def keyring_works() -> bool:
+    try:
+        credentials.get_password("klezguard-probe")
+    except KnownError:
+        return False
+    return True
+
+
 def _save_password(account: Account, password: str) -> Saved:
     try:
         credentials.set_password(account.key, password)
-    except KnownError as exc:
-        return Saved(account, False, exc.text())
+    except KnownError:
+        return Saved(account, False, NO_KEYRING)
     return Saved(account, True)

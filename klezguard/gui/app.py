@@ -84,6 +84,16 @@ def apply_theme(app: QApplication, theme: str) -> None:
         app.setPalette(style.standardPalette() if style is not None else QPalette())
 
 
+def ask_password(email: str, why: str) -> str | None:
+    """Asks for an account's password when it cannot be read from a password store."""
+    from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+    text, ok = QInputDialog.getText(None, tr("Password for {email}").format(email=email),
+                                    tr("{why}\n\nPassword for {email}:").format(why=why, email=email),
+                                    QLineEdit.EchoMode.Password)
+    return text if ok and text else None
+
+
 class App:
     """Owns the long-lived objects and wires them together."""
 
@@ -109,7 +119,10 @@ class App:
             self.store = Store()
             services = {}
             for account in AccountStore().load():
-                service = self.service(account)
+                password, why = account_use.saved_password(account)
+                if password is None and why:  # no password store: asked now, kept for this session only
+                    password = ask_password(account.email, why)
+                service = self.service(account, password)
                 services[service.key] = service
         self.tray_available = QSystemTrayIcon.isSystemTrayAvailable()
         self.window = MainWindow(self.store, services, keep_in_tray=self.tray_available and not demo,

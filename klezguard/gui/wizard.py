@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from klezguard.application.accounts import Discovery, discover, list_folders
+from klezguard.application.accounts import Discovery, discover, keyring_works, list_folders
 from klezguard.gui.background import run_in_background
 from klezguard.gui.safetext import PlainLabel
 from klezguard.mail.accounts import DEFAULT_PORTS, Account, ServerSettings
@@ -43,7 +43,10 @@ class EmailPage(QWizardPage):
         super().__init__()
         self.setTitle(tr("Your mail account"))
         self.setSubTitle(tr("KlezGuard checks your mail on your provider's server. Your password is kept "
-                            "in your system's password store, never in a file."))
+                            "in your system's password store, never in a file.") if keyring_works() else
+                         tr("KlezGuard checks your mail on your provider's server. This computer has no password "
+                            "store, so KlezGuard keeps your password only until it closes and asks again at the next "
+                            "start (never in a file). To have it remembered, install GNOME Keyring or KWallet."))
         form = QFormLayout(self)
         self.email = QLineEdit()
         self.email.setPlaceholderText("you@yourshop.com")

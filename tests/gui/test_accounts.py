@@ -126,3 +126,43 @@ def test_the_dark_look_is_dark_on_any_desktop(qapp):
         assert app.palette().color(QPalette.ColorRole.Window).lightness() > 180
     finally:
         apply_theme(app, "system")
+
+
+def test_without_a_password_store_the_app_asks_for_the_password_and_works(qtbot, imap_server, empty_mailbox,
+                                                                          monkeypatch):
+    import keyring
+    import keyring.backend
+    import keyring.errors
+
+    class NoStore(keyring.backend.KeyringBackend):
+        priority = 1
+
+        def get_password(self, service, username):
+            raise keyring.errors.NoKeyringError("no backend")
+
+        def set_password(self, service, username, password):
+            raise keyring.errors.NoKeyringError("no backend")
+
+        def delete_password(self, service, username):
+            raise keyring.errors.NoKeyringError("no backend")
+
+    empty_mailbox.append("INBOX", build(subject="Hello without a keyring"))
+    account = Account(imap_server.user, ServerSettings(imap_server.host, imap_server.ssl_port, "ssl",
+                                                       cafile=imap_server.cafile))
+    AccountStore().put(account)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(NoStore())
+    asked = []
+    monkeypatch.setattr("klezguard.gui.app.ask_password",
+                        lambda email, why: asked.append((email, why)) or imap_server.password)
+    try:
+        app = App(QApplication.instance())
+        window = app.window
+        qtbot.addWidget(window)
+        assert asked and asked[0][0] == imap_server.user and "no password store" in asked[0][1]
+        assert "KLEZGUARD_PASSWORD" not in asked[0][1]
+        qtbot.waitUntil(lambda: idle(window) and window.model.rowCount() == 1, timeout=15000)
+        assert window.model.rows[0].subject == "Hello without a keyring"
+        app.close()
+    finally:
+        keyring.set_keyring(previous)
