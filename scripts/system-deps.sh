@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: a real Dovecot IMAP server, and Xvfb with a small tray (trayer)
-# plus the two xcb libraries Qt's xcb plugin lacks on a bare machine, for the tray and screenshot tests.
+# plus the libraries Qt's xcb plugin needs (the same list as klezguard/cli XCB_LIBRARIES), for the tray,
+# screenshot and desktop tests.
 # Installed only when missing and when we are root on a Debian-like system; elsewhere the tests that need
 # them say how to get them (and under CI=true they fail instead of skipping).
 set -u
 need() { dpkg -s "$1" >/dev/null 2>&1 || packages+=("$1"); }
 packages=()
 if command -v dpkg >/dev/null 2>&1; then
-    for p in dovecot-imapd xvfb trayer libxcb-icccm4 libxcb-keysyms1; do need "$p"; done
+    for p in dovecot-imapd xvfb trayer libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 \
+             libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libegl1 libfontconfig1 \
+             libgl1; do
+        need "$p"
+    done
 else
     command -v dovecot >/dev/null 2>&1 || packages+=(dovecot-imapd)
     command -v Xvfb >/dev/null 2>&1 || packages+=(xvfb trayer)

@@ -65,3 +65,28 @@ def test_check_says_that_bounces_need_the_sent_mail(tmp_path, capsys):
     assert "add --sent PATH" in capsys.readouterr().err
     main(["check", str(tmp_path / "bounce.eml"), "--sent", str(tmp_path / "bounce.eml")])
     assert "add --sent" not in capsys.readouterr().err
+
+
+def test_the_app_names_the_system_packages_qt_needs_instead_of_aborting(monkeypatch, capsys):
+    import klezguard.cli as cli
+
+    monkeypatch.setattr(cli.sys, "platform", "linux")
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    assert cli.missing_x11_packages(find=lambda name: None if name == "xcb-cursor" else "lib.so") == ["libxcb-cursor0"]
+    monkeypatch.setattr(cli, "missing_x11_packages", lambda: ["libxcb-cursor0"])
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err
+    assert "sudo apt install libxcb-cursor0" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_system_package_check_passes_here_and_is_skipped_off_x11(monkeypatch):
+    import klezguard.cli as cli
+
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    assert cli.missing_x11_packages() == []  # make test installed them (scripts/system-deps.sh)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert cli.missing_x11_packages(find=lambda name: None) == []

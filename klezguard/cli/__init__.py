@@ -66,6 +66,27 @@ def main(argv: list[str] | None = None) -> int:
             return 2
 
 
+# What Qt's X11 (xcb) platform plugin loads, and the Debian/Ubuntu package of each: without one, Qt aborts
+# with "could not load the Qt platform plugin" and no word on what to install
+XCB_LIBRARIES = {"xcb-cursor": "libxcb-cursor0", "xkbcommon-x11": "libxkbcommon-x11-0", "xcb-icccm": "libxcb-icccm4",
+                 "xcb-image": "libxcb-image0", "xcb-keysyms": "libxcb-keysyms1", "xcb-randr": "libxcb-randr0",
+                 "xcb-render-util": "libxcb-render-util0", "xcb-shape": "libxcb-shape0", "xcb-xkb": "libxcb-xkb1",
+                 "EGL": "libegl1", "fontconfig": "libfontconfig1", "GL": "libgl1"}
+
+
+def missing_x11_packages(find=None) -> list[str]:
+    """The packages whose libraries Qt's X11 plugin needs and this system lacks (only where X11 is used)."""
+    import ctypes.util
+
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if not sys.platform.startswith("linux") or not os.environ.get("DISPLAY") or (platform and platform != "xcb"):
+        return []
+    if os.environ.get("WAYLAND_DISPLAY") and not platform:
+        return []
+    find = find or ctypes.util.find_library
+    return [package for library, package in XCB_LIBRARIES.items() if not find(library)]
+
+
 def _no_display() -> bool:
     return (sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
             and not os.environ.get("WAYLAND_DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"))
@@ -91,6 +112,12 @@ def run_gui(argv: list[str]) -> int:
             code = main(["check", *args])
             return 0 if code == 1 else code
         print(_("On a desktop, run klezguard again there. Commands work anywhere: klezguard --help"),
+              file=sys.stderr)
+        return 2
+    missing = missing_x11_packages()
+    if missing:
+        print(_("klezguard: the desktop app needs these system packages: {p} (on Debian or Ubuntu: sudo apt install "
+                "{p}). The commands work without them: klezguard --help").format(p=" ".join(missing)),
               file=sys.stderr)
         return 2
     try:
