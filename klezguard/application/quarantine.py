@@ -122,37 +122,31 @@ def in_quarantine(client: imapclient.IMAPClient, account: Account, store: Store)
     return quarantine.entries(), run.notes
 
 
-def restore(quarantine: Mover, store: Store, entry_ids: list[int], progress: Progress | None = None) -> Run:
+def _each_entry(step: Callable[[int], QuarantineEntry], quarantine: Mover, store: Store, entry_ids: list[int],
+                progress: Progress | None) -> Run:
+    """Runs `step` on each journal entry: one that fails is reported and skipped, never blocking the rest."""
     run = Run()
     for n, entry_id in enumerate(entry_ids, 1):
         entry = store.journal.get(entry_id)
         try:
-            run.done.append(quarantine.restore(entry_id))
+            run.done.append(step(entry_id))
         except ConnectionDropped:
             raise  # the connection is gone for the rest too: the caller reconnects and runs again
-        except KnownError as exc:  # reported and skipped: one stale entry never blocks the rest
-            run.failed.append(((entry.subject or entry.message_id) if entry else str(entry_id), exc.text()))
-        if progress is not None:
-            progress(n, len(entry_ids))
-    run.tell(quarantine)
-    return run
-
-
-def delete(quarantine: Mover, store: Store, entry_ids: list[int], progress: Progress | None = None) -> Run:
-    """Deletes quarantined messages for good (the user confirmed it, naming the count)."""
-    run = Run()
-    for n, entry_id in enumerate(entry_ids, 1):
-        entry = store.journal.get(entry_id)
-        try:
-            run.done.append(quarantine.delete(entry_id))
-        except ConnectionDropped:
-            raise
         except KnownError as exc:
             run.failed.append(((entry.subject or entry.message_id) if entry else str(entry_id), exc.text()))
         if progress is not None:
             progress(n, len(entry_ids))
     run.tell(quarantine)
     return run
+
+
+def restore(quarantine: Mover, store: Store, entry_ids: list[int], progress: Progress | None = None) -> Run:
+    return _each_entry(quarantine.restore, quarantine, store, entry_ids, progress)
+
+
+def delete(quarantine: Mover, store: Store, entry_ids: list[int], progress: Progress | None = None) -> Run:
+    """Deletes quarantined messages for good (the user confirmed it, naming the count)."""
+    return _each_entry(quarantine.delete, quarantine, store, entry_ids, progress)
 
 
 def expired(store: Store, key: str, days: int, now: float | None = None) -> list[int]:

@@ -31,7 +31,26 @@ ProgressFn = Callable[[str, int, int], None]
 __all__ = ["ImapService", "LocalService", "LocalSource", "demo_source", "local_service"]
 
 
-class ImapService:
+class _StoredMail:
+    """The use cases that need only the store and the account's context: the same for both kinds."""
+
+    store: Store
+    key: str
+
+    def context(self) -> Context:
+        raise NotImplementedError
+
+    def not_a_threat(self, row_ids: list[int]) -> Trusted:
+        return not_a_threat(self.store, self.key, self.context(), row_ids)
+
+    def undo_not_a_threat(self, outcome: Trusted) -> int:
+        return undo_not_a_threat(self.store, self.key, self.context(), outcome)
+
+    def rejudge(self) -> int:
+        return rejudge_stale(self.store, self.key, self.context())
+
+
+class ImapService(_StoredMail):
     def __init__(self, account: Account, store: Store, password: str | None = None, judge=None,
                  scan_process=None):
         self.account = account
@@ -145,17 +164,8 @@ class ImapService:
     def context(self) -> Context:
         return contexts.for_account(self.store, self.account)
 
-    def not_a_threat(self, row_ids: list[int]) -> Trusted:
-        return not_a_threat(self.store, self.key, self.context(), row_ids)
 
-    def undo_not_a_threat(self, outcome: Trusted) -> int:
-        return undo_not_a_threat(self.store, self.key, self.context(), outcome)
-
-    def rejudge(self) -> int:
-        return rejudge_stale(self.store, self.key, self.context())
-
-
-class LocalService:
+class LocalService(_StoredMail):
     """The same interface over a local mailbox (the demo, or mail files the user opened)."""
 
     def __init__(self, mailbox: LocalMailbox):
@@ -193,15 +203,6 @@ class LocalService:
 
     def context(self) -> Context:
         return context_of(self.box, self.store)
-
-    def not_a_threat(self, row_ids: list[int]) -> Trusted:
-        return not_a_threat(self.store, self.key, self.context(), row_ids)
-
-    def undo_not_a_threat(self, outcome: Trusted) -> int:
-        return undo_not_a_threat(self.store, self.key, self.context(), outcome)
-
-    def rejudge(self) -> int:
-        return rejudge_stale(self.store, self.key, self.context())
 
 
 def _counting(progress: ProgressFn | None, what: str = "Moving to quarantine"):
