@@ -2,7 +2,9 @@
 safe preview of the message text. The core writes every word of the findings; this only lays them out."""
 
 
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal
+from functools import partial
+
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QAction, QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QFrame,
@@ -21,6 +23,7 @@ from klezguard.core.visible import one_line
 from klezguard.gui.icons import verdict_icon
 from klezguard.gui.models import VERDICT_WORDS, Row, sender_text
 from klezguard.gui.safetext import PlainLabel, RichLabel, markup
+from klezguard.gui.tasks import run_in_background
 from klezguard.store.db import Store
 
 SEVERITY_VERDICT = {"high": "threat", "medium": "suspicious", "low": "note"}
@@ -31,24 +34,10 @@ def tr(text: str) -> str:
     return QCoreApplication.translate("DetailPane", text)
 
 
-class _PreviewSignals(QObject):
-    ready = Signal(int, str)
-
-
-class _PreviewJob(QRunnable):
-    """Builds the preview off the GUI thread (unpacking a stored view can take a few milliseconds)."""
-
-    def __init__(self, store: Store, row_id: int, signals: _PreviewSignals):
-        super().__init__()
-        self.store, self.row_id, self.signals = store, row_id, signals
-
-    def run(self) -> None:
-        try:
-            msg = stored_message(self.store, self.row_id)
-            text = preview_text(msg) if msg is not None else tr("(The message text is not available.)")
-        except Exception:  # noqa: BLE001 - a broken stored view must not break the window
-            text = tr("(The message text could not be shown.)")
-        self.signals.ready.emit(self.row_id, text)
+def _preview(store: Store, row_id: int) -> str:
+    """Runs off the GUI thread: unpacking a stored view can take a few milliseconds."""
+    msg = stored_message(store, row_id)
+    return preview_text(msg) if msg is not None else tr("(The message text is not available.)")
 
 
 def evidence_text(evidence: dict) -> str:
@@ -122,8 +111,7 @@ class DetailPane(QScrollArea):
         self.body = QWidget()
         self.layout_ = QVBoxLayout(self.body)
         self.setWidget(self.body)
-        self.signals = _PreviewSignals()
-        self.signals.ready.connect(self._preview_ready)
+        self._pending_preview: object | None = None  # the preview being built, kept alive until it is back
         self.current: Row | None = None
         self.quarantine_folders: tuple[str, ...] = ()
         self.welcoming = False
@@ -249,7 +237,13 @@ class DetailPane(QScrollArea):
         self.preview.setAccessibleName(tr("Message text"))
         self.preview.setMinimumHeight(160)
         self.layout_.addWidget(self.preview, 1)
-        QThreadPool.globalInstance().start(_PreviewJob(self.store, row.id, self.signals))
+        self._pending_preview = run_in_background(
+            partial(_preview, self.store, row.id), partial(self._preview_ready, row.id),
+            partial(self._preview_failed, row.id), self)
+
+    def _preview_failed(self, row_id: int, _text: str, _details: str) -> None:
+        # a broken stored view must not break the window: the pane says so and the rest of it stays
+        self._preview_ready(row_id, tr("(The message text could not be shown.)"))
 
     def _preview_ready(self, row_id: int, text: str) -> None:
         if self.current is not None and self.current.id == row_id and self.preview is not None:

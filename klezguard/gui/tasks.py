@@ -1,8 +1,10 @@
-"""Background work: one serial worker thread per account (imapclient is not thread-safe), so the
-window never waits on the network.
+"""The app's one background-work API: the window never waits on the network or on heavy work.
 
-A job is plain data: a title, a function taking (progress, cancel) and callbacks. The callbacks run
-on the GUI thread, through queued signals; the function runs on the worker and never touches widgets.
+Two shapes, one rule for errors: a `Job` runs on its account's serial worker thread (imapclient is not
+thread-safe), with progress and Cancel; `run_in_background` runs a one-off call (a look-up, a test login,
+a preview) on the thread pool. Either way the function never touches widgets, its result or `Failure`
+comes back on the GUI thread through queued signals, and a KnownError (a plain message for the user) is
+told apart from a bug (a traceback for the error dialog) in one place: `attempt`.
 """
 
 import logging
@@ -11,13 +13,37 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 
 from klezguard.errors import KnownError
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why background work did not finish: `text` for the user, or, for a bug, '' and the traceback."""
+
+    text: str
+    details: str
+
+    @property
+    def is_bug(self) -> bool:
+        return not self.text
+
+
+def attempt(fn: Callable[[], Any], what: str) -> tuple[Any, Failure | None]:
+    """(result, None), or (None, the Failure): the one place that tells a known error from a bug."""
+    try:
+        return fn(), None
+    except KnownError as exc:
+        return None, Failure(exc.text(), exc.detail)
+    except Exception as exc:  # noqa: BLE001 - a bug: shown in the error dialog, the app goes on
+        log.exception("%s failed", what)
+        return None, Failure("", "".join(traceback.format_exception(exc)))
 
 
 @dataclass(eq=False)
@@ -52,18 +78,15 @@ class _Runner(QObject):
                 self.skipped.emit(job)
                 continue
             self.started.emit(job)
-            try:
-                def report(text: str, done: int, total: int, j: Job = job) -> None:
-                    self.progress.emit(j, text, done, total)
 
-                result = job.run(report, job.cancel)
-            except KnownError as exc:
-                self.failed.emit(job, exc.text(), exc.detail)
-            except Exception as exc:  # noqa: BLE001 - a bug: shown in the error dialog, the worker goes on
-                log.exception("job %s failed", job.title)
-                self.failed.emit(job, "", "".join(traceback.format_exception(exc)))
-            else:
+            def report(text: str, done: int, total: int, j: Job = job) -> None:
+                self.progress.emit(j, text, done, total)
+
+            result, failure = attempt(partial(job.run, report, job.cancel), f"job {job.title}")
+            if failure is None:
                 self.done.emit(job, result)
+            else:
+                self.failed.emit(job, failure.text, failure.details)
             if self.jobs.empty():
                 self.idle.emit()
 
@@ -150,3 +173,32 @@ class WatchThread(QThread):
     def stop(self, wait_ms: int = 5000) -> None:
         self.stop_flag.set()
         self.wait(wait_ms)
+
+
+class _CallSignals(QObject):
+    done = Signal(object)
+    failed = Signal(str, str)  # plain text (empty for a bug), details
+
+
+class _Call(QRunnable):
+    def __init__(self, fn: Callable[[], Any], signals: _CallSignals):
+        super().__init__()
+        self.fn, self.signals = fn, signals
+
+    def run(self) -> None:
+        result, failure = attempt(self.fn, "a background call")
+        if failure is None:
+            self.signals.done.emit(result)
+        else:
+            self.signals.failed.emit(failure.text, failure.details)
+
+
+def run_in_background(fn: Callable[[], Any], on_done: Callable[[Any], None],
+                      on_failed: Callable[[str, str], None], parent: QObject) -> _CallSignals:
+    """Runs `fn()` on the thread pool; `on_done(result)` or `on_failed(text, details)` runs on the GUI thread.
+    Keep the returned object alive until a callback ran."""
+    signals = _CallSignals(parent)
+    signals.done.connect(on_done)
+    signals.failed.connect(on_failed)
+    QThreadPool.globalInstance().start(_Call(fn, signals))
+    return signals

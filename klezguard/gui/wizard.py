@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from klezguard.application.accounts import Discovery, discover, keyring_works, list_folders
-from klezguard.gui.background import run_in_background
 from klezguard.gui.safetext import PlainLabel
+from klezguard.gui.tasks import run_in_background
 from klezguard.mail.accounts import DEFAULT_PORTS, Account, ServerSettings
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

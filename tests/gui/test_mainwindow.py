@@ -418,3 +418,36 @@ def test_delete_from_quarantine_asks_with_the_count_and_deletes(qtbot, demo_wind
     assert "Deleted 8 message(s)" in demo_window.status_text.text()
     demo_window.select_view("all")
     assert demo_window.model.rowCount() == 19
+
+
+def test_one_background_api_tells_known_errors_from_bugs_and_answers_on_the_gui_thread(qtbot):
+    import threading
+
+    from PySide6.QtCore import QObject
+
+    from klezguard.errors import KnownError
+    from klezguard.gui.tasks import attempt, run_in_background
+
+    assert attempt(lambda: 42, "x") == (42, None)
+    _, known = attempt(lambda: (_ for _ in ()).throw(KnownError("The server is away.", "Try later.")), "x")
+    assert known is not None and not known.is_bug and "The server is away." in known.text
+    _, bug = attempt(lambda: 1 / 0, "x")
+    assert bug is not None and bug.is_bug and "ZeroDivisionError" in bug.details
+
+    owner = QObject()
+    results: list = []
+    worker_threads: list = []
+
+    def work():
+        worker_threads.append(threading.get_ident())
+        return "done"
+
+    keep = run_in_background(work, lambda r: results.append((r, threading.get_ident())),
+                             lambda t, d: results.append(("failed", t)), owner)
+    qtbot.waitUntil(lambda: bool(results))
+    assert results[0] == ("done", threading.get_ident()) and worker_threads[0] != threading.get_ident()
+    failures: list = []
+    keep = run_in_background(lambda: 1 / 0, lambda r: None, lambda t, d: failures.append((t, d)), owner)
+    qtbot.waitUntil(lambda: bool(failures))
+    assert failures[0][0] == "" and "ZeroDivisionError" in failures[0][1]
+    del keep
