@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint eval bench screenshots clean
+.PHONY: demo test lint eval bench screenshots qt-range clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_check.py
 	$(PY) benchmarks/bench_scan.py
 	$(PY) benchmarks/bench_gui.py
+
+# The oldest PySide6 that pyproject.toml allows, in a throw-away venv: the GUI tests with it
+qt-range: $(STAMP)
+	@scripts/system-deps.sh
+	$(PY) scripts/qt_range.py
 
 screenshots: $(STAMP)
 	@scripts/system-deps.sh
