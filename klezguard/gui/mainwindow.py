@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
     # account key, account title, [(row id or None, Scanned)]: the messages that need a look
     new_findings = Signal(str, str, list)
     tray_hint_needed = Signal()  # the window was closed for the first time and KlezGuard stays in the tray
+    said = Signal(str)  # what an action or an event came to, as the status line says it (tests wait on it)
 
     def __init__(self, store: Store, services: dict, keep_in_tray: bool = False,
                  add_account: Callable[[], object] | None = None, open_settings: Callable[[], None] | None = None,
@@ -253,6 +254,10 @@ class MainWindow(QMainWindow):
         self.addToolBar(toolbar)
         self._update_actions()
 
+    def _say(self, text: str) -> None:
+        self.status_text.setText(text)
+        self.said.emit(text)
+
     def _focus_search(self) -> None:
         self.search.setFocus()
 
@@ -300,7 +305,7 @@ class MainWindow(QMainWindow):
     def _rejudged(self, count: int) -> None:
         if count:
             self.refresh()
-            self.status_text.setText(tr("{n} messages were judged again by this version of KlezGuard.").format(n=count))
+            self._say(tr("{n} messages were judged again by this version of KlezGuard.").format(n=count))
 
     def submit(self, key: str, job: Job) -> Job:
         self.jobs_of.setdefault(key, set()).add(job)
@@ -500,7 +505,7 @@ class MainWindow(QMainWindow):
     def _untrusted_sender(self) -> None:
         for key, service in self.services.items():  # their stored mail is judged again, in every account
             self.submit(key, self._rejudge_job(service))
-        self.status_text.setText(tr("No longer trusted: that sender's mail is checked as before."))
+        self._say(tr("No longer trusted: that sender's mail is checked as before."))
 
     def try_demo(self) -> None:
         """The demo opens in a window of its own, on a copy of its own: it never mixes with the user's mail."""
@@ -508,7 +513,7 @@ class MainWindow(QMainWindow):
         import sys
 
         subprocess.Popen([sys.executable, "-m", "klezguard", "--demo"])  # noqa: S603 - our own program
-        self.status_text.setText(tr("The demo opens in a new window. It is a copy: try anything there."))
+        self._say(tr("The demo opens in a new window. It is a copy: try anything there."))
 
     # --- selection ------------------------------------------------------------------------------
     def selected_rows(self) -> list[Row]:
@@ -596,7 +601,7 @@ class MainWindow(QMainWindow):
         text = tr("{n} new messages checked, {f} need a look.").format(n=checked, f=len(flagged))
         if unchecked:
             text += " " + tr("{u} could not be checked (listed as Not checked).").format(u=unchecked)
-        self.status_text.setText(" ".join([text, *notes]))
+        self._say(" ".join([text, *notes]))
         if flagged:
             # Row ids (for "open this message") only for the worst few: a first scan can flag thousands, and
             # a look-up each would hold the window.
@@ -627,7 +632,7 @@ class MainWindow(QMainWindow):
         notes = list(dict.fromkeys([*run.notes, *(service.notes if service is not None else [])]))
         if service is not None:
             service.notes.clear()
-        self.status_text.setText(" ".join([text, *notes]))
+        self._say(" ".join([text, *notes]))
 
     def _moved(self, key: str, run: Run) -> None:
         self.last_moved = [(key, e.id) for e in run.done]
@@ -666,7 +671,7 @@ class MainWindow(QMainWindow):
         self.refresh()
         for key, service in self.services.items():  # the other accounts' mail from that sender, too
             self.submit(key, self._rejudge_job(service))
-        self.status_text.setText(tr("Taken back: KlezGuard's own verdict applies again."))
+        self._say(tr("Taken back: KlezGuard's own verdict applies again."))
 
     def undo_move(self) -> None:
         moved, self.last_moved = self.last_moved, []
@@ -755,7 +760,7 @@ class MainWindow(QMainWindow):
                 s=", ".join(sorted({a for a, _ in outcome.senders}))))
         if outcome.cleared:
             parts.append(tr("Marked as not a threat.") + (" " + outcome.why_cleared if outcome.why_cleared else ""))
-        self.status_text.setText(" ".join(parts))
+        self._say(" ".join(parts))
 
     def report_text(self, rows: list[Row]) -> str:
         blocks = []
@@ -771,7 +776,7 @@ class MainWindow(QMainWindow):
         text = self.report_text(self.selected_rows())
         if text:
             QGuiApplication.clipboard().setText(text)
-            self.status_text.setText(tr("The report is on the clipboard. Paste it into a mail or a chat."))
+            self._say(tr("The report is on the clipboard. Paste it into a mail or a chat."))
 
     def open_mail_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, tr("Open a mail folder (Maildir or a folder of .eml files)"))
@@ -836,7 +841,7 @@ class MainWindow(QMainWindow):
 
     def _failed(self, job: Job, text: str, details: str) -> None:
         log.info("job %s failed: %s (%s)", job.title, text, details)
-        self.status_text.setText(text)
+        self._say(text)
         self.state_changed.emit("error")
         message_box(self, job.title, text)
 
@@ -853,10 +858,10 @@ class MainWindow(QMainWindow):
                 self.new_findings.emit(event.account, service.title if service else event.account,
                                        [(row_id, event.scanned)])
         elif event.kind == "error":
-            self.status_text.setText(event.text)
+            self._say(event.text)
             self.state_changed.emit("error")
         elif event.kind == "watching":
-            self.status_text.setText(tr("Watching {t} for new mail.").format(t=service.title if service else ""))
+            self._say(tr("Watching {t} for new mail.").format(t=service.title if service else ""))
             self.update_state()
 
     # --- notices and closing ----------------------------------------------------------------------

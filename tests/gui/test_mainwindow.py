@@ -95,9 +95,9 @@ def test_not_a_threat_on_a_dangerous_message_asks_first_and_can_be_undone(qtbot,
     assert demo_window.store.message(row.id).verdict == "threat"  # No: nothing changed
 
     answer_next_dialog(QMessageBox.StandardButton.Yes)
-    demo_window.trust_action.trigger()  # the toolbar's button this time
-    qtbot.waitUntil(lambda: idle(demo_window) and "not a threat" in demo_window.status_text.text())
-    assert "did not confirm" in demo_window.status_text.text()
+    with qtbot.waitSignal(demo_window.said, check_params_cb=lambda text: "not a threat" in text) as said:
+        demo_window.trust_action.trigger()  # the toolbar's button this time
+    assert "did not confirm" in said.args[0]
     assert demo_window.store.message(row.id).verdict == "clean"
     assert demo_window.store.trusted_senders() == frozenset()
     select_subject(qtbot, demo_window, "Invoice 88213")
@@ -120,8 +120,8 @@ def test_not_a_threat_on_a_trusted_sender_with_an_odd_file_clears_that_message_t
 
     row = select_subject(qtbot, demo_window, "Overdue: invoice MF-10517")
     answer_next_dialog(QMessageBox.StandardButton.Yes)
-    demo_window.trust_action.trigger()
-    qtbot.waitUntil(lambda: idle(demo_window) and "Trusted" in demo_window.status_text.text())
+    with qtbot.waitSignal(demo_window.said, check_params_cb=lambda text: "Trusted" in text):
+        demo_window.trust_action.trigger()
     assert demo_window.store.message(row.id).verdict == "clean"
     assert ("accounts@mil1stone-flour.co.uk", "mil1stone-flour.co.uk") in demo_window.store.trusted_senders()
     qtbot.mouseClick(demo_window.undo_button, Qt.MouseButton.LeftButton)
@@ -209,7 +209,7 @@ def test_verdicts_of_an_older_klezguard_are_judged_again_at_start(qtbot, store, 
     window = MainWindow(store, {demo.key: demo})
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: "judged again" in window.status_text.text(), timeout=10000)
+    qtbot.waitSignal(window.said, check_params_cb=lambda text: "judged again" in text, timeout=10000).wait()
     assert {m.id: m.verdict for m in store.messages()} == right
     window.select_view("threats")
     assert window.model.rowCount() == sum(v == "threat" for v in right.values()) > 0
@@ -369,8 +369,8 @@ def test_trusted_senders_can_be_seen_and_removed(qtbot, demo_window):
 
     row = select_subject(qtbot, demo_window, "Overdue: invoice MF-10517")
     answer_next_dialog(QMessageBox.StandardButton.Yes)
-    demo_window.trust_action.trigger()
-    qtbot.waitUntil(lambda: idle(demo_window) and "Trusted" in demo_window.status_text.text())
+    with qtbot.waitSignal(demo_window.said, check_params_cb=lambda text: "Trusted" in text):
+        demo_window.trust_action.trigger()
     demo_window.trusted_action.trigger()
     dialog = demo_window.trusted_dialog
     qtbot.waitUntil(dialog.isVisible)
@@ -413,9 +413,9 @@ def test_delete_from_quarantine_asks_with_the_count_and_deletes(qtbot, demo_wind
     assert "Delete 8 message(s)" in seen[0][0]
     assert demo_window.model.rowCount() == 8  # No: nothing deleted
     answer_next_dialog(QMessageBox.StandardButton.Yes)
-    demo_window.delete_action.trigger()
-    qtbot.waitUntil(lambda: idle(demo_window) and demo_window.model.rowCount() == 0)
-    assert "Deleted 8 message(s)" in demo_window.status_text.text()
+    with qtbot.waitSignal(demo_window.said, check_params_cb=lambda text: "Deleted" in text) as said:
+        demo_window.delete_action.trigger()
+    assert "Deleted 8 message(s)" in said.args[0] and demo_window.model.rowCount() == 0
     demo_window.select_view("all")
     assert demo_window.model.rowCount() == 19
 

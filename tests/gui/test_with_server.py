@@ -69,8 +69,8 @@ def test_quarantine_moves_on_the_server_and_restore_brings_it_back(qtbot, server
 def test_trust_silences_that_authenticated_sender(qtbot, server_window, imap):
     row = select_subject(qtbot, server_window, "Invoice 7")
     assert row.verdict != "clean"
-    server_window.trust_action.trigger()
-    qtbot.waitUntil(lambda: idle(server_window) and "Trusted" in server_window.status_text.text(), timeout=10000)
+    with qtbot.waitSignal(server_window.said, check_params_cb=lambda text: "Trusted" in text, timeout=10000):
+        server_window.trust_action.trigger()
     assert server_window.store.trusted_senders() == {("billing@invoices-partner.example", "invoices-partner.example")}
     assert next(r for r in server_window.model.rows if r.id == row.id).verdict == "clean"
     # a forger using the same address without the provider's confirmation is still flagged
@@ -86,7 +86,7 @@ def test_trust_silences_that_authenticated_sender(qtbot, server_window, imap):
 def test_watching_notifies_and_adds_a_row(qtbot, server_window, imap):
     server_window.notifier.shown.clear()
     server_window.start_watching()
-    qtbot.waitUntil(lambda: "Watching" in server_window.status_text.text(), timeout=10000)
+    qtbot.waitSignal(server_window.said, check_params_cb=lambda text: "Watching" in text, timeout=10000).wait()
     imap.append("INBOX", build(subject="Scan from the office", attachments=[
         ("scan.pdf.exe", "application/octet-stream", b"MZ\x90\x00" + b"\x00" * 60)]))
     qtbot.waitUntil(lambda: any("Scan from the office" in n.text for n in server_window.notifier.shown),
