@@ -62,7 +62,7 @@ class AccountNotFound(KnownError):
 
 
 class StoreError(KnownError):
-    pass
+    busy = False  # another KlezGuard holds the database just now (worth waiting for)
 
 
 class MessageGone(KnownError):

@@ -62,6 +62,15 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+def restrict_if_there(path: Path) -> None:
+    """Mode 0600 for a file that may come and go under us (SQLite's -wal and -shm): never creates it."""
+    if os.name != "nt":
+        try:
+            os.chmod(path, PRIVATE_FILE)
+        except FileNotFoundError:
+            pass
+
+
 def private_file(path: Path) -> Path:
     """Makes sure `path` exists with mode 0600 before anything writes into it."""
     if os.name != "nt":

@@ -86,6 +86,7 @@ MIGRATIONS: list[list[str]] = [
     ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+OPEN_TRIES = 50  # 0.2 s apart
 
 
 def default_path() -> Path:
@@ -190,10 +191,23 @@ class Store:
         self.set_aside: Path | None = None  # where a damaged file was put when this opening found one
         self.lost = False  # the file was gone or emptied since KlezGuard last used it
         try:
-            self._open()
+            self._open_waiting()
         except _Damaged:
             self.set_aside = self._put_aside()
-            self._open()
+            self._open_waiting()
+
+    def _open_waiting(self) -> None:
+        """Opens the file, waiting while another KlezGuard creates or upgrades it (two started at once:
+        SQLite can answer "locked" at once while a new file becomes a WAL database)."""
+        for attempt in range(OPEN_TRIES):
+            try:
+                self._open()
+                return
+            except StoreError as exc:
+                self._close_quietly()
+                if not exc.busy or attempt == OPEN_TRIES - 1:
+                    raise
+                time.sleep(0.2)
 
     @property
     def memory(self) -> bool:
@@ -204,7 +218,7 @@ class Store:
             if not self.memory:
                 paths.private_dir(self.path.parent)
                 paths.private_file(self.path)  # SQLite gives its -wal and -shm files the same mode
-            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=30000")
@@ -214,9 +228,9 @@ class Store:
             self._migrate()
             if not self.memory:
                 for extra in ("-wal", "-shm"):  # made by an older KlezGuard before it kept them private
-                    side = self.path.with_name(self.path.name + extra)
-                    if side.exists():
-                        paths.private_file(side)
+                    # chmod only, never create: an empty -shm made while another process maps it crashed
+                    # that process (SIGBUS, seen with two KlezGuards starting at once)
+                    paths.restrict_if_there(self.path.with_name(self.path.name + extra))
                 marker = self.path.with_name(self.path.name + ".id")
                 self.lost = fresh and marker.exists() and self.set_aside is None
                 if not marker.exists():  # "a store was here": an emptied file is then told apart from a new one
@@ -275,8 +289,10 @@ class Store:
             return StoreError("The disk is full, so KlezGuard cannot save its results.",
                               "Free some space; nothing was lost on the mail server.", detail=str(exc))
         if "locked" in text or "busy" in text:
-            return StoreError("KlezGuard's database is in use by another KlezGuard.",
+            busy = StoreError("KlezGuard's database is in use by another KlezGuard.",
                               "Close the other one and try again.", detail=str(exc))
+            busy.busy = True
+            return busy
         return StoreError(f"KlezGuard's database {self.path} cannot be used.",
                           "If it keeps happening, move the file away: KlezGuard builds a new one by scanning again.",
                           detail=str(exc))
