@@ -152,6 +152,9 @@ class Quarantine:
     def ensure_folder(self) -> None:
         if not self._exists(self.folder):
             self.client.create_folder(self.folder)
+            # Opened once at once: a server may fix a new folder's UIDVALIDITY only when it is first opened,
+            # and the journal records what STATUS says next (suspected in a rare two-runs-at-once failure)
+            self._select_if_there(self.folder)
             try:
                 self.client.subscribe_folder(self.folder)
             except _ServerError:

@@ -159,7 +159,9 @@ def test_cut_anywhere_in_a_move_loses_nothing(imap_server, imap, fresh, without_
             placed, was_cut = _cut_and_recover(imap_server, imap, fresh, relay, move, cut_at, mode, without_move)
             assert placed[IDS[1]][0][0] in ("INBOX", FOLDER)
             cuts += was_cut
-    assert cuts >= 2 * (total - 2)  # every command of a move, once the folder exists, was cut both ways
+    # every command of a move was cut both ways, once the folder exists (creating it takes CREATE, SUBSCRIBE
+    # and a first SELECT, which only the first move sends)
+    assert cuts >= 2 * (total - 3)
     relay.close()
 
 
