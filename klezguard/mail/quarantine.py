@@ -394,17 +394,23 @@ class Quarantine:
             entry = self.journal.get(entry_id)
             if entry is None or entry.account != self.account.key or entry.state not in IN_QUARANTINE:
                 raise KnownError("That message is not in quarantine.", "See klezguard quarantine list.")
-            if not entry.fingerprint:
-                entry = self._learn_fingerprint(entry)
-            uid = self._locate(entry)
-            if uid is None:
-                self.journal.update(entry.id, state="gone", note="It was no longer in the quarantine folder.")
-                raise KnownError("The quarantined message is no longer in the quarantine folder.",
-                                 "It may have been moved or deleted in your mail program.")
+            uid = self._our_copy(entry)
             self._select(entry.target_folder)
             self._remove(uid)
             self.store.forget_at(self.account.key, entry.target_folder, uid)
             return self.journal.update(entry.id, state="deleted", note="You deleted it from quarantine.")
+
+    def _our_copy(self, entry: QuarantineEntry) -> int:
+        """The UID of this entry's copy in the quarantine folder (restore and delete act on it, and only on
+        it). Raises KnownError, marking the entry gone, when someone removed it in another mail program."""
+        if not entry.fingerprint:
+            entry = self._learn_fingerprint(entry)
+        uid = self._locate(entry)
+        if uid is None:
+            self.journal.update(entry.id, state="gone", note="It was no longer in the quarantine folder.")
+            raise KnownError("The quarantined message is no longer in the quarantine folder.",
+                             "It may have been moved or deleted in your mail program.")
+        return uid
 
     def _locate(self, entry: QuarantineEntry) -> int | None:
         """The quarantined copy's UID: where the journal says, else (a re-created folder) the copy with
@@ -430,13 +436,7 @@ class Quarantine:
             return entry  # done already (a retry after a dropped connection, or another run)
         if entry.state not in IN_QUARANTINE:
             raise KnownError("That message is not in quarantine.", entry.note or "See klezguard quarantine list.")
-        if not entry.fingerprint:
-            entry = self._learn_fingerprint(entry)
-        uid = self._locate(entry)
-        if uid is None:
-            self.journal.update(entry.id, state="gone", note="It was no longer in the quarantine folder.")
-            raise KnownError("The quarantined message is no longer in the quarantine folder.",
-                             "It may have been moved or deleted in your mail program.")
+        uid = self._our_copy(entry)
         entry = self.journal.get(entry.id) or entry
         destination = entry.source_folder
         try:
