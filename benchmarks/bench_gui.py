@@ -71,7 +71,7 @@ def event_loop_pauses(app: QApplication, messages: int, work: Path) -> dict:
         timer.start()
         start = time.perf_counter()
         window.scan_all()
-        while window.scanning or any(w.pending for w in window.workers.values()):
+        while window.work.pending:
             app.processEvents()
             time.sleep(0.001)
         elapsed = time.perf_counter() - start

@@ -3,7 +3,6 @@ on one or many messages. All mail work goes to the accounts' background workers.
 
 import logging
 from collections.abc import Callable
-from functools import partial
 
 from PySide6.QtCore import QCoreApplication, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
@@ -28,7 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from klezguard.application.quarantine import Run, entry_ids_of, target_of
 from klezguard.application.service import LocalSource, local_service
 from klezguard.core.visible import one_line
 from klezguard.gui.detail import DetailPane
@@ -36,13 +34,13 @@ from klezguard.gui.dialogs import ErrorDialog
 from klezguard.gui.icons import app_icon, verdict_icon
 from klezguard.gui.models import MessageTableModel, Row, counts, sender_text
 from klezguard.gui.safetext import PlainLabel, RichLabel, markup, message_box
-from klezguard.gui.tasks import AccountWorker, Job, WatchThread
+from klezguard.gui.tasks import Job
 from klezguard.gui.tray import Notice
+from klezguard.gui.work import AccountsWork
 from klezguard.report import format_text
 from klezguard.store.db import Store
 
 log = logging.getLogger(__name__)
-NOTICE_ROWS = 20
 VIEW_TITLES = {"all": "All mail", "suspicious": "Suspicious", "threats": "Threats", "quarantine": "Quarantine"}
 VIEW_ICONS = {"suspicious": "suspicious", "threats": "threat", "quarantine": "paused", "all": "clean"}
 
@@ -57,31 +55,6 @@ def fitted_size(available: QRect | None) -> QSize:
     if available is None:
         return QSize(1280, 800)
     return QSize(min(1280, available.width() - 24), min(800, available.height() - 48))
-
-
-# What the accounts' workers run: (progress, cancel) -> result, each one use case of the service
-def _rejudge(service, progress, cancel) -> int:
-    return service.rejudge()
-
-
-def _scan(service, progress, cancel) -> list:
-    return service.scan(progress, cancel)
-
-
-def _quarantine(service, targets, progress, cancel) -> Run:
-    return service.quarantine(targets, progress, cancel)
-
-
-def _not_a_threat(service, row_ids, progress, cancel):
-    return service.not_a_threat(row_ids)
-
-
-def _delete(service, entry_ids, progress, cancel) -> Run:
-    return service.delete(entry_ids, progress)
-
-
-def _undo_not_a_threat(service, outcome, progress, cancel) -> int:
-    return service.undo_not_a_threat(outcome)
 
 
 class MainWindow(QMainWindow):
@@ -99,25 +72,19 @@ class MainWindow(QMainWindow):
                  remove_account: Callable[[str], bool] | None = None):
         super().__init__()
         self.store = store
-        self.services: dict = {}
-        self.workers: dict[str, AccountWorker] = {}
-        self.watchers: dict[str, WatchThread] = {}
+        self.work = AccountsWork(store, self)
         self.keep_in_tray = keep_in_tray
         self.add_account_callback = add_account
         self.open_settings_callback = open_settings
         self.edit_account_callback = edit_account
         self.remove_account_callback = remove_account
         self.quitting = False
-        self.last_moved: list[tuple[str, int]] = []
-        self.last_trusted: list[tuple[str, object]] = []  # (account key, Trusted): what Undo takes back
-        self.running: dict[int, Job] = {}
-        self.jobs_of: dict[str, set[Job]] = {}  # account key -> its jobs not finished yet
         self.welcome_wanted = add_account is not None  # the app's window (not a bare window in a test)
-        self.scanning: set[str] = set()
         self.setWindowTitle("KlezGuard")
         self.setWindowIcon(app_icon())
         self.model = MessageTableModel(store, self)
         self._build()
+        self._wire_work()
         for service in services.values():
             self.add_service(service, refresh=False)
         self.model.live = True
@@ -279,60 +246,45 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.cancel_button)
         status.addPermanentWidget(self.undo_button)
 
-    # --- services and workers ---------------------------------------------------------------------
+    # --- the accounts' work ----------------------------------------------------------------------
+    def _wire_work(self) -> None:
+        work = self.work
+        work.changed.connect(self.refresh)
+        work.said.connect(self._say)
+        work.new_findings.connect(self.new_findings)
+        work.state.connect(lambda state: self.update_state() if state == "watching" else self.state_changed.emit(state))
+        work.undo_offered.connect(self.undo_button.setVisible)
+        work.busy.connect(self._busy)
+        work.progress.connect(self._progress)
+        work.idle.connect(self._idle)
+        work.failed.connect(lambda job, text: message_box(self, job.title, text))
+        work.bug.connect(lambda details: ErrorDialog(details, self).exec())
+
+    @property
+    def services(self) -> dict:
+        return self.work.services
+
     def add_service(self, service, refresh: bool = True) -> None:
-        self.services[service.key] = service
-        worker = AccountWorker(service.key, self)
-        worker.progress.connect(self._progress)
-        worker.failed.connect(self._failed)
-        worker.bug.connect(self._bug)
-        worker.started.connect(self._started)
-        worker.idle.connect(self._idle)
-        worker.finished.connect(lambda job, _r: self._ended(job))
-        worker.failed.connect(lambda job, _t, _d: self._ended(job))
-        worker.bug.connect(lambda job, _d: self._ended(job))
-        self.workers[service.key] = worker
+        self.work.add(service)
         folders = tuple({*self.model.filter.quarantine_folders, service.quarantine_folder})
         self.model.filter.quarantine_folders = folders
-        # Verdicts an older KlezGuard stored are judged again from the store first, without the network
-        self.submit(service.key, self._rejudge_job(service))
         if refresh:
             self.refresh()
 
-    def _rejudge_job(self, service) -> Job:
-        return Job(tr("Updating verdicts"), partial(_rejudge, service), on_done=self._rejudged, quiet=True)
-
-    def _rejudged(self, count: int) -> None:
-        if count:
-            self.refresh()
-            self._say(tr("{n} messages were judged again by this version of KlezGuard.").format(n=count))
-
-    def submit(self, key: str, job: Job) -> Job:
-        self.jobs_of.setdefault(key, set()).add(job)
-        return self.workers[key].submit(job)
+    def remove_service(self, key: str) -> None:
+        self.work.remove(key)
 
     def start_watching(self) -> None:
-        for key, service in self.services.items():
-            if key in self.watchers or key.startswith("local:"):
-                continue
-            thread = WatchThread(service, self)
-            thread.watch_event.connect(self._watch_event)
-            self.watchers[key] = thread
-            thread.start()
+        self.work.start_watching()
 
     def stop_watching(self) -> None:
-        for thread in self.watchers.values():
-            thread.stop_flag.set()
-        for thread in self.watchers.values():
-            thread.wait(8000)
-        self.watchers.clear()
+        self.work.stop_watching()
 
     def shutdown(self) -> None:
-        self.stop_watching()
-        for job in self.running.values():
-            job.cancel.set()
-        for worker in self.workers.values():
-            worker.stop()
+        self.work.shutdown()
+
+    def scan_all(self) -> None:
+        self.work.scan_all()
 
     # --- refreshing -------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -447,29 +399,6 @@ class MainWindow(QMainWindow):
             self.remove_service(key)
             self.refresh()
 
-    def remove_service(self, key: str) -> None:
-        """Stops everything running for the account and waits for it: a scan that went on after its account
-        was removed would store its mail again, under an account that no longer exists."""
-        for job in self.jobs_of.pop(key, set()):
-            job.cancel.set()
-        watcher = self.watchers.pop(key, None)
-        if watcher is not None:
-            watcher.stop()
-        worker = self.workers.pop(key, None)
-        if worker is not None:
-            worker.stop(wait_ms=60_000)
-        service = self.services.pop(key, None)
-        if service is not None:
-            self.submit_close(service)
-        self.scanning.discard(key)
-
-    @staticmethod
-    def submit_close(service) -> None:
-        try:
-            service.close()
-        except Exception:  # noqa: BLE001 - a connection that is already gone
-            log.debug("closing %s failed", getattr(service, "key", "?"))
-
     def select_view(self, view: str) -> None:
         for i in range(self.nav.topLevelItemCount()):
             item = self.nav.topLevelItem(i)
@@ -503,9 +432,7 @@ class MainWindow(QMainWindow):
         self.trusted_dialog.open()
 
     def _untrusted_sender(self) -> None:
-        for key, service in self.services.items():  # their stored mail is judged again, in every account
-            self.submit(key, self._rejudge_job(service))
-        self._say(tr("No longer trusted: that sender's mail is checked as before."))
+        self.work.rejudge_all(tr("No longer trusted: that sender's mail is checked as before."))
 
     def try_demo(self) -> None:
         """The demo opens in a window of its own, on a copy of its own: it never mixes with the user's mail."""
@@ -575,136 +502,21 @@ class MainWindow(QMainWindow):
             menu.addAction(action)
         menu.exec(self.table.viewport().mapToGlobal(pos))
 
-    # --- actions --------------------------------------------------------------------------------
-    def scan_all(self) -> None:
-        for key, service in self.services.items():
-            if key in self.scanning:
-                continue
-            self.scanning.add(key)
-            job = Job(tr("Checking {t}").format(t=service.title), partial(_scan, service),
-                      on_done=partial(self._scanned, key), on_error=partial(self._scan_failed, key), cancellable=True)
-            self.submit(key, job)
-
-    def _scan_failed(self, key: str, _text: str) -> None:
-        self.scanning.discard(key)
-
-    def _scanned(self, key: str, found: list) -> None:
-        self.scanning.discard(key)
-        self.refresh()
-        flagged = [s for s in found if s.result.flagged]
-        service = self.services.get(key)
-        checked = getattr(service, "last_count", len(found))
-        notes = list(dict.fromkeys(service.notes)) if service is not None else []
-        if service is not None:
-            service.notes.clear()  # what recovering an interrupted move found: said once, after the scan
-        unchecked = sum(1 for s in found if getattr(s, "unchecked", False))
-        text = tr("{n} new messages checked, {f} need a look.").format(n=checked, f=len(flagged))
-        if unchecked:
-            text += " " + tr("{u} could not be checked (listed as Not checked).").format(u=unchecked)
-        self._say(" ".join([text, *notes]))
-        if flagged:
-            # Row ids (for "open this message") only for the worst few: a first scan can flag thousands, and
-            # a look-up each would hold the window.
-            flagged.sort(key=lambda s: -s.result.score)
-            items = [(self._row_id(s) if n < NOTICE_ROWS else None, s) for n, s in enumerate(flagged)]
-            self.new_findings.emit(key, self.services[key].title, items)
-
-    def _row_id(self, scanned) -> int | None:
-        return self.store.row_id(scanned.account, scanned.folder, scanned.uidvalidity, scanned.uid)
-
-    def _by_account(self, rows: list[Row]) -> dict[str, list[Row]]:
-        grouped: dict[str, list[Row]] = {}
-        for row in rows:
-            if row.account in self.services:
-                grouped.setdefault(row.account, []).append(row)
-        return grouped
+    # --- actions: the user's pick and confirmation; the work is AccountsWork's -------------------------
+    def _quarantined(self, row: Row) -> bool:
+        return row.folder in self.model.filter.quarantine_folders
 
     def quarantine_selected(self) -> None:
-        rows = [r for r in self.selected_rows() if r.folder not in self.model.filter.quarantine_folders]
-        for key, group in self._by_account(rows).items():
-            service = self.services[key]
-            targets = [target_of(r) for r in group]
-            self.submit(key, Job(tr("Moving to quarantine"), partial(_quarantine, service, targets),
-                                 on_done=partial(self._moved, key)))
-
-    def _said(self, key: str, text: str, run: Run) -> None:
-        service = self.services.get(key)
-        notes = list(dict.fromkeys([*run.notes, *(service.notes if service is not None else [])]))
-        if service is not None:
-            service.notes.clear()
-        self._say(" ".join([text, *notes]))
-
-    def _moved(self, key: str, run: Run) -> None:
-        self.last_moved = [(key, e.id) for e in run.done]
-        self.last_trusted = []
-        self.refresh()
-        text = tr("Moved {n} message(s) to {folder}.").format(n=len(run.done),
-                                                             folder=self.services[key].quarantine_folder)
-        if run.failed:
-            text += " " + tr("{n} could not be moved: {why}").format(n=len(run.failed), why=run.failed[0][1])
-        self._said(key, text, run)
-        self.undo_button.setVisible(bool(run.done))
-
-    def _forget_undo(self) -> None:
-        """An Undo offers to take back the last action only while nothing else was done since."""
-        self.last_moved = []
-        self.last_trusted = []
-        self.undo_button.hide()
-
-    def undo(self) -> None:
-        """Takes back the last move to quarantine, or the last "not a threat"."""
-        if self.last_trusted:
-            self.undo_not_a_threat()
-        else:
-            self.undo_move()
-
-    def undo_not_a_threat(self) -> None:
-        done, self.last_trusted = self.last_trusted, []
-        self.undo_button.hide()
-        for key, outcome in done:
-            if key in self.services:
-                self.submit(key, Job(tr("Taking back 'not a threat'"),
-                                     partial(_undo_not_a_threat, self.services[key], outcome),
-                                     on_done=self._untrusted))
-
-    def _untrusted(self, _count: int) -> None:
-        self.refresh()
-        for key, service in self.services.items():  # the other accounts' mail from that sender, too
-            self.submit(key, self._rejudge_job(service))
-        self._say(tr("Taken back: KlezGuard's own verdict applies again."))
-
-    def undo_move(self) -> None:
-        moved, self.last_moved = self.last_moved, []
-        self.undo_button.hide()
-        grouped: dict[str, list[int]] = {}
-        for key, entry_id in moved:
-            grouped.setdefault(key, []).append(entry_id)
-        for key, ids in grouped.items():
-            self._restore(key, ids)
+        self.work.quarantine([r for r in self.selected_rows() if not self._quarantined(r)])
 
     def restore_selected(self) -> None:
-        self._forget_undo()
-        rows = [r for r in self.selected_rows() if r.folder in self.model.filter.quarantine_folders]
-        for key, group in self._by_account(rows).items():
-            ids = entry_ids_of(self.store, key, group)
-            if ids:
-                self._restore(key, ids)
+        self.work.restore([r for r in self.selected_rows() if self._quarantined(r)])
 
-    def _restore(self, key: str, entry_ids: list[int]) -> None:
-        service = self.services[key]
-
-        def restored(run: Run) -> None:
-            self.refresh()
-            text = tr("Restored {n} message(s).").format(n=len(run.done))
-            if run.failed:
-                text += " " + tr("{n} could not be restored: {why}").format(n=len(run.failed), why=run.failed[0][1])
-            self._said(key, text, run)
-
-        self.submit(key, Job(tr("Restoring"), lambda progress, cancel: service.restore(entry_ids, progress),
-                             on_done=restored))
+    def undo(self) -> None:
+        self.work.undo()
 
     def delete_selected(self) -> None:
-        rows = [r for r in self.selected_rows() if r.folder in self.model.filter.quarantine_folders]
+        rows = [r for r in self.selected_rows() if self._quarantined(r)]
         if not rows:
             return
         answer = message_box(
@@ -712,21 +524,8 @@ class MainWindow(QMainWindow):
             tr("Delete {n} message(s) from quarantine for good? They cannot be restored afterwards.").format(
                 n=len(rows)),
             QMessageBox.Icon.Warning, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        self._forget_undo()
-        for key, group in self._by_account(rows).items():
-            ids = entry_ids_of(self.store, key, group)
-            if ids:
-                self.submit(key, Job(tr("Deleting"), partial(_delete, self.services[key], ids),
-                                     on_done=partial(self._deleted, key)))
-
-    def _deleted(self, key: str, run: Run) -> None:
-        self.refresh()
-        text = tr("Deleted {n} message(s) from quarantine.").format(n=len(run.done))
-        if run.failed:
-            text += " " + tr("{n} could not be deleted: {why}").format(n=len(run.failed), why=run.failed[0][1])
-        self._said(key, text, run)
+        if answer == QMessageBox.StandardButton.Yes:
+            self.work.delete(rows)
 
     def trust_selected(self) -> None:
         rows = [r for r in self.selected_rows() if r.verdict != "clean"]
@@ -740,27 +539,7 @@ class MainWindow(QMainWindow):
                 QMessageBox.Icon.Warning, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        self._forget_undo()
-        for key, group in self._by_account(rows).items():
-            service = self.services[key]
-            ids = [r.id for r in group]
-            self.submit(key, Job(tr("Trusting the sender"), partial(_not_a_threat, service, ids),
-                                 on_done=partial(self._trusted, key)))
-
-    def _trusted(self, key: str, outcome) -> None:
-        self.refresh()
-        self.last_trusted.append((key, outcome))
-        self.undo_button.show()
-        if outcome.senders:  # that sender's mail in the other accounts is judged again too
-            for key, service in self.services.items():
-                self.submit(key, self._rejudge_job(service))
-        parts = []
-        if outcome.senders:
-            parts.append(tr("Trusted {s}: its later mail is not flagged for who sent it.").format(
-                s=", ".join(sorted({a for a, _ in outcome.senders}))))
-        if outcome.cleared:
-            parts.append(tr("Marked as not a threat.") + (" " + outcome.why_cleared if outcome.why_cleared else ""))
-        self._say(" ".join(parts))
+        self.work.not_a_threat(rows)
 
     def report_text(self, rows: list[Row]) -> str:
         blocks = []
@@ -806,9 +585,8 @@ class MainWindow(QMainWindow):
         if self.open_settings_callback:
             self.open_settings_callback()
 
-    # --- worker feedback --------------------------------------------------------------------------
-    def _started(self, job: Job) -> None:
-        self.running[id(job)] = job
+    # --- progress ------------------------------------------------------------------------------
+    def _busy(self, job: Job) -> None:
         if job.quiet:
             return
         self.status_text.setText(job.title + "…")
@@ -824,45 +602,13 @@ class MainWindow(QMainWindow):
             self.progress.setValue(done)
         self.status_text.setText(f"{job.title}: {text} {done}/{total}" if total else job.title)
 
-    def _ended(self, job: Job) -> None:
-        self.running.pop(id(job), None)
-        for jobs in self.jobs_of.values():
-            jobs.discard(job)
-
     def _idle(self) -> None:
-        if not any(w.pending for w in self.workers.values()):
-            self.progress.hide()
-            self.cancel_button.hide()
+        self.progress.hide()
+        self.cancel_button.hide()
 
     def cancel_work(self) -> None:
-        for job in self.running.values():
-            job.cancel.set()
+        self.work.cancel()
         self.status_text.setText(tr("Stopping… what was checked so far is kept."))
-
-    def _failed(self, job: Job, text: str, details: str) -> None:
-        log.info("job %s failed: %s (%s)", job.title, text, details)
-        self._say(text)
-        self.state_changed.emit("error")
-        message_box(self, job.title, text)
-
-    def _bug(self, job: Job, details: str) -> None:
-        self.state_changed.emit("error")
-        ErrorDialog(details, self).exec()
-
-    def _watch_event(self, event) -> None:
-        service = self.services.get(event.account)
-        if event.kind == "new" and event.scanned is not None:
-            self.refresh()
-            row_id = self._row_id(event.scanned)
-            if row_id is not None and event.scanned.result.flagged:
-                self.new_findings.emit(event.account, service.title if service else event.account,
-                                       [(row_id, event.scanned)])
-        elif event.kind == "error":
-            self._say(event.text)
-            self.state_changed.emit("error")
-        elif event.kind == "watching":
-            self._say(tr("Watching {t} for new mail.").format(t=service.title if service else ""))
-            self.update_state()
 
     # --- notices and closing ----------------------------------------------------------------------
     def show_notice(self, notice: Notice, on_click: Callable[[], None]) -> None:

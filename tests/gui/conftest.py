@@ -7,7 +7,7 @@ from klezguard.store.db import Store
 
 
 def idle(window) -> bool:
-    return not window.scanning and all(w.pending == 0 for w in window.workers.values())
+    return not window.work.pending
 
 
 @pytest.fixture

@@ -42,10 +42,10 @@ def test_start_edit_and_remove_an_account(qtbot, imap_server, empty_mailbox, iso
             return None
 
     window.start_watching()
-    assert account.key in window.watchers
+    assert account.key in window.work.watchers
     monkeypatch.setattr("klezguard.gui.app.AccountDialog", Unchanged)
     window.edit_account(account.key)
-    assert account.key in window.watchers and window.watchers[account.key].isRunning()
+    assert account.key in window.work.watchers and window.work.watchers[account.key].isRunning()
 
     answer_next_dialog(QMessageBox.StandardButton.Yes)
     window.remove_account(account.key)

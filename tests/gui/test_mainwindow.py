@@ -185,14 +185,14 @@ def test_removing_an_account_stops_its_running_work_first(qtbot, demo_window):
             pass
         return "stopped"
 
-    running = demo_window.submit(key, Job("Long scan", long_work, cancellable=True))
-    queued = demo_window.submit(key, Job("Queued", lambda progress, cancel: ran_after.append(1)))
+    running = demo_window.work.submit(key, Job("Long scan", long_work, cancellable=True))
+    queued = demo_window.work.submit(key, Job("Queued", lambda progress, cancel: ran_after.append(1)))
     assert started.wait(5)
     begun = time.monotonic()
     demo_window.remove_service(key)
     assert running.cancel.is_set() and queued.cancel.is_set()
     assert time.monotonic() - begun < 5
-    assert ran_after == [] and key not in demo_window.workers
+    assert ran_after == [] and key not in demo_window.work.workers
 
 
 def test_verdicts_of_an_older_klezguard_are_judged_again_at_start(qtbot, store, tmp_path):
