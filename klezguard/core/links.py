@@ -360,3 +360,32 @@ def is_redirector(host: str) -> bool:
     host = host.lower()
     org = org_domain(host)
     return host in REDIRECTORS or org in REDIRECTORS or any(host.endswith("." + r) for r in REDIRECTORS)
+
+
+# What an unlisted click counter looks like: a counting host name (click.shop.example, links.news.example)
+# or a counting path (/t/12337/850395, /ls/click?upn=..., /c/eJyVkM...) that carries only opaque numbers and
+# tokens. A fake sign-in page needs words a reader might check (/paypal/login/verify.php); a counter needs none.
+_COUNTER_LABELS = frozenset(
+    "click clicks clk link links lnk track tracking trk t l r c e em email mail go url redirect lists list "
+    "news newsletter mkt marketing info ct ea".split()
+)
+_COUNTER_PATH = frozenset("t c l r e u ls wf cl0 cl1 click clicks track tracking trk redirect link links go ss".split())
+_OPAQUE = re.compile(r"^(?:\d+|[A-Za-z0-9_=-]{16,}|[a-f0-9]{8,})$")
+
+
+def looks_like_click_counter(url: str) -> bool:
+    """A link whose whole address is a counting host or path with opaque tokens: how a newsletter's own
+    mail service counts clicks, whatever its name."""
+    host = host_of(url).lower()
+    rest = url.split("//", 1)[-1]
+    path = rest.partition("/")[2].split("#", 1)[0]
+    path, _, query = path.partition("?")
+    segments = [seg for seg in path.split("/") if seg]
+    first_label = host.split(".", 1)[0]
+    counting_path = bool(segments) and segments[0].lower() in _COUNTER_PATH
+    opaque = all(_OPAQUE.match(seg) for seg in segments[1 if counting_path else 0:])
+    if not segments:
+        return first_label in _COUNTER_LABELS and bool(query)
+    if counting_path and (opaque or query):
+        return True
+    return first_label in _COUNTER_LABELS and opaque

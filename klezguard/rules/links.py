@@ -9,6 +9,7 @@ unknown counter is only a small sign.
 """
 
 import ipaddress
+import re
 from collections.abc import Iterator
 
 from klezguard.core import authresults, links, lookalike
@@ -28,6 +29,11 @@ from klezguard.rules.registry import Hit, Rule, Severity, register
 
 _ORDER: tuple[Severity, ...] = ("low", "medium", "high")
 _MAX_SHOWN = 160
+
+
+# Words of a sign-in or payment page in a link's text: "www.bank.example/login" claims more than an advert.
+_SIGN_IN = re.compile(r"(?i)log[ -]?in|sign[ -]?in|logon|account|verif|secure|password|passwort|wachtwoord|haslo|"
+                      r"hasło|konto|compte|cuenta|conta|bank|pay|wallet|auth")
 
 
 def _short(text: str) -> str:
@@ -76,6 +82,10 @@ class LinkTextMismatch(Rule):
         "userinfo": (
             "The part before the @ sign in the link is only a user name. Your browser opens what comes after it."
         ),
+        "counter": (
+            "The link goes through a click counter, as newsletters use to count readers. {shown_host} is no "
+            "site KlezGuard knows, so this alone is a small sign."
+        ),
         "newsletter": (
             "This looks like a newsletter that shows its own site, {shown_host}. Mail services often send "
             "links through a click counter like this, so this alone is a small sign."
@@ -116,6 +126,8 @@ class LinkTextMismatch(Rule):
                 continue  # a mail service's click counter: the target is in an opaque token
             known = _is_known(shown_org, ctx)
             rank = 2 if known else 1
+            if not (known or embedded) and links.looks_like_click_counter(link.url) and not _SIGN_IN.search(link.text):
+                rank = 0  # a site we know nothing of, through a click counter: an advert in a newsletter
             if not known and from_org and (shown_org == from_org or target_org == from_org):
                 # The sender shows its own site, or counts clicks on its own domain: normal for a
                 # newsletter, unless the provider says the From is not confirmed.
@@ -133,7 +145,7 @@ class LinkTextMismatch(Rule):
         known = rank == 2
         notes = ["known"] if known else []
         if rank == 0:
-            notes.append("newsletter")
+            notes.append("newsletter" if links.shown_host(link.text) and org_domain(shown) == from_org else "counter")
         if len(found) > 1:
             notes.append("many")
         if real != link.host:

@@ -22,6 +22,10 @@ from klezguard.core.visible import visible
 from klezguard.rules.registry import Hit, Rule, Severity, register
 
 
+def _brand_orgs(name: str) -> frozenset[str]:
+    return next((b.orgs for b in lookalike.brands() if b.name == name), frozenset())
+
+
 def whose(target: lookalike.Known | None, ctx: Context) -> str:
     """', your own domain' / ', the domain of a firm you write to' / ', a domain PayPal uses'."""
     if target is None:
@@ -153,6 +157,35 @@ def mentioned_in(msg: Message, brand: str) -> Callable[[], bool]:
     return lambda: lookalike.mentions_brand(brand, _readable_text(msg))
 
 
+def sends_readers_to_brand(msg: Message, brand_orgs: frozenset[str]) -> bool:
+    """Every link goes to the brand's own sites (directly, or through a click counter that carries them or
+    counts on the sending domain), none elsewhere, no file and no answer address away: a firm's newsletter
+    from a mailing domain of its own or a mail service's. A fraudster's mail must send the reader somewhere
+    else: a look-alike page, a file, a reply."""
+    fa = msg.from_addr
+    if fa is None or not brand_orgs or any(p.is_attachment and not p.content_type.startswith("image/")
+                                           for p in msg.parts):
+        return False
+    from_org = org_domain(ascii_domain(fa.domain))
+    if any(org_domain(ascii_domain(rt.domain)) not in brand_orgs | {from_org} for rt in msg.reply_to):
+        return False
+    to_brand = 0
+    for link in links.scan(msg).links:
+        if not link.host or link.url.lower().startswith("mailto:"):
+            continue
+        org = org_domain(link.host.lower())
+        if org in brand_orgs or any(org_domain(e.lower()) in brand_orgs for e in links.embedded_hosts(link.url)):
+            to_brand += 1
+        elif org == from_org:
+            # the mailing domain's own click counter or unsubscribe page; its own pages are where a
+            # look-alike domain would send the reader
+            if not (links.looks_like_click_counter(link.url) or "unsub" in link.url.lower()):
+                return False
+        elif not links.is_redirector(link.host):
+            return False
+    return to_brand > 0
+
+
 @register
 class LookalikeDomain(Rule):
     """Fraud from a name that reads like a known one: your own domain, a supplier's, a bank's. The
@@ -182,6 +215,11 @@ class LookalikeDomain(Rule):
         ),
         "mixed_script": "Nobody types a name like this. It is made to look like a name you know.",
         "reply_to": "Only the Reply-To line has this address, so your answer would go there.",
+
+        "brand_links": (
+            "But every link in it goes to {target} itself, as a firm's own newsletter does. So this alone is a "
+            "small sign."
+        ),
     }
 
     def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
@@ -221,6 +259,15 @@ class LookalikeDomain(Rule):
                     notes.append("mail_service")
                 elif claimed:
                     notes.append("brand_subdomain")
+            if (
+                field == "From"
+                and match.how in ("extra_words", "brand_subdomain", "other_ending")
+                and match.target is not None
+                and match.target.kind == "brand"
+                and sends_readers_to_brand(msg, _brand_orgs(match.brand))
+            ):
+                severity = "low"  # ryanairmail.com linking only to ryanair.com: the firm's own mailing name
+                notes.append("brand_links")
             if match.strong or (match.how == "brand_subdomain" and severity != "low"):
                 notes.insert(0, "anyone")
             if match.ascii != match.unicode:
@@ -264,6 +311,10 @@ class BrandImpersonation(Rule):
         "disguised": "The name is written with look-alike or hidden letters, to get past filters.",
         "no_address": "The mail has no real sender address at all.",
         "brand_in_front": "The address puts the name {brand} in front of a domain that is not theirs.",
+        "brand_links": (
+            "But every link in it goes to {brand}'s own web site, as a firm's newsletter sent through a mail "
+            "service does. So this alone is a small sign."
+        ),
         "mail_service": (
             "A mail service that sends for many firms sent it, with the name {brand} in front. Such services "
             "sometimes send for a firm this way, so this alone is a small sign."
@@ -316,6 +367,9 @@ class BrandImpersonation(Rule):
                     severity = "low"
                 else:
                     notes.append("brand_in_front")
+        if severity == "medium" and sends_readers_to_brand(msg, brand.orgs):
+            severity = "low"  # its newsletter through a mail service: every link goes to the brand's own site
+            notes.append("brand_links")
         if claim.disguised:
             notes.append("disguised")
             severity = "high"

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import cast
 
-from klezguard.core import authresults
+from klezguard.core import authresults, reports
 from klezguard.core.authresults import AuthResults
 from klezguard.core.context import Context, name_key
 from klezguard.core.domains import ascii_domain, is_freemail, org_domain, public_suffix, unicode_domain
@@ -59,6 +59,11 @@ def _addr_key(addr: str) -> str:
 
 # --- what every sender rule needs, computed once per message ------------------------------------
 
+
+_REPORT_NOTE = (
+    "This is an automatic report for whoever runs your domain's mail. It holds only data for a report "
+    "tool, and it asks you to do nothing, so a fake sender could do no harm here."
+)
 
 @dataclass
 class _Facts:
@@ -319,6 +324,11 @@ class NameHoldsOtherAddress(Rule):
             "A sharing service such as {service} may show a person's address this way. "
             "Only trust it if you expected this."
         ),
+
+        "alias": (
+            "The name also carries a label with your own mailbox in brackets. Forwarding and alias services "
+            "show the first sender this way, so this alone is a small sign."
+        ),
     }
 
     def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
@@ -351,6 +361,8 @@ class NameHoldsOtherAddress(Rule):
                 severity, notes = "high", ["known"]
             if service and f.aligned and _service_matches(service, f.from_org):
                 severity, notes = "low", ["service"]
+            elif severity == "medium" and _alias_label(name, msg):
+                severity, notes = "low", ["alias"]
             yield Hit(
                 facts={"shown": visible(shown), "real": visible(fa.addr), "name": visible(fa.name), "service": service},
                 evidence={"From": visible(msg.from_display or msg.header("from"))} | _auth_evidence(f.ar),
@@ -358,6 +370,14 @@ class NameHoldsOtherAddress(Rule):
                 severity=severity,
             )
             return
+
+
+def _alias_label(name: str, msg: Message) -> bool:
+    """"ann@shop.example [mybox/shop]": an alias or forwarding service labels the first sender with the
+    recipient's own mailbox in brackets; a forger borrowing an address has no reason to."""
+    labels = re.findall(r"\[([^\[\]]{2,80})\]", name)
+    boxes = {a.local.lower() for a in msg.to if a.local and len(a.local) >= 3}
+    return any(box in re.split(r"[^\w.+-]+", label.lower()) for label in labels for box in boxes)
 
 
 @register
@@ -696,6 +716,7 @@ class NotAuthenticated(Rule):
             "It was passed on by a forwarding service. The first server that got it could not confirm "
             "{from_domain} either."
         ),
+        "report": _REPORT_NOTE,
     }
 
     def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
@@ -778,6 +799,8 @@ class NotAuthenticated(Rule):
                 if severity is None:
                     return
                 notes = [n for n in notes if n != "known"] + ["forwarded"]
+        if reports.machine_report(msg):
+            severity, notes = "low", [n for n in notes if n not in ("known", "computer")] + ["report"]
         if severity == "low" and service and "forwarded" not in notes:
             notes.append("service")
         elif severity != "low":
@@ -934,6 +957,7 @@ class ProviderVerdict(Rule):
         "score": "It gave the mail a spam score of {score}. Mail counts as spam from {limit} up.",
         "phishing": "Phishing mail tries to trick you into giving away passwords or money.",
         "first": "Your provider also notes that you have not had mail from this sender before.",
+        "report": _REPORT_NOTE,
     }
 
     def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
@@ -1005,7 +1029,11 @@ class ProviderVerdict(Rule):
             notes.append("phishing")
         if first_contact:
             notes.append("first")
-        yield Hit(facts=facts, evidence=evidence, notes=tuple(notes), severity="high" if strength >= 3 else "medium")
+        severity: Severity = "high" if strength >= 3 else "medium"
+        if reports.machine_report(msg):
+            severity = "low"
+            notes.append("report")
+        yield Hit(facts=facts, evidence=evidence, notes=tuple(notes), severity=severity)
 
 
 @register
