@@ -318,10 +318,29 @@ _COMPLAINT_STRONG = re.compile(
     r"(?:\s+\S+){0,4}?\s+(?:gehackt|ge[ïi]nfecteerd|besmet|gecompromitteerd|gekaapt)|"
     r"(?:u bent|je bent|jij bent) gehackt|(?:een virus|virussen) (?:ge)?stuurd|"
     r"(?:heeft|hebt|heb je) (?:me|mij) (?:een virus|virussen)|virus van (?:u|jou|je)\b|"
-    r"mijn virusscanner (?:heeft|vond|blokkeerde)",
+    r"mijn virusscanner (?:heeft|vond|blokkeerde)|"
+    # Polish
+    r"przesta[ńn](?:cie|my)? (?:mi )?(?:wysy[łl]a[ćc]|przysy[łl]a[ćc])(?: mi)? (?:wirus|spam z wirus)|"
+    r"(?:wys[łl]a[łl]|przys[łl]a[łl])(?:e[śs]|a[śs]|o[śs]|y[śs]cie|i[śs]cie|a|o)? (?:mi )?(?:wirus|zainfekowan)|"
+    r"\b(?:twoje|twój|twoja|pana|pani|wasze|wasz|wasza) (?:konto|komputer|skrzynka|poczta|adres|e-?mail|"
+    r"skrzynka pocztowa)(?:\s+\S+){0,4}?\s+(?:zhakowan|zainfekowan|przej[ęe]t|w[łl]aman)|"
+    r"(?:zosta[łl](?:e[śs]|a[śs])?|zostali[śs]cie) (?:pan |pani )?(?:zhakowan|shakowan)|"
+    r"m[óo]j (?:antywirus|program antywirusowy|skaner antywirusowy) (?:wykry[łl]|zablokowa[łl]|znalaz[łl])|"
+    r"kto[śs] (?:u[żz]ywa|wysy[łl]a|podszywa si[ęe])\b[^.\n]{0,40}(?:twojego|twoim|pana|pani) (?:adres|imieni|"
+    r"nazwisk|kont)|wirus(?:a|y)? (?:od ciebie|od pana|od pani|z twojego|z pana|z pani)|"
+    # Portuguese
+    r"(?:pare|parem|para) de (?:me )?(?:enviar|mandar) (?:v[íi]rus|spam com v[íi]rus)|"
+    r"(?:me |m[ei] )?(?:enviou|mandou|enviaste|mandaste|enviaram|mandaram) (?:me )?(?:um |uns )?v[íi]rus|"
+    r"\b(?:sua|seu|tua|teu|vossa|vosso) (?:conta|computador|pc|e-?mail|correio|endere[çc]o|caixa de correio|"
+    r"caixa postal)(?:\s+\S+){0,4}?\s+(?:hackead|invadid|infectad|comprometid|piratead)[oa]|"
+    r"(?:voc[êe] foi|foste|fostes|voc[êe]s foram) (?:hackead|invadid|piratead)|"
+    r"(?:o )?meu antiv[íi]rus (?:bloqueou|detectou|encontrou|apanhou)|"
+    r"algu[ée]m (?:est[áa] (?:usando|a usar|enviando|a enviar)|usa|envia)\b[^.\n]{0,40}(?:seu|teu|sua|tua) "
+    r"(?:endere[çc]o|nome|e-?mail|conta)|v[íi]rus (?:de voc[êe]|vindo de voc[êe]|do seu|do teu|da sua|da tua)",
 )
 # Within a strong complaint: the writer thinks the account or computer was taken over.
-_HACKED = re.compile(r"hack|hijack|compromi|kompromitt|gekapert|gekaapt|pirat|violat|jaquead")
+_HACKED = re.compile(r"hack|hijack|compromi|kompromitt|gekapert|gekaapt|pirat|violat|jaquead|zhakow|shakow|"
+                     r"przej[ęe]t|w[łl]aman|invadid")
 _COMPLAINT_WEAK = re.compile(
     # English
     r"(?:stop|quit) (?:sending|e-?mailing|spamming|mailing)|"
@@ -343,17 +362,26 @@ _COMPLAINT_WEAK = re.compile(
     r"dej(?:a|e|en|ad|an) de (?:enviarme|escribirme|mandarme)|den?me de baja|quién (?:eres|es usted)|"
     r"no (?:le|te|los) conozco|por qué me (?:envías|envía|escribe|escribes|mandas)|"
     r"stop met (?:mailen|sturen|e-?mailen)|hou op met|meld me af|verwijder (?:mij|me)|wie bent u|wie ben je|"
-    r"ik ken (?:u|je) niet|waarom (?:stuurt|mailt) (?:u|je)",
+    r"ik ken (?:u|je) niet|waarom (?:stuurt|mailt) (?:u|je)|"
+    # Polish, Portuguese
+    r"przesta[ńn](?:cie)? (?:do mnie )?(?:pisa[ćc]|wysy[łl]a[ćc]|przysy[łl]a[ćc])|kim (?:jeste[śs]|pan jest|"
+    r"pani jest)|nie znam (?:ci[ęe]|pana|pani)|wypisz(?:cie)? mnie|usu[ńn](?:cie)? mnie z|"
+    r"dlaczego (?:mi )?(?:wysy[łl]asz|przysy[łl]asz|piszesz|pan pisze|pani pisze)|"
+    r"(?:pare|parem) de me (?:enviar|mandar|escrever)|quem [ée] (?:voc[êe]|o senhor|a senhora)|quem [ée]s tu|"
+    r"n[ãa]o (?:o|a|te|vos) conhe[çc]o|(?:tire|remova|retire)-me|descadastr|"
+    r"por ?que (?:voc[êe] )?(?:me )?(?:envia|manda|escreve)",
 )
 _COMPLAINT_SUBJECT = re.compile(
     r"stop (?:sending|spamming|e-?mailing)|virus|viren|spam|infect|infiz|hack|pirat|remove me|who are you|"
-    r"unsubscribe|from your (?:address|account|e-?mail)|abmelden|désabonn|cancellami|darme de baja|afmelden"
+    r"unsubscribe|from your (?:address|account|e-?mail)|abmelden|désabonn|cancellami|darme de baja|afmelden|"
+    r"wirus|vírus|zhakow|hackead|invadid|wypisz|descadastr"
 )
 # Cheap test before a message with neither a reference nor a complaint-like subject is read as one.
 _COMPLAINT_HINT = re.compile(
     rb"hack|virus|viren|infect|infiz|infett|compromi|kompromitt|pirat|besmet|trojan|malware|gekaapt|gekapert|"
     rb"from your address|in your name|ihre[rn]? (?:e-?mail-)?adresse|ihrem namen|votre adresse|"
-    rb"(?:tuo|suo) indirizzo|(?:tu|su) direcci|(?:uw|je|jouw) (?:e-?mail)?adres",
+    rb"(?:tuo|suo) indirizzo|(?:tu|su) direcci|(?:uw|je|jouw) (?:e-?mail)?adres|wirus|v\xc3\xadrus|zhakow|"
+    rb"hackead|invadid|twojego adresu|(?:seu|teu) endere",
     re.I,
 )
 # A complaint without a reference must say that the mail came from you (by name or by address).
@@ -364,7 +392,9 @@ _CAME_FROM_YOU = re.compile(
     r"de votre part|de votre adresse|venant de vous|de vous|en votre nom|"
     r"da te|da lei|dal (?:tuo|suo) indirizzo|a (?:tuo|suo) nome|"
     r"de (?:tu|su) (?:dirección|correo|cuenta)|de usted|desde (?:tu|su)|en (?:tu|su) nombre|"
-    r"van u\b|van jou|van je\b|van (?:uw|jouw) (?:adres|e-?mail)|uit (?:uw|jouw) naam"
+    r"van u\b|van jou|van je\b|van (?:uw|jouw) (?:adres|e-?mail)|uit (?:uw|jouw) naam|"
+    r"od ciebie|od pana|od pani|z twojego (?:adresu|konta|maila)|w twoim imieniu|w pana imieniu|w pani imieniu|"
+    r"de voc[êe]|do seu (?:endere[çc]o|e-?mail)|da sua conta|do teu|em seu nome|em teu nome|no seu nome"
 )
 
 _OOO_SUBJECT = re.compile(
@@ -977,7 +1007,7 @@ def _autoreply(msg: Message, text: str) -> Notice:
 
 _REPLY_PREFIX = re.compile(
     r"^\s*(?:\[\s*(?:auto[- ]?reply|auto[- ]?response|out of (?:the )?office|ooo|autoreply)\s*\]|"
-    r"(?:re|aw|sv|vs|antw|r|ref|rif|tr|fwd?|wg)\s*(?:\[\d+\])?\s*:|"
+    r"(?:re|aw|sv|vs|antw|r|ref|rif|tr|fwd?|wg|odp|odpowied[źz]|res|resp|enc|doorst|vl|ynt|απ)\s*(?:\[\d+\])?\s*:|"
     r"(?:out of (?:the )?office|automatic reply|auto(?:matic)?[- ]?(?:reply|response|antwort)|auto|autoreply|"
     r"abwesenheitsnotiz|abwesend|r[ée]ponse automatique|absence|respuesta autom[aá]tica|risposta automatica|"
     r"automatisch antwoord|read|gelesen|lu|le[ií]do|letto)\s*:)\s*",

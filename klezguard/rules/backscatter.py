@@ -159,6 +159,8 @@ def judge(notice: Notice, msg: Message, ctx: Context) -> Judgement | None:
             if origin == "foreign":
                 return None  # a reply to a shop's or newsletter tool's mail
             severity = "low"
+        elif notice.kind == COMPLAINT:
+            severity = "medium"  # a person says mail "from you" carried a virus or came from a hacked account
         else:
             severity = "medium" if forged_copy else "low"
         judgement = Judgement("id", severity, origin, host)
@@ -177,9 +179,10 @@ def judge(notice: Notice, msg: Message, ctx: Context) -> Judgement | None:
     if weak:
         judgement.severity = "low"
     if signer:
-        judgement.severity = "low"
+        if not (notice.kind == COMPLAINT and strong_words):
+            judgement.severity = "low"
         judgement.service = signer
-    elif judgement.origin in ("own_sub", "foreign") and judgement.severity == "low":
+    elif judgement.origin in ("own_sub", "foreign") and (judgement.severity == "low" or notice.kind == COMPLAINT):
         judgement.service = org_domain(judgement.id_host) if judgement.origin == "foreign" else judgement.id_host
     return judgement
 

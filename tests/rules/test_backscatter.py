@@ -267,11 +267,13 @@ def test_unsubscribe_reply_to_mail_from_your_own_domain_is_only_a_note():
     assert "web shop, a newsletter tool or a web form" in found[0].explanation
 
 
-def test_virus_complaint_about_a_services_mail_is_low():
+def test_virus_complaint_about_a_services_mail_asks_for_a_look_and_names_the_service():
+    # (issue 11: a person's "your mail had a virus" about mail not in the sent mail is at least suspicious;
+    # the finding says which service sent it, so a user who sends newsletters through it knows what it is)
     body = "Your email contained a virus! My antivirus caught it.\n"
     result = check(reply_to("<a1b2c3.9f2c1a@mail213.atl61.mcsv.example>", body), ctx_sent())
     found = backscatter(result)
-    assert [f.severity for f in found] == ["low"] and not result.flagged
+    assert [f.severity for f in found] == ["medium"] and result.flagged
     assert "sent through mcsv.example" in found[0].explanation
 
 
@@ -367,6 +369,11 @@ def test_virus_warning_in_other_languages_for_a_contact_is_quiet(lang):
         ("R: questionnaire", "Mi hai mandato un virus, il tuo computer è infetto."),
         ("RE: questionnaire", "Me has enviado un virus. Creo que tu cuenta ha sido hackeada."),
         ("Antw: questionnaire", "U heeft me een virus gestuurd. Uw computer is besmet."),
+        ("Odp: questionnaire", "Przysłał mi Pan wirusa! Pana komputer jest chyba zainfekowany."),
+        ("Odp: questionnaire", "Ktoś używa Pana adresu, dostałem od Pana dziwny załącznik. Pana konto zostało "
+                               "chyba zhakowane."),
+        ("RE: questionnaire", "Você me enviou um vírus. O seu computador deve estar infectado."),
+        ("RE: questionnaire", "O meu antivírus bloqueou o anexo da sua mensagem. A sua conta foi invadida?"),
     ],
 )
 def test_complaints_in_other_languages(subject, body):
@@ -417,3 +424,35 @@ def test_bounce_of_your_websites_mail_is_low():
 def test_bounce_of_a_copy_from_a_bot_stays_medium_whatever_its_id(relay):
     found = backscatter(check(website_bounce(relay), ctx_sent()))
     assert [f.severity for f in found] == ["medium"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "You sent me a virus yesterday! Please clean your computer.",
+        "Warum schicken Sie mir Viren? Ihr Computer ist wohl infiziert.",
+        "Przysłał mi Pan wirusa! Pana komputer jest chyba zainfekowany.",
+        "Você me enviou um vírus. O seu computador deve estar infectado.",
+    ],
+)
+def test_a_complaint_referring_to_mail_made_elsewhere_asks_for_a_look(body):
+    """The reference names a message made on another firm's server (a stranger forged the From, or a tool
+    sent it): not in the sent mail, so the person's complaint is at least suspicious."""
+    raw = reply_to("<20261201.88213.abc@mail.random-host.example>", body + "\n",
+                   from_="Ravi Schulz <ravi@far-away.example>")
+    found = backscatter(check(raw, ctx_sent()))
+    assert [(f.rule, f.severity) for f in found] == [("backscatter.complaint_for_unsent_mail", "medium")]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Przestańcie do mnie pisać, kim Pan jest?",
+        "Parem de me enviar estas mensagens, quem é você?",
+        "Thanks, we enjoyed the visit. The virus scanner on our side is new, so the file took a while.",
+    ],
+)
+def test_an_unsubscribe_or_a_passing_mention_about_mail_made_elsewhere_is_quiet(body):
+    raw = reply_to("<20261201.88213.abc@mail.random-host.example>", body + "\n",
+                   from_="Ravi Schulz <ravi@far-away.example>")
+    assert [f.severity for f in backscatter(check(raw, ctx_sent()))] in ([], ["low"])
