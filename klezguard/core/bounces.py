@@ -77,6 +77,7 @@ class Notice:
     direction: str = ""  # virus warnings: "from_you" (about mail you sent), "to_you", "" (unclear)
     reporter: str = ""  # address of whoever sent the notice
     hacked: bool = False  # complaints: the writer thinks your account or computer was taken over
+    challenge: bool = False  # a challenge-response filter asks the sender to confirm the mail to deliver it
 
     @property
     def candidate_ids(self) -> list[str]:
@@ -288,6 +289,15 @@ _COMPLAINT_STRONG = re.compile(
     r"clean (?:up )?your (?:computer|pc|machine|system)|"
     r"my (?:anti-?virus|virus scanner|virus checker|virus program|security software) "
     r"(?:caught|found|detected|blocked|flagged|stopped)|"
+    r"\b(?:norton|mcafee|avast|avg|kaspersky|bitdefender|eset|defender|sophos|anti-?virus|virus scanner)\b"
+    r"[^.\n]{0,30}(?:flagged|caught|found|detected|blocked|quarantined|stopped)[^.\n]{0,20}"
+    r"(?:virus|malware|trojan|infected|threat)|"
+    r"(?:infected|malicious) (?:attachment|file|message|e-?mail)s? (?:received |sent |coming )?from your "
+    r"(?:address|account|domain|e-?mail)|"
+    r"(?:quarantin\w*|blocked|stopped|rejected|removed|deleted) (?:a |an |the |one )?(?:message|e-?mail|mail|"
+    r"attachment)s? (?:sent |coming )?from your (?:address|account|domain|e-?mail)|"
+    r"your (?:address|domain|e-?mail(?: address)?) (?:is|was|has been|may be|might be|is being) (?:being )?"
+    r"(?:spoofed|forged|faked|misused|abused)|"
     # German
     r"\b(?:ihr|dein|ihre|deine)[nmrs]? (?:e-?mail|mail|konto|e-?mail-konto|mail-konto|postfach|account|rechner|"
     r"computer|pc|adresse|e-?mail-adresse|mailadresse)(?:\s+\S+){0,4}?\s+(?:gehackt|gekapert|infiziert|"
@@ -330,7 +340,7 @@ _COMPLAINT_STRONG = re.compile(
     r"nazwisk|kont)|wirus(?:a|y)? (?:od ciebie|od pana|od pani|z twojego|z pana|z pani)|"
     # Portuguese
     r"(?:pare|parem|para) de (?:me )?(?:enviar|mandar) (?:v[íi]rus|spam com v[íi]rus)|"
-    r"(?:me |m[ei] )?(?:enviou|mandou|enviaste|mandaste|enviaram|mandaram) (?:me )?(?:um |uns )?v[íi]rus|"
+    r"(?:me |m[ei] )?(?:enviou|mandou|enviaste|mandaste|enviaram|mandaram)(?: me|-me)? (?:um |uns )?v[íi]rus|"
     r"\b(?:sua|seu|tua|teu|vossa|vosso) (?:conta|computador|pc|e-?mail|correio|endere[çc]o|caixa de correio|"
     r"caixa postal)(?:\s+\S+){0,4}?\s+(?:hackead|invadid|infectad|comprometid|piratead)[oa]|"
     r"(?:voc[êe] foi|foste|fostes|voc[êe]s foram) (?:hackead|invadid|piratead)|"
@@ -361,7 +371,7 @@ _COMPLAINT_WEAK = re.compile(
     r"non (?:la|ti|vi) conosco|perché mi (?:scrivete|scrivi|scrive|mandate|inviate)|"
     r"dej(?:a|e|en|ad|an) de (?:enviarme|escribirme|mandarme)|den?me de baja|quién (?:eres|es usted)|"
     r"no (?:le|te|los) conozco|por qué me (?:envías|envía|escribe|escribes|mandas)|"
-    r"stop met (?:mailen|sturen|e-?mailen)|hou op met|meld me af|verwijder (?:mij|me)|wie bent u|wie ben je|"
+    r"stop(?:pen)? met (?:het )?(?:mailen|sturen|versturen|e-?mailen)|hou op met|meld me af|verwijder (?:mij|me)|wie bent u|wie ben je|"
     r"ik ken (?:u|je) niet|waarom (?:stuurt|mailt) (?:u|je)|"
     # Polish, Portuguese
     r"przesta[ńn](?:cie)? (?:do mnie )?(?:pisa[ćc]|wysy[łl]a[ćc]|przysy[łl]a[ćc])|kim (?:jeste[śs]|pan jest|"
@@ -774,11 +784,11 @@ def _analyse(msg: Message) -> Notice | None:
         fmt = _bounce_format(own)
         returned = mta_sender and bool(types & _ORIGINAL_TYPES)
         if fmt or returned or failed_header or _BOUNCE_SUBJECT.search(low_subject) or _GENERIC_BOUNCE_BODY.search(own):
-            return _bounce(msg, fmt or "generic", text)
+            return _mark_challenge(_bounce(msg, fmt or "generic", text), msg, text)
     elif auto and _BOUNCE_SUBJECT.search(low_subject) and _bounce_format(own):
         return _bounce(msg, _bounce_format(own), text)
     if _is_autoreply(msg, low_subject, text, auto, autoreply_header):
-        return _autoreply(msg, text)
+        return _mark_challenge(_autoreply(msg, text), msg, text)
     return None
 
 
@@ -1024,6 +1034,50 @@ def _strip_prefixes(subject: str) -> str:
     return subject.strip()
 
 
+_SOFT_PUNCT = re.compile(r"[,;]")
+# Within a weak complaint: the writer calls it spam or fraud, or never dealt with you ("take me off your
+# list" alone is what a newsletter's reader says).
+_SPAM_COMPLAINT = re.compile(
+    r"\bspam|\bjunk\b|rubbish|\bscam|fraud|betrug|oszust|golpe|estafa|truffa|oplichting|arnaque|"
+    r"never (?:been|was) (?:a |your )?(?:customer|client)|never (?:heard of|done (?:any )?business)|"
+    r"nooit klant|nie by[łl]e[mś] (?:pa[ńn]stwa )?klient|nunca (?:fui|comprei|fiz)|nie kenne ich|"
+    r"noch nie (?:kunde|bestellt)|jamais (?:été )?client|nunca (?:he sido|fui) cliente|mai stato cliente"
+)
+# A challenge-response filter holding mail until its sender confirms it (a link, a reply, a code).
+_CHALLENGE = re.compile(
+    r"confirm (?:that )?you (?:sent|are a (?:real )?(?:person|human))|please confirm (?:your|this) (?:message|e-?mail)|"
+    r"to (?:confirm|verify) (?:the )?(?:delivery|your message|that you)|verify (?:that )?you (?:sent|are a)|"
+    r"held (?:for|until) (?:confirmation|verification)|sender verification|challenge[- ]response|"
+    r"zustellung zu best[äa]tigen|best[äa]tigungscode|best[äa]tigen sie|"
+    r"confirmez (?:l'envoi|que vous|votre message)|confirme(?:r)? (?:o envio|el env[íi]o|que (?:usted|voc[êe]))|"
+    r"conferm(?:a|i|are) (?:l'invio|che)|bevestig (?:dat u|uw bericht|de verzending)|potwierd[źz] (?:wys[łl]anie|"
+    r"[żz]e)|whitelist|witte lijst|liste blanche|lista blanca",
+)
+_QUOTED_SUBJECT = re.compile(
+    r"(?:subject|betreff|objet|oggetto|asunto|assunto|onderwerp|temat)\s*:?\s*[\"“„'«]?\s*([^\"”“'»\r\n]{3,160})",
+    re.I,
+)
+
+
+def _challenge_subject(subject: str, text: str) -> str:
+    """The held message's subject: its own line in the notice, or the quotes in the notice's subject."""
+    m = _QUOTED_SUBJECT.search(text)
+    if m:
+        return m.group(1).strip().strip('"“”„«»').strip()
+    m = re.search(r"[\"“„«]([^\"”“»]{3,160})[\"”“»]", subject)
+    return m.group(1).strip() if m else ""
+
+
+def _mark_challenge(notice: Notice, msg: Message, text: str) -> Notice:
+    low = (msg.subject + "\n" + text).lower()
+    if _CHALLENGE.search(low):
+        notice.challenge = True
+        held = _challenge_subject(msg.subject, _own_text(text))
+        if held:
+            notice.original.subject = held
+    return notice
+
+
 def _complaint(msg: Message) -> Notice | None:
     """A person's "stop sending me viruses" mail. Cheap checks first: most mail is not one."""
     if msg.is_mailing_list:
@@ -1034,14 +1088,15 @@ def _complaint(msg: Message) -> Notice | None:
     if not refs and not _COMPLAINT_SUBJECT.search(low_subject) and not _complaint_hint(msg):
         return None
     text = _notice_text(msg)
-    low = low_subject + "\n" + text.lower()
+    low = _SOFT_PUNCT.sub(" ", low_subject + "\n" + text.lower())  # "your e-mail, it seems, was hacked"
     strong = _COMPLAINT_STRONG.search(low)
     weak = None if strong else _COMPLAINT_WEAK.search(low)
     if not (strong or weak):
         return None
     if not refs and strong and not _says_it_came_from_you(msg, low):
         return None  # "your account was hacked" alone is also what phishing says
-    notice = Notice(kind=COMPLAINT, fmt="strong" if strong else "weak", original=Original(), references=refs)
+    fmt = "strong" if strong else ("spam" if _SPAM_COMPLAINT.search(low) else "weak")
+    notice = Notice(kind=COMPLAINT, fmt=fmt, original=Original(), references=refs)
     notice.hacked = bool(strong and _HACKED.search(low))
     quoted = _originals(msg, text)
     _merge(notice.original, quoted)

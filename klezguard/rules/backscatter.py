@@ -47,6 +47,10 @@ _NOTES = {
     "service_named": "That message was sent through {service}, not from your own mail program. If you use "
     "{service} to send mail (a web shop, newsletter or invoice tool), it was likely theirs.",
     "hacked": "{person} thinks your mail account was hacked. To be safe, change your mail password now.",
+    "by_recipient_named": "It names that message, but it is not in your sent mail, and you have never written "
+    "to {person}.",
+    "challenge": "A spam filter is holding that mail until the sender confirms it. Do not click its link or "
+    "reply to it: that would deliver the fake in your name.",
 }
 # Host names in Message-IDs that name no mail domain: a computer's own name, a private network.
 _LOCAL_SUFFIXES = (".local", ".localdomain", ".lan", ".home", ".internal", ".intranet", ".workgroup")
@@ -168,16 +172,21 @@ def judge(notice: Notice, msg: Message, ctx: Context) -> Judgement | None:
         if weak:
             return None  # "who are you?" without a reference is too weak to judge
         people = [notice.reporter] if notice.kind in (AUTOREPLY, COMPLAINT) else notice.original_recipients
+        if not people and notice.kind == VIRUS and notice.direction == "from_you":
+            people = [notice.reporter]  # the scanner of the firm that got it wrote the warning
         people = [p for p in people if p]
         if not people:
             return None
+        by_domain = notice.kind in reply_kinds or notice.kind == VIRUS
         for person in people:
-            if _own(ctx, person) or _known_contact(ctx, person, by_domain=notice.kind in reply_kinds):
+            if _own(ctx, person) or _known_contact(ctx, person, by_domain=by_domain):
                 return None
         judgement = Judgement("recipient", "medium" if strong_words or forged_copy else "low")
     judgement.forged_copy = forged_copy
-    if weak:
-        judgement.severity = "low"
+    if weak and not (notice.fmt == "spam" and judgement.origin in ("machine", "own")):
+        judgement.severity = "low"  # "take me off your list": a shop's or newsletter tool's mail, likely
+    if notice.challenge and judgement.severity == "low" and not signer:
+        judgement.severity = "medium"  # a filter holds a fake in your name until "you" confirm it
     if signer:
         if not (notice.kind == COMPLAINT and strong_words):
             judgement.severity = "low"
@@ -198,6 +207,10 @@ class _Backscatter(Rule):
     """Shared judgement: the notice's original is checked against the user's sent mail."""
 
     kinds: frozenset[str] = frozenset()
+    advice_by_note = {
+        "challenge": "Do not click its confirm link and do not reply: either would deliver the fake in your name. "
+        f"Just delete it. {_ADVICE_TAIL}",
+    }
 
     def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         if not ctx.knows_sent:
@@ -262,7 +275,10 @@ def _facts(notice: Notice, msg: Message, ctx: Context,
     }
     notes = []
     if basis == "recipient":
-        notes.append("by_recipient")
+        notes.append("by_recipient_named" if subject and notice.kind in (AUTOREPLY, COMPLAINT, RECEIPT)
+                     else "by_recipient")
+    if notice.challenge:
+        notes.append("challenge")
     if notice.is_delay:
         notes.append("delay")
     if orig.files:

@@ -84,7 +84,8 @@ def finding_from(rule: Rule, hit: Hit) -> Finding:
         score=weights.points(rule.id, severity),
         title=fill(rule.title, hit.facts),
         explanation=explanation,
-        advice=fill(rule.advice_by_severity.get(severity, rule.advice), hit.facts),
+        advice=fill(next((rule.advice_by_note[n] for n in hit.notes if n in rule.advice_by_note),
+                         rule.advice_by_severity.get(severity, rule.advice)), hit.facts),
         evidence=hit.evidence,
     )
 

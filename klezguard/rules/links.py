@@ -36,6 +36,19 @@ _SIGN_IN = re.compile(r"(?i)log[ -]?in|sign[ -]?in|logon|account|verif|secure|pa
                       r"hasło|konto|compte|cuenta|conta|bank|pay|wallet|auth")
 
 
+# What a mail asks of the reader when it wants a password: sign in, verify, unlock, before the account closes.
+_ASKS = re.compile(
+    r"(?i)\b(?:verif|validat|confirm|re-?activat|unlock|suspend|expir|password|log ?in|sign ?in|mailbox|"
+    r"quota|upgrade your|update your|your account|passwor|wachtwoord|senha|contrase|mot de passe|has[łl]o|"
+    r"konto|compte|cuenta|conta\b|best[äa]tig|bevestig|weryfik|verifi)"
+)
+
+
+def _asks_to_sign_in(msg: Message) -> bool:
+    return bool(_ASKS.search(msg.subject) or _ASKS.search(msg.body_text[:4000]) or
+                _ASKS.search(links.visible_text(msg.body_html[:20000])))
+
+
 def _short(text: str) -> str:
     text = visible(text)
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
@@ -189,6 +202,7 @@ class LinkToIpAddress(Rule):
         "hidden": 'The link text shows "{shown}", so you would not see where it goes.',
         "disguised": "The number is written in a rare form that browsers still open, to hide it.",
         "shown": "The address is shown openly, so this may be a technical note. Still take care.",
+        "asks": "The mail asks you to sign in, check or unlock an account. Real firms never ask that on a bare address.",
         "many": "The mail has {count} links like this.",
     }
 
@@ -197,6 +211,7 @@ class LinkToIpAddress(Rule):
         if not scan.links:
             return
         found: list[tuple[int, ipaddress.IPv4Address | ipaddress.IPv6Address, links.Link, str]] = []
+        asks: bool | None = None
         for link in scan.links:
             if not link.host:
                 continue
@@ -210,13 +225,20 @@ class LinkToIpAddress(Rule):
                     continue  # an address written out in a technical discussion
                 rank, why = 0, "shown"
             else:
-                rank, why = 1, "hidden"
+                rank, why = 0, "hidden"
+            if rank < 2:
+                if asks is None:
+                    asks = _asks_to_sign_in(msg)
+                if asks or _SIGN_IN.search(link.text):
+                    rank += 1  # a bare address is weighed by what the mail wants you to do there
             found.append((rank, ip, link, why))
         if not found:
             return
         found.sort(key=lambda f: -f[0])
         rank, ip, link, why = found[0]
         notes = [why]
+        if asks:
+            notes.append("asks")
         if len(found) > 1:
             notes.append("many")
         yield Hit(

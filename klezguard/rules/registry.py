@@ -45,6 +45,9 @@ class Rule:
     # should not tell the user to treat the mail as fake). Missing severities use `advice`.
     advice_by_severity: ClassVar[dict[str, str]] = {}
     notes: ClassVar[dict[str, str]] = {}
+    # Advice that fits one trick better than the rule's own (a challenge's confirm link, a bank change):
+    # the first of the hit's notes found here wins over `advice` and `advice_by_severity`.
+    advice_by_note: ClassVar[dict[str, str]] = {}
 
     def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         raise NotImplementedError

@@ -456,3 +456,58 @@ def test_an_unsubscribe_or_a_passing_mention_about_mail_made_elsewhere_is_quiet(
     raw = reply_to("<20261201.88213.abc@mail.random-host.example>", body + "\n",
                    from_="Ravi Schulz <ravi@far-away.example>")
     assert [f.severity for f in backscatter(check(raw, ctx_sent()))] in ([], ["low"])
+
+
+# --- issue 11: kinds written apart from the rules ------------------------------------------------------
+def _challenge(body, subject='Please confirm your message: "Your parcel delivery failed"', null=True):
+    headers = [("Auto-Submitted", "auto-replied")]
+    if null:
+        headers.append(("Return-Path", "<>"))
+    return build(from_="MailSentinel Verification <verify@mailsentinel.example>", subject=subject, body=body,
+                 headers=headers)
+
+
+CHALLENGE_EN = ("Your message to anna@smallharbour.example has been held.\n\nSubject: Your parcel delivery failed\n\n"
+                "Anna uses MailSentinel to block spam. If you sent this message, please confirm you are a real "
+                "person: https://verify.mailsentinel.example/c/9qs7cfg3rocyaueazfewd3\n")
+CHALLENGE_DE = ('Guten Tag,\n\nIhre E-Mail an info@weingut.example mit dem Betreff\n\n   "Rechnung Nr. 4402 - Zahlung '
+                'überfällig"\n\nwurde von unserem Spamschutz zurückgehalten. Um die Zustellung zu bestätigen, '
+                'antworten Sie bitte auf diese Nachricht.\n\nBestätigungscode: 4P6RJT7G\n')
+
+
+@pytest.mark.parametrize(("body", "held"), [(CHALLENGE_EN, "Your parcel delivery failed"),
+                                             (CHALLENGE_DE, "Rechnung Nr. 4402 - Zahlung überfällig")])
+def test_a_challenge_for_mail_you_never_sent_warns_against_its_confirm_link(body, held):
+    found = backscatter(check(_challenge(body, subject="Bestätigung erforderlich" if "Guten" in body else
+                                         'Please confirm your message: "Your parcel delivery failed"'), ctx_sent()))
+    assert [f.severity for f in found] == ["medium"]
+    assert f'called "{held}"' in found[0].explanation  # the held mail's subject, not the notice's own
+    assert "Do not click its confirm link" in found[0].advice
+
+
+def test_a_challenge_for_mail_you_did_send_is_quiet():
+    body = (f"Your message to {CONTACT} has been held.\n\nSubject: {ORIG_SUBJECT}\n\n"
+            "If you sent this message, please confirm you are a real person: https://verify.example/c/1\n")
+    found = backscatter(check(build(from_=f"Filter <verify@{CONTACT.split('@')[1]}>", to=f"Owner <owner@{OWN}>",
+                                    subject="Please confirm your message", body=body,
+                                    headers=[("Auto-Submitted", "auto-replied")]), ctx_sent()))
+    assert found == []
+
+
+def test_an_admins_note_about_an_infected_mail_from_your_address_is_medium():
+    body = ("Hello,\n\nI'm the IT administrator at Harbour Freight. Our mail gateway quarantined a message sent "
+            f"from your address (owner@{OWN}) to our accounts team, attachment \"Remittance.xlsm\". "
+            "The attachment contained W97M/Downloader.gen. If you didn't send it, your address is being spoofed.\n")
+    raw = build(from_="Mark Ellison <m.ellison@harbourfreight.example>", subject="Infected attachment received "
+                "from your address", body=body)
+    found = backscatter(check(raw, ctx_sent()))
+    assert [(f.rule, f.severity) for f in found] == [("backscatter.complaint_for_unsent_mail", "medium")]
+
+
+def test_a_spam_complaint_about_mail_made_in_your_own_domain_is_medium_but_an_unsubscribe_is_a_note():
+    spam = "Wilt u alstublieft stoppen met het sturen van spam? Ik ben nooit klant bij jullie geweest.\n"
+    found = backscatter(check(reply_to(f"<5a37465eb703694f@{OWN}>", spam), ctx_sent()))
+    assert [f.severity for f in found] == ["medium"]
+    unsubscribe = "Why do you keep emailing me? Please take me off your list.\n"
+    assert [f.severity for f in backscatter(check(reply_to(f"<5a37465eb703694f@{OWN}>", unsubscribe),
+                                                  ctx_sent()))] == ["low"]

@@ -561,7 +561,7 @@ EXPECTED = {
     "virus_trend": (bounces.VIRUS, "av", False, True, True),
     "virus_to_you": (bounces.VIRUS, "av", True, True, True),
     "complaint_reply": (bounces.COMPLAINT, "strong", True, False, True),
-    "complaint_new": (bounces.COMPLAINT, "weak", False, False, False),
+    "complaint_new": (bounces.COMPLAINT, "spam", False, False, False),
     "ooo_german": (bounces.AUTOREPLY, "autoreply", True, False, True),
     "ooo_no_refs": (bounces.AUTOREPLY, "autoreply", False, False, True),
     "mdn": (bounces.RECEIPT, "mdn", True, False, False),
