@@ -371,7 +371,8 @@ _COMPLAINT_WEAK = re.compile(
     r"non (?:la|ti|vi) conosco|perché mi (?:scrivete|scrivi|scrive|mandate|inviate)|"
     r"dej(?:a|e|en|ad|an) de (?:enviarme|escribirme|mandarme)|den?me de baja|quién (?:eres|es usted)|"
     r"no (?:le|te|los) conozco|por qué me (?:envías|envía|escribe|escribes|mandas)|"
-    r"stop(?:pen)? met (?:het )?(?:mailen|sturen|versturen|e-?mailen)|hou op met|meld me af|verwijder (?:mij|me)|wie bent u|wie ben je|"
+    r"stop(?:pen)? met (?:het )?(?:mailen|sturen|versturen|e-?mailen)|hou op met|meld me af|verwijder (?:mij|me)|"
+    r"wie bent u|wie ben je|"
     r"ik ken (?:u|je) niet|waarom (?:stuurt|mailt) (?:u|je)|"
     # Polish, Portuguese
     r"przesta[ńn](?:cie)? (?:do mnie )?(?:pisa[ćc]|wysy[łl]a[ćc]|przysy[łl]a[ćc])|kim (?:jeste[śs]|pan jest|"

@@ -202,7 +202,9 @@ class LinkToIpAddress(Rule):
         "hidden": 'The link text shows "{shown}", so you would not see where it goes.',
         "disguised": "The number is written in a rare form that browsers still open, to hide it.",
         "shown": "The address is shown openly, so this may be a technical note. Still take care.",
-        "asks": "The mail asks you to sign in, check or unlock an account. Real firms never ask that on a bare address.",
+        "asks": (
+            "The mail asks you to sign in, check or unlock an account. Real firms never ask that on a bare address."
+        ),
         "many": "The mail has {count} links like this.",
     }
 
