@@ -383,3 +383,18 @@ def test_link_with_a_brand_among_other_words_counts_only_when_named():
     assert f.severity == "medium"
     assert 'adds "account", "hold" to the name netflix' in f.explanation
 
+
+
+# --- issue 11: a bare address is weighed by what the mail wants there ------------------------------------
+def test_an_old_newsletter_linking_to_a_bare_address_is_a_small_sign():
+    mail = html_mail('<p>This week in the shop: <a href="http://93.184.216.34/specials/index.html">see the '
+                     "specials</a></p>")
+    assert one(check(mail), "link.ip_address").severity == "low"
+
+
+def test_a_bare_address_written_out_to_verify_a_mailbox_is_a_warning():
+    mail = build(subject="Mailbox quota exceeded",
+                 body="Your mailbox is full. Verify your account within 24 hours at http://93.184.216.34/owa/ or it "
+                      "will be closed.\n")
+    found = one(check(mail), "link.ip_address")
+    assert found.severity == "medium" and "sign in" in found.explanation
