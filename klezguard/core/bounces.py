@@ -1036,6 +1036,7 @@ def _strip_prefixes(subject: str) -> str:
 
 
 _SOFT_PUNCT = re.compile(r"[,;]")
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Within a weak complaint: the writer calls it spam or fraud, or never dealt with you ("take me off your
 # list" alone is what a newsletter's reader says).
 _SPAM_COMPLAINT = re.compile(
@@ -1073,9 +1074,13 @@ def _mark_challenge(notice: Notice, msg: Message, text: str) -> Notice:
     low = (msg.subject + "\n" + text).lower()
     if _CHALLENGE.search(low):
         notice.challenge = True
-        held = _challenge_subject(msg.subject, _own_text(text))
+        own_text = _own_text(text)
+        held = _challenge_subject(msg.subject, own_text)
         if held:
             notice.original.subject = held
+        if not notice.original.to:  # "your message to anna@shop.example has been held": whom it was for
+            yours = {a.addr.lower() for a in msg.to} | {notice.reporter.lower()}
+            _add(notice.original.to, [a.lower() for a in _ADDRESS.findall(own_text) if a.lower() not in yours])
     return notice
 
 
