@@ -6,9 +6,11 @@ solid blocks to read content). Compressed single files (gzip, bzip2, xz) are dec
 budget and listed as one member, or as a tar.
 """
 
+import binascii
 import bz2
 import io
 import lzma
+import re
 import struct
 import tarfile
 import zipfile
@@ -325,3 +327,240 @@ def list_archive(kind: str, data: bytes, outer_name: str, budget: Budget) -> Lis
     if kind == "tar":
         return list_tar(data)
     return None
+
+
+# --- disk images, Outlook's winmail.dat and uuencoded text: containers that are not archives -------------
+
+ISO_MAGIC_OFFSET = 0x8001  # "CD001" (ISO 9660) or "BEA01"/"NSR02" (UDF) in the volume descriptors
+MAX_ISO_DIRS = 200  # directories of a disk image walked
+
+
+def is_iso(data: bytes) -> bool:
+    """An ISO 9660 or UDF image, by its volume descriptors (32 KB in: the first bytes are empty)."""
+    tag = data[ISO_MAGIC_OFFSET : ISO_MAGIC_OFFSET + 5]
+    return tag in (b"CD001", b"BEA01", b"NSR02", b"NSR03")
+
+
+def list_iso(data: bytes) -> Listing:
+    """The files of an ISO 9660 / UDF disk image (pycdlib), under the long names Windows shows (Joliet or
+    UDF, else ISO 9660 without its ';1'). Members can be read, bounded."""
+    listing = Listing("iso")
+    try:
+        import pycdlib  # noqa: PLC0415 - only for the rare disk image
+
+        iso = pycdlib.PyCdlib()
+        iso.open_fp(io.BytesIO(data))
+        if iso.has_udf():
+            facet = "udf_path"
+        elif iso.has_joliet():
+            facet = "joliet_path"
+        else:
+            facet = "iso_path"
+        dirs = 0
+        for here, _subdirs, files in iso.walk(**{facet: "/"}):
+            dirs += 1
+            if dirs > MAX_ISO_DIRS:
+                listing.truncated = True
+                break
+            for name in files:
+                if len(listing.members) >= MAX_MEMBERS:
+                    listing.truncated = True
+                    break
+                path = here.rstrip("/") + "/" + name
+                shown = path.lstrip("/")
+                if facet == "iso_path":
+                    shown = shown.split(";", 1)[0].rstrip(".")
+                size = -1
+                try:
+                    size = int(iso.get_record(**{facet: path}).get_data_length())
+                except Exception:  # noqa: BLE001 - a damaged record: size unknown
+                    size = -1
+                listing.members.append(Member(shown, size, size, key=(facet, path)))
+            if listing.truncated:
+                break
+    except Exception as exc:  # noqa: BLE001 - pycdlib raises its own and struct errors on damaged images
+        listing.error = type(exc).__name__
+        if not listing.members:
+            return listing
+
+    def read(member: Member, limit: int) -> bytes | None:
+        where: tuple[str, str] = member.key  # type: ignore[assignment]
+        with iso.open_file_from_iso(**{where[0]: where[1]}) as f:
+            out: bytes = f.read(limit)
+        return out
+
+    listing.reader = read
+    return listing
+
+
+TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
+_TNEF_KEEP = {0x9002, 0x8010, 0x800F, 0x9005}  # attachment start, title, data, MAPI properties
+_TNEF_CODEPAGE = {0x9006, 0x9007}  # version, OEM code page
+
+
+def _mapi_plausible(blob: bytes) -> bool:
+    """True when every count in a MAPI property list fits in its bytes. tnefparse trusts the counts, so a
+    hostile count of four billion would keep it busy for hours: such a list is left out."""
+    n = len(blob)
+    if n < 4:
+        return False
+    count = struct.unpack_from("<I", blob)[0]
+    if count > n // 4:
+        return False
+    off = 4
+    fixed = {0x0002: 2, 0x000B: 2, 0x0003: 4, 0x0004: 4, 0x000A: 4, 0x0005: 8, 0x0006: 8, 0x0007: 8, 0x0014: 8,
+             0x0040: 8, 0x0048: 16}
+    for _ in range(count):
+        if off + 4 > n:
+            return True  # tnefparse skips the rest one by one (at most n // 4 of them)
+        kind, name = struct.unpack_from("<HH", blob, off)
+        off += 4
+        if name >= 0x8000:
+            if off + 24 > n:
+                return False
+            named = struct.unpack_from("<I", blob, off + 16)[0]
+            off += 20
+            if named:
+                length = struct.unpack_from("<I", blob, off)[0]
+                off += 4 + length + (-length % 4)
+            else:
+                off += 4
+        values = 1
+        multi = bool(kind & 0x1000)
+        kind &= ~0x1000
+        if multi:
+            if off + 4 > n:
+                return False
+            values = struct.unpack_from("<I", blob, off)[0]
+            off += 4
+            if values > (n - off) // 2 + 1:
+                return False
+        if kind in fixed:
+            off += fixed[kind] * values
+        elif kind in (0x001E, 0x001F, 0x000D, 0x0102, 0x0000):
+            if not multi:
+                if off + 4 > n:
+                    return False
+                values = struct.unpack_from("<I", blob, off)[0]
+                off += 4
+                if values > (n - off) // 4 + 1:
+                    return False
+            for _ in range(values):
+                if off + 4 > n:
+                    return False
+                length = struct.unpack_from("<I", blob, off)[0]
+                off += 4 + length + (-length % 4)
+        else:
+            return False
+        if off > n:
+            return False
+    return True
+
+
+def _tnef_objects(data: bytes) -> bytes | None:
+    """The TNEF stream rebuilt with only what lists the attached files (within MAX_MEMBERS attachments),
+    or None when it is not TNEF. Embedded mails (an attached Outlook item) and implausible MAPI lists are
+    left out, so that tnefparse never meets what it cannot bound."""
+    if not data.startswith(TNEF_SIGNATURE) or len(data) < 6:
+        return None
+    out = [data[:6]]
+    pos, attachments = 6, 0
+    while pos + 9 <= len(data):
+        level = data[pos]
+        name, _kind, length = struct.unpack_from("<HHI", data, pos + 1)
+        end = pos + 9 + length + 2
+        if end > len(data):
+            break
+        body = data[pos + 9 : pos + 9 + length]
+        if name == 0x9002 and level == 2:
+            attachments += 1
+            if attachments > MAX_MEMBERS:
+                break
+        keep = (level == 2 and name in _TNEF_KEEP) or (level == 1 and name in _TNEF_CODEPAGE)
+        if keep and name == 0x9005:
+            keep = b"\x07\x03\x02\x00\x00\x00\x00\x00\xc0\x00\x00\x00\x00\x00\x00\x46" not in body and (
+                _mapi_plausible(body)
+            )
+        if keep and (attachments or level == 1):
+            out.append(data[pos:end])
+        pos = end
+    return b"".join(out)
+
+
+def list_tnef(data: bytes) -> Listing:
+    """The files inside Outlook's winmail.dat (TNEF, read with tnefparse). The files are stored whole, not
+    compressed, so they can be read as they are."""
+    listing = Listing("tnef")
+    stream = _tnef_objects(data)
+    if stream is None:
+        listing.error = "not TNEF"
+        return listing
+    try:
+        import logging  # noqa: PLC0415
+
+        import tnefparse  # noqa: PLC0415 - only for the rare winmail.dat
+
+        logging.getLogger("tnefparse").setLevel(logging.CRITICAL + 1)
+        tnef = tnefparse.TNEF(stream, do_checksum=False)
+        found = tnef.attachments
+    except Exception as exc:  # noqa: BLE001 - tnefparse raises many types on damaged files
+        listing.error = type(exc).__name__
+        return listing
+    for att in found[:MAX_MEMBERS]:
+        try:
+            name = str(att.long_filename() or att.name or "")
+        except Exception:  # noqa: BLE001 - a name in an unknown code page
+            name = ""
+        if isinstance(name, bytes):
+            name = name.decode("latin-1")
+        content = att.data if isinstance(att.data, bytes) else b""
+        listing.members.append(Member(name.strip("\x00"), len(content), len(content), key=content))
+    listing.truncated = len(found) > MAX_MEMBERS
+    listing.reader = lambda member, limit: member.key[:limit]  # type: ignore[index]
+    return listing
+
+
+_UU_BEGIN = re.compile(rb"^begin(?:-base64)? +([0-7]{3,4}) +([^\r\n]{1,255}?)[ \t]*\r?$", re.M)
+MAX_UU_FILES = 20  # uuencoded files looked for in one text
+
+
+def _uu_line(line: bytes) -> bytes:
+    try:
+        return binascii.a2b_uu(line)
+    except binascii.Error:
+        # Some encoders pad lines; cut to the length the first character states (as uudecode does).
+        size = ((line[0] - 32) & 63) * 4 + 5
+        return binascii.a2b_uu(line[: size // 3])
+
+
+def list_uuencoded(text: bytes) -> Listing:
+    """Files uuencoded in a mail text ('begin 644 name' ... 'end'). Only complete files with every line
+    decodable count: a text that merely mentions 'begin 644' holds none."""
+    listing = Listing("uuencode")
+    for m in _UU_BEGIN.finditer(text):
+        if len(listing.members) >= MAX_UU_FILES:
+            listing.truncated = True
+            break
+        if m.group(0).startswith(b"begin-base64"):
+            continue  # (the base64 variant of uuencode is rare; not decoded)
+        lines = text[m.end() :].split(b"\n", 200_000)
+        chunks: list[bytes] = []
+        ended = False
+        for raw in lines[1:]:
+            line = raw.rstrip(b"\r")
+            if line.strip() == b"end":
+                ended = True
+                break
+            if not line:
+                break
+            try:
+                chunks.append(_uu_line(line))
+            except (binascii.Error, IndexError):
+                break
+        if not ended or not any(chunks):
+            continue
+        content = b"".join(chunks)
+        name = m.group(2).decode("utf-8", "replace").strip()
+        listing.members.append(Member(name, len(content), -1, key=content))
+    listing.reader = lambda member, limit: member.key[:limit]  # type: ignore[index]
+    return listing

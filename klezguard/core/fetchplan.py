@@ -12,11 +12,15 @@ TEXT_BYTES = 256 * 1024  # message bodies, HTML/SVG attachments, delivery report
 CONTAINER_BYTES = 8 * 1024 * 1024  # archives and Office files are only readable whole
 
 ARCHIVE_EXTENSIONS = frozenset("zip rar 7z jar gz tgz bz2 xz cab arj ace lzh lha z tar".split())
-# Office files that can carry macros: the old binary formats, RTF and the macro-enabled OOXML types.
-# Plain docx/xlsx/pptx cannot hold VBA, so their first bytes are enough.
+# Office files: the old binary formats, RTF and the zip-based types, plain ones too. A file named .docx is
+# judged by its content: it can still hold a VBA project, a remote template or a DDE field.
 OFFICE_EXTENSIONS = frozenset(
-    "doc dot xls xlt xla ppt pps pot docm dotm xlsm xlsb xltm xlam pptm potm ppsm ppam sldm rtf".split()
+    "doc dot xls xlt xla ppt pps pot docm dotm xlsm xlsb xltm xlam pptm potm ppsm ppam sldm rtf "
+    "docx dotx xlsx xltx pptx potx ppsx sldx".split()
 )
+# Containers that are not archives: disk images (listed with pycdlib) and Outlook's winmail.dat (TNEF).
+IMAGE_EXTENSIONS = frozenset({"iso", "img", "udf"})
+TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
 CONTAINER_TYPES = frozenset(
     {
         "application/zip",
@@ -34,6 +38,8 @@ CONTAINER_TYPES = frozenset(
         "application/vnd.ms-powerpoint",
         "application/rtf",
         "text/rtf",
+        "application/x-iso9660-image",
+        *TNEF_TYPES,
     }
 )
 TEXT_TYPES = frozenset(
@@ -66,8 +72,16 @@ def decoded_bytes_needed(content_type: str, filename: str) -> int:
     ext = extension(filename)
     if content_type in CONTAINER_TYPES or ext in ARCHIVE_EXTENSIONS or ext in OFFICE_EXTENSIONS:
         return CONTAINER_BYTES
+    if ext in IMAGE_EXTENSIONS or filename.strip().lower() == "winmail.dat":
+        return CONTAINER_BYTES
     if content_type.startswith("application/vnd.ms-") and "macroenabled" in content_type:
         return CONTAINER_BYTES
+    if content_type.startswith("application/vnd.openxmlformats-officedocument."):
+        return CONTAINER_BYTES
+    # (a multipart the parser could not split, for a missing or wrong boundary, is read like a text: the
+    # parts it hides are looked for in it)
+    if content_type.startswith("multipart/"):
+        return TEXT_BYTES
     if content_type in TEXT_TYPES or ext in {"htm", "html", "shtml", "xhtml", "svg", "hta", "mht", "mhtml"}:
         return TEXT_BYTES
     return HEAD_BYTES

@@ -20,10 +20,18 @@ from typing import TypedDict
 from klezguard.core import archives, authresults, limits, office
 from klezguard.core.context import Context
 from klezguard.core.domains import org_domain
-from klezguard.core.fetchplan import HEAD_BYTES, TEXT_BYTES, decoded_bytes_needed, extension
+from klezguard.core.fetchplan import (
+    HEAD_BYTES,
+    IMAGE_EXTENSIONS,
+    TEXT_BYTES,
+    TNEF_TYPES,
+    decoded_bytes_needed,
+    extension,
+)
 from klezguard.core.filetypes import (
     ARCHIVE_EXTS,
     DOCUMENT_EXTS,
+    OFFICE_ZIP_LABEL,
     RUNS_CODE,
     WEB_PAGE_EXTS,
     ZIP_DOCUMENT_EXTS,
@@ -93,6 +101,10 @@ class File:
     listing: archives.Listing | None = None
     children: list["File"] = field(default_factory=list)
     too_deep: bool = False
+    office_report: office.OfficeReport | None = None  # remote templates, outside objects, packed files, DDE
+    container: str = ""  # where a file that is no MIME part of its own was found (winmail.dat, the text)
+    hidden: bool = False  # found in a part the mail's broken structure hides
+    embedded_in: str = ""  # the part of an Office file it is packed in ("word/embeddings/oleObject1.bin")
 
     @property
     def shown(self) -> str:
@@ -247,22 +259,40 @@ def _examine_content(f: File, budget: archives.Budget) -> None:
     kind = f.sniffed.kind
     if _is_html(f):
         f.html = _html_report(f.data if f.data is not None else f.head, f.sniffed.kind == "svg" or f.ext == "svg")
+    office_zip = kind == "zip" and (f.ext in office.OOXML_EXTS or f.sniffed.label == OFFICE_ZIP_LABEL)
     if kind == "ole":
         if f.data is not None:
             f.macros = office.analyse_ole(f.data, f.name)
         elif f.ext in office.OLE_OFFICE_EXTS:
             f.macro_unchecked = True
-    elif kind == "zip" and (f.ext in ZIP_DOCUMENT_EXTS or f.ext in office.MACRO_ENABLED_EXTS):
-        if f.ext in office.MACRO_ENABLED_EXTS:
-            if f.data is not None:
-                f.macros = office.analyse_ooxml(f.data)
-            else:
-                f.macro_unchecked = True
+    elif office_zip or (kind == "zip" and f.ext in office.MACRO_ENABLED_EXTS):
+        # Judged by content whatever the name: a .docx can hold a VBA project as well as a .docm
+        if f.data is not None:
+            _examine_office_zip(f, budget)
+        elif f.ext in office.MACRO_ENABLED_EXTS:
+            f.macro_unchecked = True
+        if f.ext in ZIP_DOCUMENT_EXTS or f.ext in office.MACRO_ENABLED_EXTS:
+            return  # a document, not an archive to look into
+    elif kind == "zip" and f.ext in ZIP_DOCUMENT_EXTS:
         return  # a document or a program in zip form, not an archive to look into
     elif kind == "rtf" and f.data is not None:
         f.rtf = office.analyse_rtf(f.data)
+        dde = office.analyse_rtf_dde(f.data)
+        if dde:
+            f.office_report = office.OfficeReport(dde=dde)
     elif f.ext in office.MACRO_ENABLED_EXTS and kind not in ("zip", "ole") and f.data is None:
         f.macro_unchecked = True
+    elif kind == "text" and (f.ext == "csv" or f.declared == "text/csv"):
+        dde = office.analyse_csv_dde(f.head)
+        if dde:
+            f.office_report = office.OfficeReport(dde=dde)
+    if f.data is not None and (f.ext in IMAGE_EXTENSIONS or kind == "disk_image") and archives.is_iso(f.data):
+        if f.depth >= archives.MAX_DEPTH:
+            f.too_deep = True
+            return
+        f.listing = archives.list_iso(f.data)
+        _examine_members(f, f.listing, budget)
+        return
     if kind in _ARCHIVE_KINDS and f.data is not None:
         if f.depth >= archives.MAX_DEPTH:
             f.too_deep = True
@@ -272,6 +302,40 @@ def _examine_content(f: File, budget: archives.Budget) -> None:
             return
         f.listing = listing
         _examine_members(f, listing, budget)
+        if kind == "zip" and any(m.name == "[Content_Types].xml" for m in listing.members):
+            if f.macros is None:
+                _examine_office_zip(f, budget)  # an Office file under another name
+            f.children = [c for c in f.children if not c.name.lower().endswith("vbaproject.bin")]  # said once
+
+
+def _examine_office_zip(f: File, budget: archives.Budget) -> None:
+    """A zip-based Office file: macros, remote templates, objects from outside, packed files and DDE."""
+    assert f.data is not None
+    f.office_report = office.analyse_ooxml_links(f.data)
+    if f.office_report.ooxml or f.ext in office.MACRO_ENABLED_EXTS:
+        f.macros = office.analyse_ooxml(f.data)
+    for packed in f.office_report.embedded:
+        if not packed.name or f.depth >= archives.MAX_DEPTH:
+            continue
+        content = packed.data[: archives.MAX_MEMBER] if packed.data is not None else None
+        child = File(
+            name=packed.name,
+            declared="",
+            size=len(packed.data) if packed.data is not None else -1,
+            head=content[:HEAD_BYTES] if content is not None else b"",
+            data=content,
+            path=(*f.path, f.name or "document"),
+            in_mail=f.in_mail,
+            depth=f.depth + 1,
+            embedded_in=packed.part,
+        )
+        child.ext = extension(child.name)
+        child.risky = risky(child.ext)
+        child.double = double_extension(child.name)
+        if child.head:
+            child.sniffed = sniff(child.head)
+            _examine_content(child, budget)
+        f.children.append(child)
 
 
 def _examine_members(parent: File, listing: archives.Listing, budget: archives.Budget) -> None:
@@ -344,11 +408,75 @@ def _mail_files(msg: Message, in_mail: bool, complete: bool, depth: int, ex: Exa
                 inner_complete = complete and part.complete and len(part.data) <= TEXT_BYTES
                 _mail_files(from_bytes(data), True, inner_complete, depth + 1, ex)
             continue
-        if not part.is_attachment or part.content_type.startswith("multipart/"):
+        if part.content_type.startswith("multipart/"):
+            _hidden_parts(msg, part, in_mail, complete, ex)
+            continue
+        if not part.is_attachment:
             if part.content_type == "text/html" and _IFRAME_CID.search(part.data[:TEXT_BYTES]):
                 ex.auto_open = True
+            if part.content_type.startswith("text/") and _UU_BEGIN.search(part.data[:TEXT_BYTES]):
+                listing = archives.list_uuencoded(part.data[:TEXT_BYTES])
+                _promote(listing, in_mail, ex, (), "the mail text, uuencoded (an old way to send files)")
             continue
         f = _file_from_part(part, in_mail, complete)
+        _examine_content(f, ex.budget)
+        ex.files.append(f)
+        if f.data is not None and (part.content_type in TNEF_TYPES or f.head.startswith(archives.TNEF_SIGNATURE)):
+            name = f.name or "winmail.dat"
+            _promote(archives.list_tnef(f.data), in_mail, ex, (name,), f"{visible(name)}, a package that Outlook makes")
+
+
+_UU_BEGIN = re.compile(rb"^begin [0-7]{3,4} ", re.M)
+_BOUNDARY_LINE = re.compile(rb"^--([0-9A-Za-z'()+_,./:=?-]{1,70})[ \t]*\r?$", re.M)
+
+
+def _promote(listing: archives.Listing, in_mail: bool, ex: Examined, path: tuple[str, ...], where: str) -> None:
+    """The files of a container that mail programs show as attachments of their own (winmail.dat, uuencoded
+    text): judged like any attachment, at the top level."""
+    for member in listing.members[: archives.MAX_MEMBERS]:
+        if member.is_dir:
+            continue
+        content = listing.read(member, archives.MAX_MEMBER, ex.budget)
+        name = re.split(r"[\\/]", member.name.rstrip("/\\"))[-1]
+        f = File(
+            name=name,
+            declared="",
+            size=member.size,
+            head=content[:HEAD_BYTES] if content is not None else b"",
+            data=content,
+            path=path,
+            in_mail=in_mail,
+            depth=1,
+            container=where,
+        )
+        f.ext = extension(name)
+        f.risky = risky(f.ext)
+        f.double = double_extension(name) if name else None
+        if f.head:
+            f.sniffed = sniff(f.head)
+            _examine_content(f, ex.budget)
+        ex.files.append(f)
+
+
+def _hidden_parts(msg: Message, part: Part, in_mail: bool, complete: bool, ex: Examined) -> None:
+    """A multipart the parser could not split (its boundary is missing, or is not the one its lines use)
+    may still hold parts that other mail programs show: they are looked for under the boundary the lines
+    use, and judged like any attachment."""
+    text = part.data[:TEXT_BYTES]
+    line = _BOUNDARY_LINE.search(text)
+    if line is None:
+        return
+    boundary = line.group(1)
+    if boundary.endswith(b"--"):
+        boundary = boundary[:-2]
+    inner = from_bytes(b'Content-Type: multipart/mixed; boundary="' + boundary + b'"\r\n\r\n' + text)
+    whole = complete and part.complete and len(part.data) <= TEXT_BYTES
+    for hidden in inner.parts:
+        if not hidden.is_attachment or hidden.content_type.startswith(("multipart/", "message/")):
+            continue
+        f = _file_from_part(hidden, in_mail, whole)
+        f.hidden = True
+        f.container = "a part that the mail's broken structure hides"
         _examine_content(f, ex.budget)
         ex.files.append(f)
 
@@ -402,6 +530,10 @@ def _evidence(f: File, **extra: object) -> dict[str, object]:
     ev["Size"] = _size(f.size)
     if f.in_mail:
         ev["Found in"] = "a mail attached to this one"
+    if f.container:
+        ev["Found in"] = f"{ev['Found in']}, in {f.container}" if f.in_mail else f.container
+    if f.embedded_in:
+        ev["Packed in"] = f.embedded_in
     ev.update({k: v for k, v in extra.items() if v not in (None, "", [], ())})
     return ev
 
@@ -508,7 +640,8 @@ class DiskImage(Rule):
         "That is why it is a common way to sneak harmful programs past you."
     )
     advice = "Do not open it. Real bills and letters do not come as disk images. Ask the sender by phone what it is."
-    notes = {"in_mail": _IN_MAIL_NOTE, "mac": "Disk images like this are used to install Mac programs."}
+    notes = {"in_mail": _IN_MAIL_NOTE, "mac": "Disk images like this are used to install Mac programs.",
+             "contents": "It holds: {members}."}
 
     def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         for f in examine(msg).files:
@@ -516,11 +649,14 @@ class DiskImage(Rule):
             if _skip(f) or not (by_name or f.sniffed.kind == "disk_image"):
                 continue
             notes = ["mac"] if f.ext == "dmg" else []
+            inside = [c for c in f.walk() if c is not f] if f.listing is not None else []
+            if inside:
+                notes.append("contents")
             if f.in_mail:
                 notes.append("in_mail")
             yield Hit(
-                facts={"name": visible(f.name)},
-                evidence=_evidence(f),
+                facts={"name": visible(f.name), "members": _member_list(inside)},
+                evidence=_evidence(f, **{"Files inside": [c.shown for c in inside[:10]]}),
                 notes=tuple(notes),
                 severity=f.risky.severity if by_name and f.risky is not None else "high",  # by_name: never None
             )
@@ -831,8 +967,8 @@ class ArchiveProgram(Rule):
     severity = "high"
     title = "{archive} holds {label}: {member}"
     explanation = (
-        "Inside the archive {archive} is {member}, which is {label}. Opening it would start it on your "
-        "computer. Firms do not send programs packed in archives."
+        "Inside the {container} {archive} is {member}, which is {label}. Opening it would start it on your "
+        "computer. Firms do not send programs packed like this."
     )
     advice = "Do not open the archive or anything in it. Move the mail to quarantine."
     notes = {
@@ -868,6 +1004,7 @@ class ArchiveProgram(Rule):
             yield Hit(
                 facts={
                     "archive": visible(top.name) or "An archive",
+                    "container": "disk image" if top.listing is not None and top.listing.kind == "iso" else "archive",
                     "member": visible(first.name),
                     "label": _a(label),
                     "others": _member_list([b[0] for b in bad[1:]]),
@@ -1022,10 +1159,11 @@ class ArchiveBomb(Rule):
 
 @register
 class OfficeMacro(Rule):
-    """Macros are small programs in Office files. mraptor's rule: one that starts by itself AND writes files
-    or runs programs is malicious-looking (high). Macros that start by themselves, or a document that asks
-    you to "Enable Content", are suspicious; other macros, or a macro type we cannot look into, only a hint
-    (an accountant's .xlsm is real)."""
+    """Macros are small programs in Office files, found by content whatever the name. mraptor's rule: one
+    that starts by itself AND writes files or runs programs is malicious-looking (high), and so are macros in
+    a file whose name says it cannot hold any (a .docx, a .pdf). Any other macro document from outside the
+    user's own firm is suspicious however well its sender is proven (mail accounts get taken over); from a
+    confirmed colleague, quiet macros are only a hint (an accountant's .xlsm is real)."""
 
     id = "attachment.office_macro"
     category = "attachment"
@@ -1044,10 +1182,14 @@ class OfficeMacro(Rule):
         "lure": "The document asks you to click Enable Content. That is how harmful macros get started.",
         "quiet": "We found nothing that starts by itself. Some firms use macros in their own sheets.",
         "unchecked": "This type of file can hold macros. We could not look inside it.",
+        "hidden_name": "Its name ends in .{ext}, a type that never holds macros. The name hides what the "
+        "file really is.",
+        "outside": "It comes from outside your firm. Even a real sender's mail account can be taken over.",
         "in_mail": _IN_MAIL_NOTE,
     }
 
     def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
+        outside = not _from_own_firm(msg, ctx)
         for f in _all_files(msg):
             if _skip(f):
                 continue
@@ -1066,11 +1208,20 @@ class OfficeMacro(Rule):
                     severity = "medium"
                 else:
                     severity, notes = "low", ["quiet"]
+                if _macro_name_hides(f):
+                    severity = "high"
+                    notes.insert(0, "hidden_name")
+                elif severity == "low" and outside:
+                    severity = "medium"
+                    notes.append("outside")
                 language = m.language
             elif f.macro_unchecked or (m is None and f.ext in office.MACRO_ENABLED_EXTS and f.data is None):
                 severity, notes, language = "low", ["unchecked"], "possible"
                 if f.head == b"" and f.path:
                     continue  # a member we could not read at all: nothing to say
+                if outside and f.ext in office.MACRO_ENABLED_EXTS:
+                    severity = "medium"  # named as a macro document, from outside
+                    notes.append("outside")
             else:
                 continue
             if f.in_mail:
@@ -1083,10 +1234,219 @@ class OfficeMacro(Rule):
                     "execute": m.execute if m else "",
                     "download": m.download if m else "",
                     "write": m.write if m else "",
+                    "ext": f.ext or "(none)",
                 },
-                evidence=_evidence(f),
+                evidence=_evidence(f, Part=m.part if m else ""),
                 notes=tuple(notes),
                 severity=severity,
+            )
+
+
+# Names under which macros are at home: the macro-enabled Office types, the old formats, and Outlook items
+# (an .msg carries its attachments inside it).
+_MACRO_NAMES = office.MACRO_ENABLED_EXTS | office.OLE_OFFICE_EXTS | {"msg"}
+
+
+def _macro_name_hides(f: File) -> bool:
+    """Macros in a file whose name says it holds none: a .docx with a VBA project, a .pdf that is an old
+    Word file."""
+    return f.ext not in _MACRO_NAMES
+
+
+def _from_own_firm(msg: Message, ctx: Context) -> bool:
+    """The From address is of the user's own domain and their provider confirmed it."""
+    a = msg.from_addr
+    return a is not None and ctx.is_own_domain(a.domain) and _sender_confirmed(msg, ctx)
+
+
+def _is_web(target: str) -> bool:
+    return bool(re.match(r"(?i)\s*(?:https?|mhtml|ftp)\s*:", target))
+
+
+@register
+class RemoteTemplate(Rule):
+    """A Word file whose template is fetched from the internet when it opens ("template injection"): the
+    fetched template brings the macros or the exploit, so the attached file itself looks clean. A template
+    on a file share (\\\\server\\...) is common inside firms, but from outside it also makes Windows send
+    your login to that server."""
+
+    id = "attachment.remote_template"
+    category = "attachment"
+    severity = "high"
+    title = "{name} loads a part of itself from {where}"
+    explanation = (
+        "When you open {name}, Word fetches its template from {target}. The harmful part of such a file is in "
+        "what it fetches, so the file itself can look clean."
+    )
+    advice = "Do not open it. Move the mail to quarantine. If you expected it, ask the sender to send a PDF."
+    advice_by_severity = {
+        "medium": "Open it only if you expected it from this sender. If you are unsure, call them first.",
+    }
+    notes = {
+        "share": "The template sits on a file share. Windows may send your login name to that computer.",
+        "more": "It names other outside addresses as well: {others}.",
+        "in_mail": _IN_MAIL_NOTE,
+    }
+
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
+        for f in _all_files(msg):
+            o = f.office_report
+            if o is None or not o.templates:
+                continue
+            web = [t for t in o.templates if _is_web(t)]
+            target = (web or o.templates)[0]
+            notes = [] if web else ["share"]
+            if len(o.templates) > 1:
+                notes.append("more")
+            if f.in_mail:
+                notes.append("in_mail")
+            yield Hit(
+                facts={"name": f.shown, "target": visible(target), "where": "the internet" if web else "a file share",
+                       "others": ", ".join(visible(t) for t in o.templates if t != target)},
+                evidence=_evidence(f, **{"Template": [visible(t) for t in o.templates], "Part": _parts(o, ".rels")}),
+                notes=tuple(notes),
+                severity="high" if web else "medium",
+            )
+
+
+def _parts(o: office.OfficeReport, suffix: str) -> list[str]:
+    return list(dict.fromkeys(p for p in o.parts if p.lower().endswith(suffix)))
+
+
+@register
+class OfficeObject(Rule):
+    """Objects in an Office file that reach outside it or carry a file: an object linked to an address on
+    the internet (CVE-2017-0199), a file packed inside the document (an OLE "Package": double-click runs
+    it), and the old Equation Editor (CVE-2017-11882). Ordinary embedded charts and sheets stay quiet."""
+
+    id = "attachment.office_object"
+    category = "attachment"
+    severity = "high"
+    title = "{name} {what}"
+    explanation = "The Office file {name} holds an object that {reach}."
+    advice = "Do not open it, and do not double-click anything inside it. Move the mail to quarantine."
+    advice_by_severity = {
+        "medium": "Do not double-click the icon inside the document. If you expected the file, ask the sender "
+        "what it holds.",
+    }
+    notes = {
+        "link": "Word or Excel loads it from {target} when the file opens. Attacks use this to run code.",
+        "package": "Inside it is a file, {packed}, which is {label}. A double-click on its icon starts it.",
+        "packed_file": "Inside it is a file, {packed}. A double-click on its icon opens it.",
+        "equation": "It holds an object for the old Equation Editor. Attacks use its flaws to run code.",
+        "in_mail": _IN_MAIL_NOTE,
+    }
+
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
+        for f in _all_files(msg):
+            o = f.office_report
+            if o is None or not (o.links or o.embedded):
+                continue
+            notes: list[str] = []
+            severities: list[Severity] = []
+            packed, label, target = "", "", ""
+            if o.links:
+                notes.append("link")
+                severities.append("high")
+                target = o.links[0]
+            for e in o.embedded:
+                if e.equation and "equation" not in notes:
+                    notes.append("equation")
+                    severities.append("high")
+                elif e.name and not packed:
+                    child = next((c for c in f.children if c.embedded_in == e.part), None)
+                    packed = e.name
+                    danger = _member_danger(child) if child is not None else None
+                    if danger is not None:
+                        notes.append("package")
+                        label = _a(danger[1])
+                        severities.append(danger[0])
+                    else:
+                        notes.append("packed_file")
+                        severities.append("medium")
+            if not notes:
+                continue
+            if f.in_mail:
+                notes.append("in_mail")
+            what = "loads an object from outside" if o.links else "hides an object inside"
+            yield Hit(
+                facts={"name": f.shown, "what": what, "target": visible(target), "packed": visible(packed),
+                       "label": label,
+                       "reach": "comes from outside the file" if o.links else "can run code"},
+                evidence=_evidence(f, **{"Linked to": [visible(t) for t in o.links],
+                                         "Part": [e.part for e in o.embedded] + _parts(o, ".rels"),
+                                         "Packed file": visible(packed)}),
+                notes=tuple(notes),
+                severity=_max_severity(severities),
+            )
+
+
+@register
+class OfficeDde(Rule):
+    """DDE fields: an old Office feature that lets a document or a sheet start a program (DDEAUTO in Word,
+    =cmd|'...'!A0 in a CSV). Office asks first, but people click Yes. Real documents no longer use it."""
+
+    id = "attachment.office_dde"
+    category = "attachment"
+    severity = "high"
+    title = "{name} can start a program on your computer"
+    explanation = (
+        "The file {name} holds a command that asks Office to start a program: {command}. Office will ask "
+        "whether to update links or start it. Say No."
+    )
+    advice = "Do not open it. Move the mail to quarantine."
+    notes = {"auto": "The command is set to run as soon as the file opens.", "in_mail": _IN_MAIL_NOTE}
+
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
+        for f in _all_files(msg):
+            o = f.office_report
+            if o is None or not o.dde:
+                continue
+            command = o.dde[0][:120]
+            notes = ["auto"] if any(d.upper().startswith("DDEAUTO") for d in o.dde) else []
+            if f.in_mail:
+                notes.append("in_mail")
+            yield Hit(
+                facts={"name": f.shown, "command": visible(command)},
+                evidence=_evidence(f, **{"Command": [visible(d[:200]) for d in o.dde],
+                                         "Part": _parts(o, ".xml")}),
+                notes=tuple(notes),
+            )
+
+
+@register
+class HiddenPart(Rule):
+    """A part that the mail's structure hides: its multipart has no boundary, or a boundary its lines do
+    not use, so some mail programs (and scanners) see no attachment while others show it. The file is
+    judged by the other rules too; this finding says why it may not show. Harmless defects (a missing
+    MIME-Version, odd padding) never count: only a file that the broken structure hides does."""
+
+    id = "attachment.hidden_part"
+    category = "attachment"
+    severity = "medium"
+    title = "The mail hides a file: {name}"
+    explanation = (
+        "The mail is built wrong in a way that hides the file {name}. Some mail programs and virus scanners "
+        "do not see it, while others show it."
+    )
+    advice = "Do not open the file. If you expected one from this sender, ask them to send it again."
+    advice_by_severity = {"low": "Open the file only if you expected it from this sender."}
+    notes = {"harmless": "The file itself looks like {label}.", "in_mail": _IN_MAIL_NOTE}
+
+    def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
+        for f in examine(msg).files:
+            if not f.hidden or _skip(f):
+                continue
+            risky_file = (f.risky is not None and f.risky.severity != "low") or f.sniffed.kind in (
+                "program", "shortcut", "ole") or f.double is not None
+            notes = [] if risky_file else ["harmless"]
+            if f.in_mail:
+                notes.append("in_mail")
+            yield Hit(
+                facts={"name": visible(f.name) or "(no name)", "label": _a(f.sniffed.label)},
+                evidence=_evidence(f, **{"Mail defects": list(dict.fromkeys(msg.defects))[:10]}),
+                notes=tuple(notes),
+                severity="medium" if risky_file else "low",
             )
 
 

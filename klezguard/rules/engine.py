@@ -124,7 +124,7 @@ def prepare() -> None:
     from klezguard.core.parse import from_bytes
 
     all_rules()
-    for name in ("oletools.olevba", "oletools.mraptor", "py7zr", "rarfile"):
+    for name in ("oletools.olevba", "oletools.mraptor", "py7zr", "rarfile", "tnefparse", "pycdlib"):
         try:
             importlib.import_module(name)
         except ImportError:
@@ -133,7 +133,8 @@ def prepare() -> None:
 
 
 _ENGINE: str | None = None
-_JUDGING_LIBRARIES = ("publicsuffixlist", "filetype", "confusables", "oletools", "rarfile", "py7zr", "idna")
+_JUDGING_LIBRARIES = ("publicsuffixlist", "filetype", "confusables", "oletools", "rarfile", "py7zr", "idna",
+                      "tnefparse", "pycdlib")
 
 
 def engine_digest(package: Path) -> str:

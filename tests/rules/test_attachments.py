@@ -15,7 +15,7 @@ from importlib import resources
 import pytest
 
 from klezguard.core.filetypes import double_extension, risky_table, sniff
-from tests.mailfactory import auth, build, check, context, rules
+from tests.mailfactory import OWN, auth, build, check, context, rules
 
 # --- inert payloads -----------------------------------------------------------------------------------
 
@@ -587,9 +587,21 @@ def test_macro_with_enable_content_lure_is_high():
     assert f.severity == "high" and "Enable Content" in f.explanation
 
 
-def test_macro_without_trigger_is_only_a_hint():
+def test_quiet_macro_from_outside_is_suspicious_even_from_a_proven_sender():
     code = 'Sub FormatTable()\n  Range("A1").Bold = True\nEnd Sub\n'
-    result = check(attach("Prices.xls", "application/vnd.ms-excel", ole_with_macro(code, lure=False)))
+    raw = build(headers=[("Authentication-Results", auth(domain="weber-bau.example"))],
+                attachments=[("Prices.xls", "application/vnd.ms-excel", ole_with_macro(code, lure=False))])
+    result = check(raw)
+    f = one(result, "attachment.office_macro")
+    assert f.severity == "medium" and result.verdict == "suspicious"
+    assert "outside your firm" in f.explanation
+
+
+def test_quiet_macro_from_a_confirmed_colleague_is_only_a_hint():
+    code = 'Sub FormatTable()\n  Range("A1").Bold = True\nEnd Sub\n'
+    raw = build(from_="Ben <ben@harbour-test.example>", headers=[("Authentication-Results", auth(domain=OWN))],
+                attachments=[("Prices.xls", "application/vnd.ms-excel", ole_with_macro(code, lure=False))])
+    result = check(raw)
     f = one(result, "attachment.office_macro")
     assert f.severity == "low" and result.verdict == "clean"
 
