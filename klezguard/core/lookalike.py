@@ -778,7 +778,11 @@ NAME_WORDS = SERVICE_WORDS | frozenset(
     entrega envio envios encomenda encomendas pedido pedidos notificacao notificacion notificaciones aviso
     comunicado pagos pagamento pagamentos fatura factura brasil brazil
     klantenservice klantendienst beveiliging rekening bezorging pakket pakketten zakelijk melding
-    servizio clienti sicurezza conto spedizione spedizioni""".split()
+    servizio clienti sicurezza conto spedizione spedizioni
+    entregas comercial commercial commerciale apoio servicos faturas facturas faturacao facturacion fattura
+    fatture assistenza pagamenti consegna consegne klant klanten betaling betalingen levering
+    obsluga klienta klient platnosci dostawa dostawy przesylka przesylki zespol dzial bezpieczenstwo serwis
+    kundeservice kundtjanst asiakaspalvelu""".split()
 )
 NAME_STOPWORDS = frozenset(
     """and the of your our for from at to a an
