@@ -1,10 +1,13 @@
-"""Measures detection on the labelled corpus beside the repository (../shared/corpus).
+"""Measures detection on the labelled corpus beside the repository (../shared/corpus), side by side.
 
-Runs `klezguard check --json` exactly as the corpus README says, scores it with ../shared/eval/score.py,
-and checks that the partial view (what the IMAP scanner fetches) gives the same findings as the whole
-message for every message of the corpus.
+Runs `klezguard check --json` exactly as the corpus README says, scores it with ../shared/eval/score.py and
+prints one table: the synthetic corpus by category, `real/` (benign, phish, dsn), `real/benign-more/` by
+source, and any blind set given with --blind (a folder written apart from the rules: msgs/, sent/,
+manifest.jsonl, mailbox.json with owner, own_domains, authserv_id), with and without the owner's details.
+It also lists any real benign message judged a threat, and checks that the partial view (what the IMAP
+scanner fetches) gives the same findings as the whole message for every message of the corpus.
 
-    .venv/bin/python scripts/evaluate.py [--by-trick] [--out DIR]
+    .venv/bin/python scripts/evaluate.py [--by-trick] [--out DIR] [--blind DIR ...]
 """
 
 import argparse
@@ -43,10 +46,35 @@ def partial_differences() -> list[str]:
     return out
 
 
+def _scored(results: Path, manifest: Path) -> dict:
+    proc = subprocess.run([sys.executable, str(SHARED / "eval" / "score.py"), str(results), str(manifest), "--json"],
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout)[0]
+
+
+def _cell(row: dict, key: str, n_key: str) -> str:
+    value, n = row.get(key), row.get(n_key)
+    return "-" if value is None or not n else f"{value:.1f}% (n={n})"
+
+
+def _benign_threats(results: Path, manifest: Path) -> list[str]:
+    benign = {json.loads(line)["file"] for line in manifest.read_text().splitlines()
+              if line.strip() and json.loads(line).get("label") == "benign"}
+    out = []
+    for line in results.read_text().splitlines():
+        r = json.loads(line)
+        rel = str(Path(r["source"]).resolve().relative_to(manifest.parent.resolve()))
+        if r["verdict"] == "threat" and rel in benign:
+            out.append(f"{rel}: {', '.join(f['rule'] for f in r['findings'] if f['severity'] != 'low')}")
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--by-trick", action="store_true")
     parser.add_argument("--out", default="/tmp/klezguard-eval")
+    parser.add_argument("--blind", action="append", default=[], metavar="DIR",
+                        help="a labelled set written apart from the rules (msgs/, sent/, manifest.jsonl, mailbox.json)")
     args = parser.parse_args()
     if not CORPUS.is_dir():
         print(f"no corpus at {CORPUS}", file=sys.stderr)
@@ -65,6 +93,35 @@ def main() -> int:
     extra = ["--by-trick"] if args.by_trick else []
     subprocess.run([*score, str(out / "synthetic.jsonl"), str(syn / "manifest.jsonl"), *extra], check=True)
     subprocess.run([*score, str(out / "real.jsonl"), str(real / "manifest.jsonl"), "--by-source"], check=True)
+    more = real / "benign-more"
+    klezguard([str(more)], out / "more.jsonl")
+    subprocess.run([*score, str(out / "more.jsonl"), str(real / "manifest.more.jsonl"), "--by-source"], check=True)
+    rows = [("synthetic", _scored(out / "synthetic.jsonl", syn / "manifest.jsonl")),
+            ("real", _scored(out / "real.jsonl", real / "manifest.jsonl")),
+            ("real/benign-more", _scored(out / "more.jsonl", real / "manifest.more.jsonl"))]
+    for folder in args.blind:
+        blind = Path(folder)
+        box = json.loads((blind / "mailbox.json").read_text())
+        owner = ["--sent", str(blind / "sent"), "--trusted-authserv", box["authserv_id"]]
+        for domain in box["own_domains"]:
+            owner += ["--own-domain", domain]
+        for label, extra in (("owner's details", owner), ("no details", [])):
+            name = f"{blind.name}-{label.split()[0].rstrip(chr(39) + 's')}"
+            klezguard([*extra, str(blind / "msgs")], out / f"{name}.jsonl")
+            rows.append((f"{blind.name} ({label})", _scored(out / f"{name}.jsonl", blind / "manifest.jsonl")))
+    print()
+    print("| set | sender flagged | attachment flagged | backscatter flagged | benign flagged | phish flagged |")
+    print("|---|---|---|---|---|---|")
+    for name, r in rows:
+        cells = [_cell(r, "flag_recall_sender", "n_sender"), _cell(r, "flag_recall_attachment", "n_attachment"),
+                 _cell(r, "flag_recall_backscatter", "n_backscatter"), _cell(r, "benign_fp_verdict", "n_benign"),
+                 _cell(r, "phish_recall_verdict", "n_phish")]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    threats = _benign_threats(out / "real.jsonl", real / "manifest.jsonl") + _benign_threats(
+        out / "more.jsonl", real / "manifest.more.jsonl")
+    print(f"\nreal benign messages judged a threat: {len(threats)}")
+    for line in threats:
+        print("  " + line)
     diffs = partial_differences()
     print(f"partial view vs whole message: {len(diffs)} messages differ")
     for line in diffs:

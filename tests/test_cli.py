@@ -67,6 +67,22 @@ def test_check_says_that_bounces_need_the_sent_mail(tmp_path, capsys):
     assert "add --sent" not in capsys.readouterr().err
 
 
+def test_check_says_once_for_many_notices_and_help_names_the_headers_it_reads(tmp_path, capsys):
+    import pytest
+
+    from klezguard.cli import main
+    from tests.rules import test_bounces
+
+    for n in range(3):
+        (tmp_path / f"bounce{n}.eml").write_bytes(test_bounces.sample("dsn_postfix"))
+    main(["check", str(tmp_path)])
+    assert capsys.readouterr().err.count("add --sent PATH") == 1
+    with pytest.raises(SystemExit):
+        main(["check", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "topmost Received line" in out and "can only be told with your sent mail" in out
+
+
 def test_the_app_names_the_system_packages_qt_needs_instead_of_aborting(monkeypatch, capsys):
     import klezguard.cli as cli
 

@@ -30,7 +30,16 @@ def add_parser(sub) -> None:
         action="append",
         default=[],
         metavar="ID",
-        help=_("authserv-id of your provider's Authentication-Results headers"),
+        help=_(
+            "authserv-id of your provider's Authentication-Results headers (the first word of the header, "
+            "e.g. mx.example.net). Without it, KlezGuard trusts only the Authentication-Results and spam "
+            "verdicts that the server named in the topmost Received line added above the line where the "
+            "message entered that provider; anything lower came with the message and may be forged"
+        ),
+    )
+    check.add_argument_group(_("bounces and complaints")).description = _(
+        "Whether a bounce, virus warning or complaint is about mail you really sent can only be told with "
+        "your sent mail (--sent). Without it they are not judged, and check says so once."
     )
     check.set_defaults(run=run_check)
 

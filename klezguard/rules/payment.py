@@ -47,11 +47,17 @@ _NO_CALL = re.compile(
     r"n[ãa]o (?:ligue|liguem|telefone)|linhas (?:est[ãa]o )?em manuten[çc][ãa]o",
     re.I,
 )
+# Cheap first look (substring tests): most mail never names a bank account at all.
+_HINT = ("iban", "bank", "banc", "kont", "conta", "rekening", "rachun", "compte", "cuenta", "conto", "rib ", "nib ",
+         "remit", "payment det")
+_TEXT_CHARS = 20000
 _IBAN = re.compile(r"\b([A-Z]{2})\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
 
 
 def _text(msg: Message) -> str:
-    return " ".join((msg.subject, msg.body_text[:20000], links.visible_text(msg.body_html[:60000])))
+    """The subject and the first lines a reader sees (a bank change is said at the top, not pages down)."""
+    body = msg.body_text[:_TEXT_CHARS] or links.visible_text(msg.body_html[: _TEXT_CHARS * 3])[:_TEXT_CHARS]
+    return msg.subject + " " + body
 
 
 @register
@@ -74,6 +80,7 @@ class PaymentDetailsChanged(Rule):
         "unconfirmed": "Your mail provider could not confirm that this mail really came from {domain}.",
         "confirmed": "Your mail provider confirmed that it came from {domain}. But a broken-into mailbox sends "
         "real-looking mail too.",
+        "stranger": "You have never written to {domain}, yet it writes as if you already paid it.",
         "no_call": "It also asks you not to phone or to keep it quiet. Real firms never mind a call to check.",
         "reply_to": "Answers would go to {reply_to}, not to the sender.",
         "foreign_iban": "The new account is in another country ({iban_country}) than the sender ({domain}).",
@@ -84,6 +91,9 @@ class PaymentDetailsChanged(Rule):
         if fa is None or msg.is_mailing_list:
             return
         text = _text(msg)
+        low = text.lower()
+        if not any(word in low for word in _HINT):
+            return
         changed = _CHANGED.search(text)
         if not changed:
             return
@@ -95,6 +105,9 @@ class PaymentDetailsChanged(Rule):
         if not f.aligned:
             severity = "medium"
             notes.append("unconfirmed")
+        elif ctx.knows_sent and not f.known_from:
+            severity = "medium"  # a "change" from someone you never wrote to: you never paid them before
+            notes.append("stranger")
         else:
             notes.append("confirmed")
         reply_to = next((r.addr for r in msg.reply_to if r.domain.lower() != fa.domain.lower()), "")
