@@ -65,3 +65,32 @@ def test_trust_list_and_remove_on_the_command_line(capsys):
     assert main(["trust", "remove", "billing@millstone.example"]) == 2
     assert main(["trust", "list"]) == 0
     assert "not trusted any sender" in capsys.readouterr().out
+
+
+def test_a_rejudging_begun_under_a_trust_does_not_overwrite_its_taking_back(tmp_path, monkeypatch):
+    """The worker judges the other account again under the trust while the user takes the trust back: the
+    verdict judged under the old trust must not be stored as current, or the message stays cleared."""
+    import klezguard.application.rejudge as rejudge
+
+    store = Store(tmp_path / "s.sqlite3")
+    a, b = two_mailboxes(tmp_path, store)
+    row = trustable(store, a)
+    twin = next(r for r in store.messages(account=b.key) if r.message_id == row.message_id)
+    outcome = not_a_threat(store, a.key, context_of(a, store), [row.id])
+    address, domain = outcome.senders[0]
+    judged_under_trust = rejudge._judged_again
+    taken_back = []
+
+    def judge_then_untrust(*args, **kw):
+        result = judged_under_trust(*args, **kw)
+        if not taken_back:  # the user clicks "Stop trusting" while this judgement runs
+            taken_back.append(untrust(store, address, domain))
+        return result
+
+    monkeypatch.setattr(rejudge, "_judged_again", judge_then_untrust)
+    rejudge_stale(store, b.key, context_of(b, store))  # context built while trusted: judges it clean
+    monkeypatch.setattr(rejudge, "_judged_again", judged_under_trust)
+    assert taken_back == [True]
+    assert store.message(twin.id).verdict == row.verdict != "clean"  # the judgement under the trust was dropped
+    rejudge_stale(store, b.key, context_of(b, store))  # and the row is still stale: judged again without it
+    assert store.message(twin.id).verdict == row.verdict

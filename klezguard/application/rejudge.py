@@ -32,9 +32,9 @@ def _judged_again(blob: bytes, stored: str, ctx: Context, trusting: bool) -> Res
     return Result(verdict_for(score), score, kept)
 
 
-def _verdict(row_id: int, result: Result, engine: str) -> Verdict:
+def _verdict(row_id: int, result: Result, engine: str, was: str | None = None) -> Verdict:
     return Verdict(row_id, result.verdict, result.score, main_reason(result),
-                   json.dumps([f.to_dict() for f in result.findings], default=str), engine)
+                   json.dumps([f.to_dict() for f in result.findings], default=str), engine, was)
 
 
 def rejudge_stale(store: Store, account: str, ctx: Context,
@@ -47,10 +47,10 @@ def rejudge_stale(store: Store, account: str, ctx: Context,
     judged = done = last = 0
     while rows := store.stale(account, engine, BATCH, after=last):
         verdicts = []
-        for row_id, blob, stored in rows:
+        for row_id, blob, stored, was in rows:
             result = _judged_again(blob, stored, ctx, trusting=False)
             if result is not None:
-                verdicts.append(_verdict(row_id, result, engine))
+                verdicts.append(_verdict(row_id, result, engine, was))
         store.set_verdicts(verdicts)
         judged += len(verdicts)
         done += len(rows)

@@ -140,6 +140,12 @@ class Judgement:
     engine: str
 
 
+def _stale_mark() -> str:
+    """An engine mark no engine has: the row is judged again. Unique, so that a judgement begun before the
+    mark was set can tell (Verdict.was)."""
+    return f"stale-{time.time_ns()}"
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """A stored message judged again."""
@@ -150,6 +156,9 @@ class Verdict:
     reason: str
     findings: str  # JSON
     engine: str
+    # The row's engine mark when it was read: the verdict is stored only if nothing marked the row since
+    # (a trust taken back while it was being judged under the old trust). None: store it whatever.
+    was: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -522,13 +531,13 @@ class Store:
     def unclear(self, row_ids: list[int]) -> None:
         """The user takes "not a threat" back: the messages are judged again (their engine is unknown)."""
         with self.transaction() as db:
-            db.executemany("UPDATE messages SET cleared=0, engine='' WHERE id=?", [(i,) for i in row_ids])
+            db.executemany("UPDATE messages SET cleared=0, engine=? WHERE id=?", [(_stale_mark(), i) for i in row_ids])
 
     # --- judging again ----------------------------------------------------------------------------
-    def stale(self, account: str, engine: str, limit: int, after: int = 0) -> list[tuple[int, bytes, str]]:
-        """Up to `limit` (row id, view, findings) with ids above `after`, judged by another engine than
-        `engine` (not cleared)."""
-        return self.query("SELECT id, view, findings FROM messages WHERE account=? AND engine != ? AND id > ? "
+    def stale(self, account: str, engine: str, limit: int, after: int = 0) -> list[tuple[int, bytes, str, str]]:
+        """Up to `limit` (row id, view, findings, engine mark) with ids above `after`, judged by another engine
+        than `engine` (not cleared)."""
+        return self.query("SELECT id, view, findings, engine FROM messages WHERE account=? AND engine != ? AND id > ? "
                           "AND view IS NOT NULL AND cleared=0 ORDER BY id LIMIT ?", (account, engine, after, limit))
 
     def stale_uids(self, account: str, folder: str, uidvalidity: int, engine: str) -> list[int]:
@@ -540,7 +549,8 @@ class Store:
     def mark_stale(self, sender: str) -> None:
         """Every stored message from `sender`, in every account, is judged again (a trust changed)."""
         with self.transaction() as db:
-            db.execute("UPDATE messages SET engine='' WHERE from_addr=? COLLATE NOCASE AND cleared=0", (sender,))
+            db.execute("UPDATE messages SET engine=? WHERE from_addr=? COLLATE NOCASE AND cleared=0",
+                       (_stale_mark(), sender))
 
     def stale_count(self, account: str | None, engine: str) -> int:
         if account is None:
@@ -563,7 +573,12 @@ class Store:
                                [(v.verdict, v.score, v.reason, v.findings, v.row_id) for v in verdicts])
             else:
                 db.executemany("UPDATE messages SET verdict=?, score=?, reason=?, findings=?, engine=? WHERE id=?",
-                               [(v.verdict, v.score, v.reason, v.findings, v.engine, v.row_id) for v in verdicts])
+                               [(v.verdict, v.score, v.reason, v.findings, v.engine, v.row_id)
+                                for v in verdicts if v.was is None])
+                db.executemany("UPDATE messages SET verdict=?, score=?, reason=?, findings=?, engine=? "
+                               "WHERE id=? AND engine=?",
+                               [(v.verdict, v.score, v.reason, v.findings, v.engine, v.row_id, v.was)
+                                for v in verdicts if v.was is not None])
 
     # --- sent mail ----------------------------------------------------------------------------
     def add_sent(self, account: str, sent: SentIndex, folder_state: tuple[str, int, int] | None = None) -> None:
