@@ -124,7 +124,10 @@ _BOUNCE_SUBJECT = re.compile(
     r"has failed|notification|problem)|failure notice|non[- ]?deliver|could not be delivered|not delivered|"
     r"delayed mail|could not send message|mail system error|returned to sender|message not delivered|"
     r"unzustellbar|nicht zustellbar|non remis|non recapitabile|onbestelbaar|no entregado|"
-    r"delivery report|mail delivery (?:failed|problem)|message delivery (?:failure|delay)",
+    r"delivery report|mail delivery (?:failed|problem)|message delivery (?:failure|delay)|"
+    r"niedostarczon|nie dostarczono|zwrot:|n[ãa]o entregue|n[ãa]o (?:foi )?entregue|mensagem devolvida|"
+    r"mancato recapito|messaggio non recapitato|impossibile recapitare|nedoru[čc]iteln|olevererbar|"
+    r"ei voitu toimittaa|kan ikke leveres",
 )
 # "Undeliverable: <original subject>" (Exchange and the servers that copy it).
 _SUBJECT_PREFIX = re.compile(
@@ -194,7 +197,11 @@ _GENERIC_BOUNCE_BODY = re.compile(
     # German, French, Italian, Spanish, Dutch
     r"nicht zugestellt werden|unzustellbar|konnte nicht zugestellt|n'a pas pu (?:être )?(?:remis|distribué|livré)|"
     r"non (?:è stato possibile recapitare|recapitabile|è stato recapitato)|no (?:se )?(?:ha )?(?:pudo|podido) "
-    r"(?:ser )?entregar|no se ha podido entregar|kon niet (?:worden )?(?:bezorgd|afgeleverd)|onbestelbaar",
+    r"(?:ser )?entregar|no se ha podido entregar|kon niet (?:worden )?(?:bezorgd|afgeleverd)|onbestelbaar|"
+    # Polish, Portuguese, Czech, Swedish, Danish/Norwegian, Finnish
+    r"nie (?:uda[łl]o si[ęe]|mo[żz]na by[łl]o) dostarczy[ćc]|niedostarczon|adres nie istnieje|"
+    r"n[ãa]o (?:foi poss[íi]vel|pôde ser|p[ôo]de) (?:ser )?entreg|n[ãa]o foi entregue|"
+    r"nelze doru[čc]it|nemohla b[ýy]t doru[čc]ena|kunde inte levereras|kunne ikke leveres|ei voitu toimittaa",
 )
 
 # Scanner notices and complaints come in many languages; these cover English, German, French, Italian,
@@ -335,7 +342,9 @@ _COMPLAINT_STRONG = re.compile(
     r"\b(?:twoje|twój|twoja|pana|pani|wasze|wasz|wasza) (?:konto|komputer|skrzynka|poczta|adres|e-?mail|"
     r"skrzynka pocztowa)(?:\s+\S+){0,4}?\s+(?:zhakowan|zainfekowan|przej[ęe]t|w[łl]aman)|"
     r"(?:zosta[łl](?:e[śs]|a[śs])?|zostali[śs]cie) (?:pan |pani )?(?:zhakowan|shakowan)|"
-    r"m[óo]j (?:antywirus|program antywirusowy|skaner antywirusowy) (?:wykry[łl]|zablokowa[łl]|znalaz[łl])|"
+    r"(?:m[óo]j|nasz) (?:antywirus|program antywirusowy|skaner antywirusowy|system antywirusowy)\w* "
+    r"(?:wykry[łl]|zablokowa[łl]|znalaz[łl])|kto[śs] si[ęe] podszywa|podszywa si[ęe] pod (?:pa[ńn]stwa|twój|"
+    r"pana|pani|wasz)|"
     r"kto[śs] (?:u[żz]ywa|wysy[łl]a|podszywa si[ęe])\b[^.\n]{0,40}(?:twojego|twoim|pana|pani) (?:adres|imieni|"
     r"nazwisk|kont)|wirus(?:a|y)? (?:od ciebie|od pana|od pani|z twojego|z pana|z pani)|"
     # Portuguese
@@ -402,7 +411,8 @@ _CAME_FROM_YOU = re.compile(
     r"da te|da lei|dal (?:tuo|suo) indirizzo|a (?:tuo|suo) nome|"
     r"de (?:tu|su) (?:dirección|correo|cuenta)|de usted|desde (?:tu|su)|en (?:tu|su) nombre|"
     r"van u\b|van jou|van je\b|van (?:uw|jouw) (?:adres|e-?mail)|uit (?:uw|jouw) naam|"
-    r"od ciebie|od pana|od pani|z twojego (?:adresu|konta|maila)|w twoim imieniu|w pana imieniu|w pani imieniu|"
+    r"od ciebie|od pana|od pani|od pa[ńn]stwa|z twojego (?:adresu|konta|maila)|w twoim imieniu|w pana imieniu|"
+    r"w pani imieniu|w pa[ńn]stwa imieniu|"
     r"de voc[êe]|do seu (?:endere[çc]o|e-?mail)|da sua conta|do teu|em seu nome|em teu nome|no seu nome"
 )
 
@@ -1052,7 +1062,14 @@ _CHALLENGE = re.compile(
     r"zustellung zu best[äa]tigen|best[äa]tigungscode|best[äa]tigen sie|"
     r"confirmez (?:l'envoi|que vous|votre message)|confirme(?:r)? (?:o envio|el env[íi]o|que (?:usted|voc[êe]))|"
     r"conferm(?:a|i|are) (?:l'invio|che)|bevestig (?:dat u|uw bericht|de verzending)|potwierd[źz] (?:wys[łl]anie|"
-    r"[żz]e)|whitelist|witte lijst|liste blanche|lista blanca",
+    r"[żz]e)|whitelist|witte lijst|liste blanche|lista blanca|"
+    # "confirm you are the sender", in the languages around
+    r"(?:confirm|best[äa]tig|confirmer|confirmar|conferm|bevestig|potwierd)\w*[^.\n]{0,60}(?:the sender|"
+    r"absender|exp[ée]diteur|remitente|remetente|mittente|afzender|nadawc)|"
+    r"(?:sender|absender|exp[ée]diteur|remitente|remetente|mittente|afzender|nadawc)\w*[^.\n]{0,30}(?:confirm|"
+    r"best[äa]tig|confirmer|confirmar|conferm|bevestig|potwierd|verif)|"
+    r"trattenuto dal (?:nostro )?(?:sistema )?antispam|retenu par (?:notre )?(?:filtre )?antispam|"
+    r"retenido por (?:nuestro )?(?:filtro )?antispam|zatrzymana przez (?:nasz )?(?:filtr )?antyspam",
 )
 _QUOTED_SUBJECT = re.compile(
     r"(?:subject|betreff|objet|oggetto|asunto|assunto|onderwerp|temat)\s*:?\s*[\"“„'«]?\s*([^\"”“'»\r\n]{3,160})",
@@ -1094,7 +1111,8 @@ def _complaint(msg: Message) -> Notice | None:
         return None
     text = _notice_text(msg)
     # "your e-mail, it seems, was hacked"; a complaint is in its first lines, not pages down
-    low = _SOFT_PUNCT.sub(" ", low_subject + "\n" + text[:_COMPLAINT_CHARS].lower())
+    # (lines wrap anywhere: "our antivirus\nblocked it")
+    low = " ".join(_SOFT_PUNCT.sub(" ", low_subject + "\n" + text[:_COMPLAINT_CHARS].lower()).split())
     strong = _COMPLAINT_STRONG.search(low)
     weak = None if strong else _COMPLAINT_WEAK.search(low)
     if not (strong or weak):

@@ -322,7 +322,7 @@ REDIRECTORS = frozenset(
     cmail1.com cmail2.com createsend2.com createsend3.com ccsend.com ctctcdn.com mktomail.com
     mtasv.net sailthru.com emarsys.net dmtrk.net bmetrack.com stat-pulse.com sendpulse.com
     beehiiv.com shopifyemail.com squarespace-mail.com intercom-mail.com chtah.com messagegears.net
-    secure-web.cisco.com linkprotect.cudasvc.com
+    secure-web.cisco.com linkprotect.cudasvc.com sp1-brevo.net brevo.net sendibm3.com
     """.split()
 )
 _EMBEDDED = re.compile(r"(?:https?|ftp)(?::|%3a|-3a)(?://?|%2f%2f|__)([^/?#&%_*\s]+)", re.I)
@@ -370,7 +370,7 @@ _COUNTER_LABELS = frozenset(
     "news newsletter mkt marketing info ct ea".split()
 )
 _COUNTER_PATH = frozenset("t c l r e u ls wf cl0 cl1 click clicks track tracking trk redirect link links go ss".split())
-_OPAQUE = re.compile(r"^(?:\d+|[A-Za-z0-9_=-]{16,}|[a-f0-9]{8,})$")
+_OPAQUE = re.compile(r"^(?:\d+|[A-Za-z0-9_=-]{16,}|[a-f0-9]{8,}|(?=[^/]*\d)(?=[^/]*[A-Za-z])[A-Za-z0-9_=-]{8,})$")
 
 
 def looks_like_click_counter(url: str) -> bool:
@@ -386,6 +386,13 @@ def looks_like_click_counter(url: str) -> bool:
     opaque = all(_OPAQUE.match(seg) for seg in segments[1 if counting_path else 0:])
     if not segments:
         return first_label in _COUNTER_LABELS and bool(query)
+    if not counting_path and not opaque and first_label in _COUNTER_LABELS:
+        # /mk/cl/f/sh/<token>: a few short fixed words in front of the counter's tokens
+        words = 0
+        while words < len(segments) and len(segments[words]) <= 3 and segments[words].isalpha():
+            words += 1
+        rest = segments[words:]
+        return 0 < words <= 5 and bool(rest) and all(_OPAQUE.match(seg) for seg in rest)
     if counting_path and (opaque or query):
         return True
     return first_label in _COUNTER_LABELS and opaque

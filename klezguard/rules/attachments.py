@@ -1185,6 +1185,8 @@ class OfficeMacro(Rule):
         "hidden_name": "Its name ends in .{ext}, a type that never holds macros. The name hides what the "
         "file really is.",
         "outside": "It comes from outside your firm. Even a real sender's mail account can be taken over.",
+        "colleague": "It comes from a colleague, and your mail provider confirmed that. Still ask them before you "
+        "allow its macros: a colleague's mail account can be taken over too.",
         "in_mail": _IN_MAIL_NOTE,
     }
 
@@ -1214,6 +1216,9 @@ class OfficeMacro(Rule):
                 elif severity == "low" and outside:
                     severity = "medium"
                     notes.append("outside")
+                elif severity == "high" and not outside and not (m.download or m.lure):
+                    severity = "medium"  # a confirmed colleague's spreadsheet that runs itself: ask, don't panic
+                    notes.append("colleague")
                 language = m.language
             elif f.macro_unchecked or (m is None and f.ext in office.MACRO_ENABLED_EXTS and f.data is None):
                 severity, notes, language = "low", ["unchecked"], "possible"

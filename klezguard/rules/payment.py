@@ -39,6 +39,22 @@ _CHANGED = re.compile(
     r"altera[çc][ãa]o (?:d[aoe]s? )?(?:dados banc[áa]rios|iban|nib|conta)|mud(?:ou|ámos|amos) de banco",
     re.I,
 )
+# "Payments must now be made to our euro account": an instruction to pay into a given account. Alone this is
+# every invoice's footer; with an account in another country than the sender it is the fraud's other form.
+_PAY_TO = re.compile(
+    r"(?:payments?|transfers?|remittances?|amounts?|invoices?) (?:\w+ ){0,4}(?:must|should|has to|have to|need to|"
+    r"are to|is to)(?: now| from now on| henceforth| only)? be (?:made|sent|paid|transferred|wired|settled) (?:in|"
+    r"to|into)|(?:please )?(?:pay|transfer|wire|remit)(?: \w+){0,4} (?:to|into) (?:our|the|this) (?:\w+ )?"
+    r"(?:new |other |euro |eur |usd |alternative |following )?(?:bank )?account|"
+    r"zahlungen? (?:\w+ ){0,3}(?:bitte |nur )?(?:auf|an) (?:unser|folgendes|das folgende)|"
+    r"paiements? (?:\w+ ){0,3}(?:doivent|devront) (?:d[ée]sormais )?(?:[êe]tre )?(?:effectu|vers)|"
+    r"pagos? (?:\w+ ){0,3}(?:deben|deber[áa]n) (?:realizarse|hacerse|efectuarse)|"
+    r"pagament[oi] (?:\w+ ){0,3}(?:deve|devono|dovr[àa]nno) essere (?:effettuat|eseguit|versat)|"
+    r"betalingen? (?:\w+ ){0,3}(?:moet|moeten|dient|dienen) (?:\w+ ){0,2}(?:worden )?(?:overgemaakt|gedaan)|"
+    r"p[łl]atno[śs]ci (?:\w+ ){0,3}(?:nale[żz]y|prosimy) (?:\w+ ){0,2}(?:wp[łl]aca[ćc]|przelewa[ćc]|kierowa[ćc])|"
+    r"pagamentos? (?:\w+ ){0,3}(?:devem|dever[ãa]o) ser (?:feitos|efetuados|realizados)",
+    re.I,
+)
 # The fraud's tell: it asks you not to check by phone, or to keep it quiet.
 _NO_CALL = re.compile(
     r"(?:do not|don'?t|please do not) (?:call|phone|ring)|(?:phone|lines?) (?:is|are) (?:down|out of order)|"
@@ -57,7 +73,7 @@ _IBAN = re.compile(r"\b([A-Z]{2})\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?
 def _text(msg: Message) -> str:
     """The subject and the first lines a reader sees (a bank change is said at the top, not pages down)."""
     body = msg.body_text[:_TEXT_CHARS] or links.visible_text(msg.body_html[: _TEXT_CHARS * 3])[:_TEXT_CHARS]
-    return msg.subject + " " + body
+    return " ".join(f"{msg.subject} {body}".split())  # lines wrap anywhere: "must be\nmade to"
 
 
 @register
@@ -69,8 +85,8 @@ class PaymentDetailsChanged(Rule):
     severity = "medium"
     title = "The mail asks you to pay to new bank details"
     explanation = (
-        "This mail says that {who} has new bank details and asks you to pay there from now on. Fraudsters who "
-        "fake a supplier's mail do exactly this, and the money is then gone."
+        "This mail tells you to pay {who} into a new or other bank account. Fraudsters who fake a supplier's "
+        "mail do exactly this, and the money is then gone."
     )
     advice = (
         "Do not pay and do not change any bank details yet. Phone {who} on a number you already have, not one "
@@ -95,6 +111,11 @@ class PaymentDetailsChanged(Rule):
         if not any(word in low for word in _HINT):
             return
         changed = _CHANGED.search(text)
+        iban = _IBAN.search(text)
+        country = fa.domain.rsplit(".", 1)[-1].upper()
+        foreign = bool(iban and len(country) == 2 and country not in ("EU", "UK") and iban.group(1) != country)
+        if not changed and foreign:
+            changed = _PAY_TO.search(text)  # pay into an account abroad: the other form of the fraud
         if not changed:
             return
         f = facts(msg, ctx)
@@ -119,9 +140,7 @@ class PaymentDetailsChanged(Rule):
             notes.append("no_call")
         elif severity == "medium" and f.known_from:
             severity = "high"  # a supplier you pay, faked: the classic
-        iban = _IBAN.search(text)
-        country = fa.domain.rsplit(".", 1)[-1].upper()
-        if iban and len(country) == 2 and iban.group(1) != country and country not in ("EU", "UK"):
+        if foreign:
             notes.append("foreign_iban")
         who = fa.name or fa.addr
         yield Hit(

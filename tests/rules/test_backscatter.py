@@ -511,3 +511,27 @@ def test_a_spam_complaint_about_mail_made_in_your_own_domain_is_medium_but_an_un
     unsubscribe = "Why do you keep emailing me? Please take me off your list.\n"
     assert [f.severity for f in backscatter(check(reply_to(f"<5a37465eb703694f@{OWN}>", unsubscribe),
                                                   ctx_sent()))] == ["low"]
+
+
+def test_a_complaint_whose_lines_wrap_mid_sentence_is_still_read():
+    body = ("Dzień dobry,\notrzymaliśmy od Państwa wiadomość z plikiem .iso. Nigdy nie współpracowaliśmy, a nasz "
+            "program antywirusowy\nzablokował załącznik. Prawdopodobnie ktoś się\npodszywa pod Państwa adres.\n")
+    raw = reply_to(f"<7f6e5d4c3b2a1908@{OWN}>", body, subject="Odp: Faktura VAT 04/2026 - wirus",
+                   from_="Agnieszka Nowak <biuro@meble-nowak.example>")
+    assert [f.severity for f in backscatter(check(raw, ctx_sent()))] == ["medium"]
+
+
+def test_a_polish_bounce_and_an_italian_challenge_are_recognised():
+    bounce = build(from_="Serwer Poczty <MAILER-DAEMON@poczta.example>", subject="Zwrot: wiadomość niedostarczona",
+                   body="Nie udało się dostarczyć Twojej wiadomości do następujących adresatów:\n\n"
+                        "  anna@poczta.example\n"
+                        f"\nNagłówki oryginalnej wiadomości:\n\nFrom: Owner <owner@{OWN}>\nTo: anna@poczta.example\n"
+                        f"Subject: Twoja paczka czeka\nMessage-ID: <xq7m2k9w.4402917@{OWN}>\n",
+                   headers=[("Return-Path", "<>")])
+    assert [f.rule for f in backscatter(check(bounce, ctx_sent()))] == ["backscatter.bounce_for_unsent_mail"]
+    challenge = _challenge("Gentile mittente,\n\nil suo messaggio indirizzato a f.baroni@edilizia.example con "
+                           'oggetto\n"Pagamento ricevuto" è stato trattenuto dal nostro sistema antispam.\n\nPer '
+                           "confermare di essere il mittente, risponda a questa mail.\n",
+                           subject="[Conferma mittente] Pagamento ricevuto", null=False)
+    found = backscatter(check(challenge, ctx_sent()))
+    assert [f.severity for f in found] == ["medium"] and "Do not click its confirm link" in found[0].advice

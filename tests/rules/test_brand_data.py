@@ -128,6 +128,7 @@ def test_national_entries_have_a_source_and_countries(entry):
 @pytest.mark.parametrize("entry", NATIONAL, ids=name_of)
 def test_national_watch_and_weak_labels_are_names_of_its_domains(entry):
     labels = {lookalike._label_of(org_domain(d)) for d in entry["domains"]}
+    labels |= {re.sub(r"[^a-z0-9]", "", a.lower()) for a in entry.get("aliases", [])}  # a product: PosteID
     for label in entry.get("watch", []) + entry.get("weak", []):
         assert label in labels, (entry["name"], label)
 

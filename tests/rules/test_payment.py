@@ -78,3 +78,17 @@ def test_a_mailing_list_discussing_bank_changes_is_nothing():
                 body="We changed our bank last year and new bank details went out to all clients. Any tips?\n",
                 headers=[("List-Id", "<smallbiz.lists.example>")])
     assert _finding(check(raw)) is None
+
+
+def test_paying_into_an_account_abroad_is_the_other_form():
+    raw = build(from_="Katarzyna <export@sklejka.example.pl>", subject="RE: order - payment details",
+                body="Due to an audit of our Polish bank account, payments in EUR must be made to our euro account:\n"
+                     "IBAN: GB84 REVO 0099 6912 3456 78\n")
+    found = _finding(check(raw))
+    assert found is not None and found.severity in ("medium", "high") and "another country (GB)" in found.explanation
+
+
+def test_an_invoice_footer_with_the_senders_own_country_account_is_nothing():
+    raw = build(from_="Biuro <biuro@sklejka.example.pl>", subject="Faktura 04/2026",
+                body="Payment should be made to the following account: IBAN PL61 1090 1014 0000 0712 1981 2874\n")
+    assert _finding(check(raw)) is None
