@@ -391,8 +391,8 @@ def looks_like_click_counter(url: str) -> bool:
         words = 0
         while words < len(segments) and len(segments[words]) <= 3 and segments[words].isalpha():
             words += 1
-        rest = segments[words:]
-        return 0 < words <= 5 and bool(rest) and all(_OPAQUE.match(seg) for seg in rest)
+        tokens = segments[words:]
+        return 0 < words <= 5 and bool(tokens) and all(_OPAQUE.match(seg) for seg in tokens)
     if counting_path and (opaque or query):
         return True
     return first_label in _COUNTER_LABELS and opaque
