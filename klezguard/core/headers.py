@@ -111,11 +111,23 @@ class Address:
         return self.addr
 
 
+# The plain forms most headers take ("Anna Weber <anna@x.example>", "anna@x.example"): read without the
+# stdlib's full RFC 5322 parser, which costs more than all the rest of reading the header. Anything else
+# (quotes, commas, comments, encoded words, groups, several addresses) goes to the full parser; a test
+# compares both on every form this accepts.
+_ATOM_ADDR = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+_PLAIN = re.compile(rf"\s*(?:([A-Za-z0-9][A-Za-z0-9 '_-]*?)\s*)?<({_ATOM_ADDR})>\s*|\s*({_ATOM_ADDR})\s*")
+
+
 def parse_addresses(value: object) -> list[Address]:
     """All addresses of an address header, decoding names; junk yields what can be recognised."""
     text = to_text(value)
     if not text.strip():
         return []
+    plain = _PLAIN.fullmatch(text)
+    if plain and ".." not in text:
+        name, addr, bare = plain.groups()
+        return [Address(" ".join(name.split()) if name else "", addr or bare)]
     try:
         pairs = email.utils.getaddresses([text])
     except Exception:  # noqa: BLE001

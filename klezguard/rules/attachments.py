@@ -414,7 +414,8 @@ def _mail_files(msg: Message, in_mail: bool, complete: bool, depth: int, ex: Exa
         if not part.is_attachment:
             if part.content_type == "text/html" and _IFRAME_CID.search(part.data[:TEXT_BYTES]):
                 ex.auto_open = True
-            if part.content_type.startswith("text/") and _UU_BEGIN.search(part.data[:TEXT_BYTES]):
+            if (part.content_type.startswith("text/") and b"begin " in part.data[:TEXT_BYTES]
+                    and _UU_BEGIN.search(part.data[:TEXT_BYTES])):
                 listing = archives.list_uuencoded(part.data[:TEXT_BYTES])
                 _promote(listing, in_mail, ex, (), "the mail text, uuencoded (an old way to send files)")
             continue

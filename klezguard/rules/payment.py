@@ -66,7 +66,7 @@ _NO_CALL = re.compile(
 # Cheap first look (substring tests): most mail never names a bank account at all.
 _HINT = ("iban", "bank", "banc", "kont", "conta", "rekening", "rachun", "compte", "cuenta", "conto", "rib ", "nib ",
          "remit", "payment det")
-_TEXT_CHARS = 20000
+_TEXT_CHARS = 8000
 _IBAN = re.compile(r"\b([A-Z]{2})\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
 
 
