@@ -74,7 +74,8 @@ def main() -> int:
     parser.add_argument("--by-trick", action="store_true")
     parser.add_argument("--out", default="/tmp/klezguard-eval")
     parser.add_argument("--blind", action="append", default=[], metavar="DIR",
-                        help="a labelled set written apart from the rules (msgs/, sent/, manifest.jsonl, mailbox.json)")
+                        help="a labelled set written apart from the rules (msgs/, sent/, manifest.jsonl, "
+                             "mailbox.json); default: the sets in eval/written-apart")
     args = parser.parse_args()
     if not CORPUS.is_dir():
         print(f"no corpus at {CORPUS}", file=sys.stderr)
@@ -99,7 +100,8 @@ def main() -> int:
     rows = [("synthetic", _scored(out / "synthetic.jsonl", syn / "manifest.jsonl")),
             ("real", _scored(out / "real.jsonl", real / "manifest.jsonl")),
             ("real/benign-more", _scored(out / "more.jsonl", real / "manifest.more.jsonl"))]
-    for folder in args.blind:
+    written_apart = sorted(p for p in (ROOT / "eval" / "written-apart").glob("*") if (p / "manifest.jsonl").is_file())
+    for folder in args.blind or written_apart:
         blind = Path(folder)
         box = json.loads((blind / "mailbox.json").read_text())
         owner = ["--sent", str(blind / "sent"), "--trusted-authserv", box["authserv_id"]]

@@ -15,7 +15,8 @@ from tests.mailfactory import context
 
 ROOT = Path(__file__).resolve().parent.parent
 OWN = (sorted((ROOT / "klezguard" / "resources" / "demo").rglob("*.eml"))
-       + sorted((ROOT / "tests" / "messages").rglob("*.eml")))
+       + sorted((ROOT / "tests" / "messages").rglob("*.eml"))
+       + sorted((ROOT / "eval" / "written-apart").rglob("*.eml")))
 CORPUS = ROOT.parent / "shared" / "corpus"
 CORPUS_FILES = sorted(CORPUS.rglob("*.eml")) if CORPUS.is_dir() else []
 CTX = context(own_domains=("harbourline-joinery.co.uk", "brightwater-bakery.com"),
