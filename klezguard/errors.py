@@ -29,6 +29,10 @@ class LoginFailed(KnownError):
     pass
 
 
+class SignInAgain(LoginFailed):
+    """An OAuth2 sign-in the provider no longer honours: the user signs in again (never a password prompt)."""
+
+
 class ServerNotFound(KnownError):
     pass
 

@@ -85,3 +85,27 @@ def empty_mailbox(imap):
     if imap.folder_exists("KlezGuard Quarantine"):
         imap.delete_folder("KlezGuard Quarantine")
     return imap
+
+
+@pytest.fixture(scope="session")
+def oauth_server():
+    """A local OAuth2 authorization server (token introspection and refresh) on 127.0.0.1."""
+    from tests.integration import oauthserver
+
+    server = oauthserver.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def oauth_imap_server(oauth_server):
+    """A Dovecot that takes XOAUTH2 and OAUTHBEARER logins, each token checked by `oauth_server`."""
+    if not shutil.which("dovecot"):
+        if os.environ.get("CI") == "true":
+            pytest.fail(HOW_TO_INSTALL + " — required under CI=true")
+        pytest.skip(HOW_TO_INSTALL)
+    from tests.integration import dovecot
+
+    server = dovecot.start(introspection_url=oauth_server.url + "/introspect")
+    yield server
+    server.stop()

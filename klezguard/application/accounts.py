@@ -8,13 +8,14 @@ quarantine stays there on the server and is found again by its keyword.
 from dataclasses import dataclass
 
 from klezguard.errors import KnownError
-from klezguard.mail import credentials
+from klezguard.mail import credentials, oauth
 from klezguard.mail.accounts import Account, AccountStore, ServerSettings
 from klezguard.mail.connection import connect
 from klezguard.mail.discovery import Discovery, discover
+from klezguard.mail.oauth import TokenSource
 
 __all__ = ["Discovery", "discover", "list_folders", "add_account", "edit_account", "remove_account", "test_login",
-           "saved_password", "keyring_works"]
+           "saved_password", "keyring_works", "TokenSource", "signed_in"]
 from klezguard.settings import Settings
 from klezguard.store.db import Store
 
@@ -34,7 +35,7 @@ def apply_settings(account: Account, settings: Settings) -> None:
             account.folders.append(folder)
 
 
-def test_login(account: Account, password: str) -> None:
+def test_login(account: Account, password: "str | TokenSource") -> None:
     """Logs in and out once; raises KnownError with what to do."""
     client = connect(account.server, password, email=account.email, allow_plain=account.allow_plain)
     try:
@@ -60,7 +61,7 @@ def list_folders(settings: ServerSettings, password: str, email: str, allow_plai
         client.logout()
 
 
-def add_account(account: Account, password: str, store: Store, settings: Settings | None = None,
+def add_account(account: Account, password: "str | TokenSource", store: Store, settings: Settings | None = None,
                 check_login: bool = True, accounts: AccountStore | None = None) -> Saved:
     """Saves a new account (after a test login) with its password in the keyring. What a removed account
     of that address left in the store is forgotten: its mail is scanned afresh. Adding an account that is
@@ -74,6 +75,11 @@ def add_account(account: Account, password: str, store: Store, settings: Setting
     saved.put(account)
     if not known:
         store.forget_account(account.key)
+    if isinstance(password, TokenSource):  # signed in with the provider: its tokens, never a password
+        if password.tokens is not None:
+            oauth.save_tokens(account.key, password.tokens)
+        return Saved(account, password_saved=password.tokens is not None,
+                     problem="" if password.tokens is not None else "a ready access token is used once and not kept")
     return _save_password(account, password)
 
 
@@ -110,6 +116,12 @@ def saved_password(account: Account) -> tuple[str | None, str]:
         return credentials.get_password(account.key), ""
     except KnownError:
         return None, NO_KEYRING
+
+
+def signed_in(account: Account) -> TokenSource:
+    """The access tokens of an account signed in with its provider (a ready token from the environment
+    first, for scripts); SignInAgain when there is none."""
+    return TokenSource.for_account(account.key)
 
 
 def keyring_works() -> bool:

@@ -23,6 +23,7 @@ from klezguard.mail import credentials
 from klezguard.mail.accounts import Account
 from klezguard.mail.connection import connect, translated
 from klezguard.mail.local import LocalMailbox, LocalSource, demo_source
+from klezguard.mail.oauth import TokenSource
 from klezguard.mail.quarantine import Quarantine
 from klezguard.mail.watch import WatchEvent
 from klezguard.store.db import Store
@@ -65,7 +66,10 @@ class ImapService(_StoredMail):
         self.notes: list[str] = []
         self.last_count = 0
 
-    def password(self) -> str:
+    def password(self) -> "str | TokenSource":
+        """The password, or for an account signed in with its provider the source of its access tokens."""
+        if self.account.auth == "oauth2":
+            return TokenSource.for_account(self.key)
         password = self._password or credentials.password_from_env() or credentials.get_password(self.key)
         if not password:
             raise LoginFailed(f"KlezGuard has no password for {self.account.email}.",

@@ -19,6 +19,9 @@ def add_server_options(parser, email_required: bool = False) -> None:
                         help=_("ssl (TLS, the default), starttls, or plain (unencrypted: only if you must)"))
     parser.add_argument("--user", help=_("login name, if it is not the e-mail address"))
     parser.add_argument("--cafile", help=_("extra CA certificate file to trust"))
+    parser.add_argument("--auth", choices=("password", "oauth2"),
+                        help=_("password, or oauth2: sign in with the mail provider (Microsoft 365, Google); "
+                               "for scripts, a ready access token in KLEZGUARD_ACCESS_TOKEN"))
 
 
 def add_parser(sub) -> None:
@@ -77,13 +80,22 @@ def run_add(args) -> int:
     settings, source = settings_from_args(args, email)
     print(_("Server: {server} (from {source})").format(server=settings.describe(), source=source), file=sys.stderr)
     account = Account(email, settings, allow_plain=settings.security == "plain",
-                      trusted_authserv=args.trusted_authserv)
-    password = read_password(_("Password for {email}: ").format(email=email))
+                      trusted_authserv=args.trusted_authserv, auth=args.auth or "password")
+    password: str | accounts.TokenSource
+    if account.auth == "oauth2":
+        password = accounts.signed_in(account)
+    else:
+        password = read_password(_("Password for {email}: ").format(email=email))
     store = Store()
     try:  # the folders and quarantine folder chosen in the app's Settings apply here too
         saved = accounts.add_account(account, password, store, settings=Settings())
     finally:
         store.close()
+    if account.auth == "oauth2":
+        print(_("Added {email}. Signing in with your mail provider works.").format(email=email))
+        if not saved.password_saved:
+            print(_("Scans need a token again next time ({text}).").format(text=saved.problem), file=sys.stderr)
+        return 0
     if not saved.password_saved:
         print(_("Account saved, but not its password: {text}").format(text=saved.problem), file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from klezguard.application import accounts
 from klezguard.application import quarantine as quarantining
 from klezguard.application.judge import default_judge
 from klezguard.application.scan import Progress, Scanned, scan_account
@@ -55,23 +56,31 @@ def add_parsers(sub) -> None:
     watch.set_defaults(run=run_watch)
 
 
-def resolve(args, email: str | None) -> tuple[Account, str]:
-    """The account and its password: saved settings and keyring, or the command line and environment."""
+def resolve(args, email: str | None) -> tuple[Account, "str | accounts.TokenSource"]:
+    """The account and its password (or, signed in with its provider, its tokens): saved settings and
+    keyring, or the command line and environment."""
     if args.host:
         login = args.user or email
         if not login:
             raise KnownError(_("Say which mailbox to use."), _("Give the e-mail address or --user."))
         settings, _source = settings_from_args(args, login)
-        account = Account(email or login, settings, allow_plain=settings.security == "plain")
+        account = Account(email or login, settings, allow_plain=settings.security == "plain",
+                          auth=args.auth or "password")
+        if account.auth == "oauth2":
+            return account, accounts.signed_in(account)
         return account, read_password(_("Password for {user}: ").format(user=login))
     account = AccountStore().get(email)
+    if args.auth:
+        account.auth = args.auth
+    if account.auth == "oauth2":
+        return account, accounts.signed_in(account)  # never a password prompt
     password = credentials.password_from_env() or credentials.get_password(account.key)
     if not password:
         password = read_password(_("Password for {email}: ").format(email=account.email))
     return account, password
 
 
-def open_client(account: Account, password: str):
+def open_client(account: Account, password: "str | accounts.TokenSource"):
     return connect(account.server, password, email=account.email, allow_plain=account.allow_plain)
 
 
@@ -107,7 +116,7 @@ class ProgressBar:
 
 
 @contextmanager
-def session(account: Account, password: str) -> Iterator:
+def session(account: Account, password: "str | accounts.TokenSource") -> Iterator:
     """A logged-in connection; anything the server or the network does wrong in it becomes a plain
     message with what to do, as before the login."""
     client = open_client(account, password)

@@ -14,6 +14,7 @@ from klezguard import paths
 from klezguard.errors import AccountNotFound, KnownError
 
 Security = Literal["ssl", "starttls", "plain"]
+Auth = Literal["password", "oauth2"]
 DEFAULT_PORTS = {"ssl": 993, "starttls": 143, "plain": 143}
 QUARANTINE_FOLDER = "KlezGuard Quarantine"
 
@@ -39,6 +40,7 @@ class Account:
     quarantine_folder: str = QUARANTINE_FOLDER
     allow_plain: bool = False  # plain-text login only when the user said so for this account
     trusted_authserv: list[str] = field(default_factory=list)
+    auth: Auth = "password"  # "oauth2": signed in with the mail provider; its tokens are in the keyring
 
     @property
     def login_user(self) -> str:

@@ -21,8 +21,11 @@ from klezguard.errors import (
     KnownError,
     LoginFailed,
     ServerNotFound,
+    SignInAgain,
 )
+from klezguard.mail import oauth
 from klezguard.mail.accounts import ServerSettings
+from klezguard.mail.oauth import AccessToken, TokenSource
 from klezguard.mail.safeimap import TOO_BIG, AnswerTooBig, protect
 from klezguard.mail.watchdog import CommandDeadline
 
@@ -177,9 +180,48 @@ def login(client: imapclient.IMAPClient, settings: ServerSettings, user: str, pa
     client.plain_login(user, password)
 
 
-def connect(settings: ServerSettings, password: str, *, email: str = "", allow_plain: bool = False,
+def oauth_login(client: imapclient.IMAPClient, settings: ServerSettings, user: str, token: AccessToken) -> None:
+    """OAUTHBEARER (RFC 7628) where the server offers it, else XOAUTH2 (Google's and Microsoft's older form).
+    A turned-down token raises LoginFailed; nothing falls back to a password."""
+    caps = client.capabilities()
+    if "\r" in token.value or "\n" in token.value or "\x00" in token.value:
+        raise SignInAgain("The sign-in token holds a line break, which no server accepts.", "Sign in again.")
+    try:
+        if b"AUTH=OAUTHBEARER" in caps:
+            client.oauthbearer_login(user, token.value)
+        elif b"AUTH=XOAUTH2" in caps:
+            client.oauth2_login(user, token.value)
+        else:
+            raise LoginFailed(f"{settings.host} does not offer sign-in with a mail provider (OAuth2).",
+                              "Check the server name, or use a password for this account if your provider allows.")
+    except imapclient.exceptions.LoginError as exc:
+        raise _TokenRejected(str(exc)) from None
+
+
+class _TokenRejected(Exception):
+    """The server turned the access token down (it may only need renewing)."""
+
+
+def connect(settings: ServerSettings, password: "str | TokenSource", *, email: str = "", allow_plain: bool = False,
             timeout: float = TIMEOUT) -> imapclient.IMAPClient:
-    """A logged-in client. Raises a KnownError (never a raw socket or ssl error)."""
+    """A logged-in client, with a password or a sign-in's tokens (renewed once if the server turns the
+    token down). Raises a KnownError (never a raw socket or ssl error)."""
+    if isinstance(password, TokenSource):
+        try:
+            return _connect(settings, password.current(), email, allow_plain, timeout)
+        except _TokenRejected:
+            renewed = password.renewed()
+            if renewed is None:
+                raise oauth.rejected(settings.host) from None
+            try:
+                return _connect(settings, renewed, email, allow_plain, timeout)
+            except _TokenRejected:
+                raise oauth.rejected(settings.host) from None
+    return _connect(settings, password, email, allow_plain, timeout)
+
+
+def _connect(settings: ServerSettings, secret: "str | AccessToken", email: str, allow_plain: bool,
+             timeout: float) -> imapclient.IMAPClient:
     if settings.security == "plain" and not allow_plain:
         raise InsecureConnection(
             "This account is set to send your password without encryption.",
@@ -202,7 +244,10 @@ def connect(settings: ServerSettings, password: str, *, email: str = "", allow_p
                         "Use TLS on port 993 instead, or ask your provider.",
                     )
                 client.starttls(context)
-            login(client, settings, settings.user or email, password)
+            if isinstance(secret, AccessToken):
+                oauth_login(client, settings, settings.user or email, secret)
+            else:
+                login(client, settings, settings.user or email, secret)
         except BaseException:
             try:
                 client.shutdown()

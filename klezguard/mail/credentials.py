@@ -54,3 +54,17 @@ def delete_password(account_key: str) -> None:
 
 def password_from_env() -> str | None:
     return os.environ.get(ENV_PASSWORD) or None
+
+
+# Other secrets of an account (an OAuth2 sign-in's tokens), under their own names in the same keyring entry
+# service; the same rule: the keyring or nowhere.
+def get_secret(name: str) -> str | None:
+    return _guard(keyring.get_password, SERVICE, name)
+
+
+def set_secret(name: str, value: str) -> None:
+    _guard(keyring.set_password, SERVICE, name, value)
+
+
+def delete_secret(name: str) -> None:
+    delete_password(name)

@@ -110,9 +110,27 @@ class Dovecot:
             return ""
 
 
-def start(tls: bool = True, cert: tuple[bytes, bytes] | None = None) -> Dovecot:
+OAUTH2 = """\
+auth_mechanisms = plain login xoauth2 oauthbearer
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {base}/oauth2.conf.ext
+}}
+"""
+OAUTH2_ARGS = """\
+introspection_mode = post
+introspection_url = {url}
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
+
+
+def start(tls: bool = True, cert: tuple[bytes, bytes] | None = None, introspection_url: str = "") -> Dovecot:
     """Starts a server. tls=False: no TLS at all (no IMAPS, no STARTTLS). cert: (cert PEM, key PEM)
-    to use instead of a fresh self-signed certificate for localhost and 127.0.0.1."""
+    to use instead of a fresh self-signed certificate for localhost and 127.0.0.1. introspection_url: also
+    accept XOAUTH2 and OAUTHBEARER logins, each token checked there (RFC 7662)."""
     base = Path(tempfile.mkdtemp(prefix="klezguard-dovecot-"))
     base.chmod(0o755)
     for d in ("run", "state", "mail"):
@@ -138,6 +156,9 @@ def start(tls: bool = True, cert: tuple[bytes, bytes] | None = None) -> Dovecot:
         mgroup = grp.getgrgid(os.getegid()).gr_name
         extra = (f"default_login_user = {muser}\ndefault_internal_user = {muser}\ndefault_internal_group = {mgroup}\n"
                  "service anvil {\n  chroot =\n}\nservice imap-login {\n  chroot =\n}")
+    if introspection_url:
+        (base / "oauth2.conf.ext").write_text(OAUTH2_ARGS.format(url=introspection_url))
+        extra += "\n" + OAUTH2.format(base=base)
     port, sport = free_port(), free_port()
     conf = base / "dovecot.conf"
     ssl_conf = f"ssl = yes\nssl_cert = <{base}/cert.pem\nssl_key = <{base}/key.pem" if tls else "ssl = no"

@@ -1,0 +1,113 @@
+"""A small OAuth2 server on 127.0.0.1 for the tests: the token introspection endpoint (RFC 7662) that the
+test Dovecot asks about every XOAUTH2/OAUTHBEARER login, and a token endpoint that issues and refreshes
+tokens (RFC 6749 section 6). Tokens can be made to expire or be revoked, and the server can answer slowly."""
+
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+
+@dataclass
+class Grant:
+    user: str
+    refresh_token: str
+    revoked: bool = False
+
+
+@dataclass
+class OAuthServer:
+    httpd: ThreadingHTTPServer
+    access: dict[str, tuple[str, float]] = field(default_factory=dict)  # token -> (user, expires at)
+    grants: dict[str, Grant] = field(default_factory=dict)  # refresh token -> grant
+    delay: float = 0.0  # seconds every answer waits (a slow provider)
+    introspections: int = 0
+    refreshes: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def token_endpoint(self) -> str:
+        return self.url + "/token"
+
+    def issue(self, user: str, lifetime: float = 3600) -> dict:
+        """A fresh grant: the token response a sign-in would give."""
+        refresh = "r-" + secrets.token_urlsafe(16)
+        with self.lock:
+            self.grants[refresh] = Grant(user, refresh)
+        return self._access(user, refresh, lifetime)
+
+    def _access(self, user: str, refresh: str, lifetime: float) -> dict:
+        token = "a-" + secrets.token_urlsafe(24)
+        with self.lock:
+            self.access[token] = (user, time.time() + lifetime)
+        return {"access_token": token, "token_type": "Bearer", "expires_in": int(lifetime),
+                "refresh_token": refresh, "scope": "https://mail.test/imap"}
+
+    def expire(self, token: str) -> None:
+        with self.lock:
+            user, _ = self.access[token]
+            self.access[token] = (user, time.time() - 1)
+
+    def revoke_all(self) -> None:
+        """The user took the app's access back: every token and grant stops working."""
+        with self.lock:
+            self.access.clear()
+            for grant in self.grants.values():
+                grant.revoked = True
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def start(lifetime: float = 3600) -> OAuthServer:
+    server: OAuthServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # quiet
+            return
+
+        def _reply(self, status: int, body: dict) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            length = int(self.headers.get("Content-Length") or 0)
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            if server.delay:
+                time.sleep(server.delay)
+            if self.path == "/introspect":
+                with server.lock:
+                    server.introspections += 1
+                    user, expires = server.access.get(form.get("token", ""), ("", 0.0))
+                if user and expires > time.time():
+                    self._reply(200, {"active": True, "username": user, "exp": int(expires)})
+                else:
+                    self._reply(200, {"active": False})
+            elif self.path == "/token" and form.get("grant_type") == "refresh_token":
+                with server.lock:
+                    server.refreshes += 1
+                    grant = server.grants.get(form.get("refresh_token", ""))
+                if grant is None or grant.revoked:
+                    self._reply(400, {"error": "invalid_grant", "error_description": "The grant was revoked."})
+                else:
+                    self._reply(200, server._access(grant.user, grant.refresh_token, lifetime))
+            else:
+                self._reply(400, {"error": "unsupported_grant_type"})
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = OAuthServer(httpd)
+    threading.Thread(target=httpd.serve_forever, daemon=True, name="oauth-test-server").start()
+    return server
