@@ -5,17 +5,20 @@ forgets everything KlezGuard stored for it, so adding it back scans its mail afr
 quarantine stays there on the server and is found again by its keyword.
 """
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from klezguard.errors import KnownError
-from klezguard.mail import credentials, oauth
+from klezguard.mail import credentials, oauth, signin
 from klezguard.mail.accounts import Account, AccountStore, ServerSettings
 from klezguard.mail.connection import connect
 from klezguard.mail.discovery import Discovery, discover
 from klezguard.mail.oauth import TokenSource
+from klezguard.mail.signin import DeviceCode
 
 __all__ = ["Discovery", "discover", "list_folders", "add_account", "edit_account", "remove_account", "test_login",
-           "saved_password", "keyring_works", "TokenSource", "signed_in"]
+           "saved_password", "keyring_works", "TokenSource", "signed_in", "sign_in", "DeviceCode"]
 from klezguard.settings import Settings
 from klezguard.store.db import Store
 
@@ -116,6 +119,24 @@ def saved_password(account: Account) -> tuple[str | None, str]:
         return credentials.get_password(account.key), ""
     except KnownError:
         return None, NO_KEYRING
+
+
+def sign_in(email: str, host: str = "", device: bool = False, show_code: Callable[[DeviceCode], None] | None = None,
+            open_url: Callable[[str], object] | None = None, cancel: threading.Event | None = None) -> TokenSource:
+    """Signs in with the provider of this address or server: in the system browser, or with a code typed on
+    another device. The tokens are returned, not yet saved (add_account saves them with the account)."""
+    provider = signin.provider_for(email, host)
+    if provider is None:
+        raise KnownError(f"{host or email} does not use sign-in with a mail provider.", "Use its password instead.")
+    provider = signin.configured(provider)
+    if device:
+        code = signin.start_device_sign_in(provider)
+        if show_code is not None:
+            show_code(code)
+        tokens = signin.finish_device_sign_in(provider, code, cancel=cancel)
+    else:
+        tokens = signin.sign_in_with_browser(provider, login_hint=email, open_url=open_url, cancel=cancel)
+    return TokenSource(email.lower(), tokens)
 
 
 def signed_in(account: Account) -> TokenSource:

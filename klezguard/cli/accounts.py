@@ -1,6 +1,7 @@
 """`klezguard account add|list|remove`: accounts for scripts and support (the desktop app has a wizard)."""
 
 import getpass
+import os
 import sys
 
 from klezguard.application import accounts
@@ -32,6 +33,8 @@ def add_parser(sub) -> None:
     add_server_options(add)
     add.add_argument("--trusted-authserv", action="append", default=[], metavar="ID",
                      help=_("authserv-id of your provider's Authentication-Results headers"))
+    add.add_argument("--device", action="store_true",
+                     help=_("with --auth oauth2: sign in with a code typed on another device (no browser here)"))
     add.set_defaults(run=run_add)
     listing = commands.add_parser("list", help=_("list the accounts"))
     listing.set_defaults(run=run_list)
@@ -82,8 +85,11 @@ def run_add(args) -> int:
     account = Account(email, settings, allow_plain=settings.security == "plain",
                       trusted_authserv=args.trusted_authserv, auth=args.auth or "password")
     password: str | accounts.TokenSource
-    if account.auth == "oauth2":
-        password = accounts.signed_in(account)
+    if account.auth == "oauth2" and os.environ.get("KLEZGUARD_ACCESS_TOKEN"):
+        password = accounts.signed_in(account)  # a script's ready token
+    elif account.auth == "oauth2":
+        password = accounts.sign_in(email, settings.host, device=args.device, show_code=_show_code,
+                                    open_url=_open_browser)
     else:
         password = read_password(_("Password for {email}: ").format(email=email))
     store = Store()
@@ -101,6 +107,19 @@ def run_add(args) -> int:
         return 2
     print(_("Added {email}. The login works and the password is in your system keyring.").format(email=email))
     return 0
+
+
+def _show_code(code: accounts.DeviceCode) -> None:
+    print(_("To sign in, open {url} on any device and enter the code {code}. Waiting...").format(
+        url=code.verification_uri, code=code.user_code), file=sys.stderr, flush=True)
+
+
+def _open_browser(url: str) -> None:
+    import webbrowser
+
+    print(_("Signing in in your browser. If no window opens, open this address:\n{url}").format(url=url),
+          file=sys.stderr, flush=True)
+    webbrowser.open(url)
 
 
 def run_list(args) -> int:

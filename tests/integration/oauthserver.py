@@ -2,13 +2,15 @@
 test Dovecot asks about every XOAUTH2/OAUTHBEARER login, and a token endpoint that issues and refreshes
 tokens (RFC 6749 section 6). Tokens can be made to expire or be revoked, and the server can answer slowly."""
 
+import base64
+import hashlib
 import json
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlparse
 
 
 @dataclass
@@ -24,6 +26,10 @@ class OAuthServer:
     access: dict[str, tuple[str, float]] = field(default_factory=dict)  # token -> (user, expires at)
     grants: dict[str, Grant] = field(default_factory=dict)  # refresh token -> grant
     delay: float = 0.0  # seconds every answer waits (a slow provider)
+    codes: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # code -> (user, challenge, redirect)
+    devices: dict[str, dict] = field(default_factory=dict)  # device code -> {user_code, user, state}
+    browser_user: str = ""  # who signs in when a test follows the browser step
+    browser_answer: str = ""  # "" approve; else the error the user causes ("access_denied")
     introspections: int = 0
     refreshes: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -63,6 +69,13 @@ class OAuthServer:
             for grant in self.grants.values():
                 grant.revoked = True
 
+    def approve_device(self, user_code: str, user: str, deny: bool = False) -> None:
+        """The user typed the code on another device and said yes (or no)."""
+        with self.lock:
+            for entry in self.devices.values():
+                if entry["user_code"] == user_code:
+                    entry["user"], entry["state"] = user, "denied" if deny else "approved"
+
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
@@ -96,6 +109,34 @@ def start(lifetime: float = 3600) -> OAuthServer:
                     self._reply(200, {"active": True, "username": user, "exp": int(expires)})
                 else:
                     self._reply(200, {"active": False})
+            elif self.path == "/token" and form.get("grant_type") == "authorization_code":
+                with server.lock:
+                    user, challenge, redirect = server.codes.pop(form.get("code", ""), ("", "", ""))
+                verifier = form.get("code_verifier", "")
+                digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+                if not user or digest != challenge or form.get("redirect_uri") != redirect:
+                    self._reply(400, {"error": "invalid_grant"})
+                else:
+                    self._reply(200, server.issue(user, lifetime))
+            elif self.path == "/token" and form.get("grant_type") == "urn:ietf:params:oauth:grant-type:device_code":
+                with server.lock:
+                    entry = server.devices.get(form.get("device_code", ""))
+                if entry is None:
+                    self._reply(400, {"error": "expired_token"})
+                elif entry["state"] == "pending":
+                    self._reply(400, {"error": "authorization_pending"})
+                elif entry["state"] == "denied":
+                    self._reply(400, {"error": "access_denied"})
+                else:
+                    with server.lock:
+                        server.devices.pop(form.get("device_code", ""), None)
+                    self._reply(200, server.issue(entry["user"], lifetime))
+            elif self.path == "/device":
+                device, user_code = secrets.token_urlsafe(16), secrets.token_hex(3).upper()
+                with server.lock:
+                    server.devices[device] = {"user_code": user_code, "user": "", "state": "pending"}
+                self._reply(200, {"device_code": device, "user_code": user_code, "interval": 1, "expires_in": 60,
+                                  "verification_uri": server.url + "/activate"})
             elif self.path == "/token" and form.get("grant_type") == "refresh_token":
                 with server.lock:
                     server.refreshes += 1
@@ -106,6 +147,24 @@ def start(lifetime: float = 3600) -> OAuthServer:
                     self._reply(200, server._access(grant.user, grant.refresh_token, lifetime))
             else:
                 self._reply(400, {"error": "unsupported_grant_type"})
+
+        def do_GET(self) -> None:  # noqa: N802 - the browser step: sign in and consent at once
+            url = urlparse(self.path)
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            if url.path != "/authorize" or query.get("code_challenge_method") != "S256":
+                self._reply(400, {"error": "invalid_request"})
+                return
+            redirect = query["redirect_uri"]
+            if server.browser_answer:
+                target = f"{redirect}?error={server.browser_answer}&state={query.get('state', '')}"
+            else:
+                code = secrets.token_urlsafe(12)
+                with server.lock:
+                    server.codes[code] = (server.browser_user, query["code_challenge"], redirect)
+                target = f"{redirect}?code={code}&state={query.get('state', '')}"
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.end_headers()
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server = OAuthServer(httpd)

@@ -134,3 +134,130 @@ def test_an_oauth2_account_keeps_its_tokens_only_in_the_keyring(oauth_imap_serve
                 assert token.encode() not in data and tokens.access_token.encode() not in data
                 assert tokens.refresh_token.encode() not in data, path
     assert any(tokens.refresh_token in v for v in isolated_user_dirs.items.values())
+
+
+# --- signing in ----------------------------------------------------------------------------------------------
+def local_provider(oauth_server):
+    from klezguard.mail.signin import Provider
+
+    return Provider("local", "Local", oauth_server.url + "/authorize", oauth_server.token_endpoint,
+                    oauth_server.url + "/device", "https://mail.test/imap offline_access", "klezguard-test")
+
+
+def follow_in_browser(url: str) -> None:
+    """The browser: it opens the sign-in page, the user signs in, and the page sends it to the redirect."""
+    import threading
+
+    import requests
+
+    threading.Thread(target=lambda: requests.get(url, timeout=10), daemon=True).start()
+
+
+def test_browser_sign_in_with_pkce_then_scan_with_the_saved_tokens(oauth_imap_server, oauth_server):
+    from klezguard.mail.signin import sign_in_with_browser
+
+    oauth_server.browser_user, oauth_server.browser_answer = oauth_imap_server.user, ""
+    opened: list[str] = []
+
+    def browser(url: str) -> None:
+        opened.append(url)
+        follow_in_browser(url)
+
+    tokens = sign_in_with_browser(local_provider(oauth_server), login_hint=oauth_imap_server.user, open_url=browser,
+                                  wait=20)
+    assert "code_challenge=" in opened[0] and "code_challenge_method=S256" in opened[0]
+    assert "redirect_uri=http%3A%2F%2F127.0.0.1%3A" in opened[0]
+    oauth.save_tokens("acct", tokens)
+    connect(settings_of(oauth_imap_server), TokenSource.for_account("acct"), email=oauth_imap_server.user).logout()
+
+
+def test_a_user_who_says_no_or_closes_the_browser_gets_a_plain_message(oauth_server):
+    from klezguard.mail.signin import sign_in_with_browser
+
+    oauth_server.browser_answer = "access_denied"
+    try:
+        with pytest.raises(SignInAgain) as said_no:
+            sign_in_with_browser(local_provider(oauth_server), open_url=follow_in_browser, wait=20)
+    finally:
+        oauth_server.browser_answer = ""
+    assert "did not give KlezGuard access" in said_no.value.text()
+    with pytest.raises(SignInAgain) as closed:
+        sign_in_with_browser(local_provider(oauth_server), open_url=lambda url: None, wait=0.5)  # never comes back
+    assert "did not finish" in closed.value.text()
+
+
+def test_device_code_sign_in_waits_for_the_user_then_works(oauth_imap_server, oauth_server):
+    from klezguard.mail.signin import finish_device_sign_in, start_device_sign_in
+
+    provider = local_provider(oauth_server)
+    code = start_device_sign_in(provider)
+    assert code.user_code and code.verification_uri.endswith("/activate")
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the user types the code while KlezGuard waits the first time
+        waits.append(seconds)
+        oauth_server.approve_device(code.user_code, oauth_imap_server.user)
+
+    tokens = finish_device_sign_in(provider, code, sleep=sleep)
+    assert waits == [1.0]
+    source = TokenSource("acct", tokens)
+    connect(settings_of(oauth_imap_server), source, email=oauth_imap_server.user).logout()
+    denied = start_device_sign_in(provider)
+    oauth_server.approve_device(denied.user_code, oauth_imap_server.user, deny=True)
+    with pytest.raises(SignInAgain):
+        finish_device_sign_in(provider, denied, sleep=lambda s: None)
+
+
+def test_the_providers_that_want_oauth2_and_a_missing_registration_is_explained(monkeypatch):
+    from klezguard.errors import KnownError
+    from klezguard.mail.signin import configured, provider_for
+
+    assert provider_for("anna@outlook.com").name == "microsoft"
+    assert provider_for("anna@firm.example", "outlook.office365.com").name == "microsoft"
+    assert provider_for("anna@gmail.com").name == "google"
+    assert provider_for("anna@firm.example", "imap.firm.example") is None
+    monkeypatch.delenv("KLEZGUARD_OAUTH_CLIENT_ID", raising=False)
+    with pytest.raises(KnownError) as caught:
+        configured(provider_for("anna@outlook.com"))
+    assert "KLEZGUARD_OAUTH_CLIENT_ID" in caught.value.text()
+    monkeypatch.setenv("KLEZGUARD_OAUTH_CLIENT_ID", "my-company-app")
+    monkeypatch.setenv("KLEZGUARD_OAUTH_TENANT", "contoso.onmicrosoft.com")
+    provider = configured(provider_for("anna@outlook.com"))
+    assert provider.client_id == "my-company-app" and "/contoso.onmicrosoft.com/" in provider.token_url
+
+
+def test_account_add_signs_in_with_a_device_code_and_keeps_the_tokens_in_the_keyring(
+        oauth_imap_server, oauth_server, monkeypatch, capsys, tmp_path, isolated_user_dirs):
+    """The command line as a company would run it on a server without a browser: its own provider file."""
+    import threading
+
+    config = tmp_path / "oauth.json"
+    config.write_text(json.dumps({"providers": {"company": {
+        "title": "Company", "authorize_url": oauth_server.url + "/authorize", "token_url": oauth_server.token_endpoint,
+        "device_url": oauth_server.url + "/device", "scope": "https://mail.test/imap offline_access",
+        "client_id": "klezguard-test", "hosts": [oauth_imap_server.host]}}}))
+    monkeypatch.setenv("KLEZGUARD_OAUTH_CONFIG", str(config))
+    monkeypatch.delenv("KLEZGUARD_ACCESS_TOKEN", raising=False)
+    stop = threading.Event()
+
+    def user_types_the_code() -> None:
+        while not stop.is_set():
+            for entry in list(oauth_server.devices.values()):
+                if entry["state"] == "pending":
+                    oauth_server.approve_device(entry["user_code"], oauth_imap_server.user)
+            time.sleep(0.05)
+
+    helper = threading.Thread(target=user_types_the_code, daemon=True)
+    helper.start()
+    try:
+        code = main(["account", "add", oauth_imap_server.user, "--host", oauth_imap_server.host, "--port",
+                     str(oauth_imap_server.ssl_port), "--security", "ssl", "--cafile", oauth_imap_server.cafile,
+                     "--auth", "oauth2", "--device"])
+    finally:
+        stop.set()
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "enter the code" in err and "/activate" in err
+    saved = oauth.load_tokens(oauth_imap_server.user.lower())
+    assert saved is not None and saved.refresh_token
+    assert main(["scan", oauth_imap_server.user]) in (0, 1)  # the saved sign-in, no prompt
