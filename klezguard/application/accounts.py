@@ -18,7 +18,8 @@ from klezguard.mail.oauth import TokenSource
 from klezguard.mail.signin import DeviceCode
 
 __all__ = ["Discovery", "discover", "list_folders", "add_account", "edit_account", "remove_account", "test_login",
-           "saved_password", "keyring_works", "TokenSource", "signed_in", "sign_in", "DeviceCode"]
+           "saved_password", "keyring_works", "TokenSource", "signed_in", "sign_in", "DeviceCode",
+           "oauth_provider"]
 from klezguard.settings import Settings
 from klezguard.store.db import Store
 
@@ -79,10 +80,13 @@ def add_account(account: Account, password: "str | TokenSource", store: Store, s
     if not known:
         store.forget_account(account.key)
     if isinstance(password, TokenSource):  # signed in with the provider: its tokens, never a password
-        if password.tokens is not None:
+        if password.tokens is None:
+            return Saved(account, False, "a ready access token is used once and not kept")
+        try:
             oauth.save_tokens(account.key, password.tokens)
-        return Saved(account, password_saved=password.tokens is not None,
-                     problem="" if password.tokens is not None else "a ready access token is used once and not kept")
+        except KnownError:
+            return Saved(account, False, NO_KEYRING)
+        return Saved(account, True)
     return _save_password(account, password)
 
 
@@ -137,6 +141,12 @@ def sign_in(email: str, host: str = "", device: bool = False, show_code: Callabl
     else:
         tokens = signin.sign_in_with_browser(provider, login_hint=email, open_url=open_url, cancel=cancel)
     return TokenSource(email.lower(), tokens)
+
+
+def oauth_provider(email: str, host: str = "") -> str:
+    """The name of the provider this address or server signs in with ("Microsoft"), '' for a password."""
+    provider = signin.provider_for(email, host)
+    return provider.title if provider else ""
 
 
 def signed_in(account: Account) -> TokenSource:

@@ -52,7 +52,7 @@ class _StoredMail:
 
 
 class ImapService(_StoredMail):
-    def __init__(self, account: Account, store: Store, password: str | None = None, judge=None,
+    def __init__(self, account: Account, store: Store, password: "str | TokenSource | None" = None, judge=None,
                  scan_process=None):
         self.account = account
         self.judge = judge
@@ -68,8 +68,8 @@ class ImapService(_StoredMail):
 
     def password(self) -> "str | TokenSource":
         """The password, or for an account signed in with its provider the source of its access tokens."""
-        if self.account.auth == "oauth2":
-            return TokenSource.for_account(self.key)
+        if self.account.auth == "oauth2":  # the sign-in kept for this session (no keyring), else the saved one
+            return self._password if isinstance(self._password, TokenSource) else TokenSource.for_account(self.key)
         password = self._password or credentials.password_from_env() or credentials.get_password(self.key)
         if not password:
             raise LoginFailed(f"KlezGuard has no password for {self.account.email}.",

@@ -169,7 +169,7 @@ class App:
             self.scans.close()
         self.judge.close()
 
-    def service(self, account, password: str | None = None) -> ImapService:
+    def service(self, account, password: "str | account_use.TokenSource | None" = None) -> ImapService:
         return ImapService(account, self.store, password=password, judge=self.judge, scan_process=self.scans)
 
     def _state(self, state: str) -> None:

@@ -23,7 +23,15 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from klezguard.application.accounts import Discovery, discover, keyring_works, list_folders
+from klezguard.application.accounts import (
+    Discovery,
+    TokenSource,
+    discover,
+    keyring_works,
+    list_folders,
+    oauth_provider,
+    sign_in,
+)
 from klezguard.gui.safetext import PlainLabel
 from klezguard.gui.tasks import run_in_background
 from klezguard.mail.accounts import DEFAULT_PORTS, Account, ServerSettings
@@ -55,15 +63,35 @@ class EmailPage(QWizardPage):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setAccessibleName(tr("Password"))
         self.manual = QCheckBox(tr("Set up the server by hand"))
+        self.password_label = PlainLabel(tr("Password:"))
+        self.signs_in = PlainLabel("")  # "You sign in with Microsoft ...", for the providers that want it
+        self.signs_in.setWordWrap(True)
+        self.signs_in.hide()
         form.addRow(tr("E-mail address:"), self.email)
-        form.addRow(tr("Password:"), self.password)
+        form.addRow(self.password_label, self.password)
+        form.addRow("", self.signs_in)
         form.addRow("", self.manual)
         self.registerField("email*", self.email)
-        self.registerField("password*", self.password)
-        self.email.textChanged.connect(self.completeChanged)
+        self.registerField("password", self.password)
+        self.email.textChanged.connect(self._email_changed)
+        self.password.textChanged.connect(self.completeChanged)
+
+    def provider(self) -> str:
+        email = self.email.text().strip()
+        return oauth_provider(email) if EMAIL.match(email) else ""
+
+    def _email_changed(self) -> None:
+        provider = self.provider()
+        self.password.setVisible(not provider)
+        self.password_label.setVisible(not provider)
+        self.signs_in.setVisible(bool(provider))
+        if provider:
+            self.signs_in.setText(tr("{p} accounts sign in with {p}: after the next step your browser opens its "
+                                     "sign-in page. KlezGuard never sees your password.").format(p=provider))
+        self.completeChanged.emit()
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt's name
-        return bool(EMAIL.match(self.email.text().strip())) and bool(self.password.text())
+        return bool(EMAIL.match(self.email.text().strip())) and (bool(self.password.text()) or bool(self.provider()))
 
 
 class ServerPage(QWizardPage):
@@ -171,11 +199,16 @@ class TestPage(QWizardPage):
 
     tested = Signal(bool)
 
-    def __init__(self, login: Callable):
+    def __init__(self, login: Callable, open_url: Callable[[str], object] | None = None):
         super().__init__()
         self.login = login
+        self.open_url = open_url  # the system browser unless a test follows the sign-in itself
+        self.tokens: TokenSource | None = None
         self.setTitle(tr("Testing the login"))
         layout = QVBoxLayout(self)
+        self.again = QPushButton(tr("Sign in again"))
+        self.again.clicked.connect(self.initializePage)
+        self.again.hide()
         self.status = PlainLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -185,6 +218,7 @@ class TestPage(QWizardPage):
         self.folders = QListWidget()
         self.folders.setAccessibleName(tr("Folders to watch"))
         layout.addWidget(self.status)
+        layout.addWidget(self.again)
         layout.addWidget(self.busy)
         layout.addWidget(PlainLabel(tr("Folders to watch:")))
         layout.addWidget(self.folders)
@@ -201,9 +235,27 @@ class TestPage(QWizardPage):
         email = self.field("email").strip()
         password = self.field("password")
         allow_plain = wizard.server_page.allow_plain.isChecked()
-        self._pending = run_in_background(lambda: self.login(settings, password, email, allow_plain),
-                                          self._worked, self._failed, self)
+        self.again.hide()
+        self.tokens = None
+        provider = oauth_provider(email, settings.host)
+        if provider:
+            self.status.setText(tr("Signing in with {p} in your browser… Finish there, then come back here.").format(
+                p=provider))
+            open_url = self.open_url
+
+            def work():
+                tokens = sign_in(email, settings.host, open_url=open_url)
+                return tokens, self.login(settings, tokens, email, allow_plain)
+
+            self._pending = run_in_background(work, self._signed_in, self._failed, self)
+        else:
+            self._pending = run_in_background(lambda: self.login(settings, password, email, allow_plain),
+                                              self._worked, self._failed, self)
         self.completeChanged.emit()
+
+    def _signed_in(self, result: tuple[TokenSource, list[tuple[str, str]]]) -> None:
+        self.tokens, folders = result
+        self._worked(folders)
 
     def _worked(self, folders: list[tuple[str, str]]) -> None:
         self.busy.hide()
@@ -221,8 +273,12 @@ class TestPage(QWizardPage):
 
     def _failed(self, text: str, details: str) -> None:
         self.busy.hide()
+        signing_in = bool(oauth_provider(self.field("email").strip(),
+                                         cast("AccountWizard", self.wizard()).server_page.settings().host))
+        self.again.setVisible(signing_in)
         self.status.setText((text or tr("The login failed for an unexpected reason.")) + "\n\n" +
-                            tr("Go back to change the password or the server settings."))
+                            (tr("Sign in again, or go back to change the server settings.") if signing_in else
+                             tr("Go back to change the password or the server settings.")))
         self.completeChanged.emit()
         self.tested.emit(False)
 
@@ -241,13 +297,14 @@ class TestPage(QWizardPage):
 class AccountWizard(QWizard):
     """Result: `account()` and `password()` after exec() returns Accepted."""
 
-    def __init__(self, parent=None, discover: Callable = discover, login: Callable = list_folders):
+    def __init__(self, parent=None, discover: Callable = discover, login: Callable = list_folders,
+                 open_url: Callable[[str], object] | None = None):
         super().__init__(parent)
         self.setWindowTitle(tr("Add a mail account"))
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.email_page = EmailPage()
         self.server_page = ServerPage(discover)
-        self.test_page = TestPage(login)
+        self.test_page = TestPage(login, open_url)
         for page in (self.email_page, self.server_page, self.test_page):
             self.addPage(page)
         self.setButtonText(QWizard.WizardButton.FinishButton, tr("Add account"))
@@ -256,7 +313,9 @@ class AccountWizard(QWizard):
     def account(self) -> Account:
         settings = self.server_page.settings()
         return Account(self.field("email").strip(), settings, folders=self.test_page.chosen(),
-                       allow_plain=self.server_page.allow_plain.isChecked())
+                       allow_plain=self.server_page.allow_plain.isChecked(),
+                       auth="oauth2" if self.test_page.tokens is not None else "password")
 
-    def password(self) -> str:
-        return self.field("password")
+    def password(self) -> "str | TokenSource":
+        """The password, or the tokens of the sign-in with the provider."""
+        return self.test_page.tokens if self.test_page.tokens is not None else self.field("password")

@@ -154,3 +154,54 @@ def test_wizard_back_keeps_server_settings_typed_by_hand(qtbot):
     wizard.email_page.email.setText("maya@other-shop.example")
     qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: wizard.server_page.host.text() == "imap.other-shop.example", timeout=5000)
+
+
+def test_wizard_signs_in_with_the_provider_instead_of_a_password(qtbot, oauth_imap_server, oauth_server, tmp_path,
+                                                                monkeypatch, isolated_user_dirs):
+    """An address whose provider wants OAuth2: no password field, the browser sign-in (followed here as a
+    browser would), Sign in again after the user said no, then the account is added with its tokens in the
+    keyring."""
+    import json
+
+    from PySide6.QtCore import Qt
+
+    from klezguard.application.accounts import add_account
+    from klezguard.mail import oauth
+    from klezguard.store.db import Store
+    from tests.integration.test_oauth2 import follow_in_browser
+
+    config = tmp_path / "oauth.json"
+    config.write_text(json.dumps({"providers": {"bakery": {
+        "title": "Bakery Mail", "authorize_url": oauth_server.url + "/authorize",
+        "token_url": oauth_server.token_endpoint, "device_url": oauth_server.url + "/device",
+        "scope": "https://mail.test/imap offline_access", "client_id": "klezguard-test",
+        "domains": ["brightwater-bakery.com"]}}}))
+    monkeypatch.setenv("KLEZGUARD_OAUTH_CONFIG", str(config))
+    oauth_server.browser_user = oauth_imap_server.user
+
+    def discover(email):
+        return Discovery(ServerSettings(oauth_imap_server.host, oauth_imap_server.ssl_port, "ssl"), "guess")
+
+    wizard = AccountWizard(discover=discover, open_url=follow_in_browser)
+    qtbot.addWidget(wizard)
+    wizard.resize(800, 600)
+    wizard.show()
+    qtbot.keyClicks(wizard.email_page.email, oauth_imap_server.user)
+    assert not wizard.email_page.password.isVisible() and "Bakery Mail" in wizard.email_page.signs_in.text()
+    assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()  # no password needed
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.server_page.host.text() == oauth_imap_server.host, timeout=5000)
+    wizard.server_page.cafile.setText(oauth_imap_server.cafile)
+    oauth_server.browser_answer = "access_denied"  # the user says no first
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.test_page.again.isVisible(), timeout=20000)
+    assert "did not give KlezGuard access" in wizard.test_page.status.text()
+    oauth_server.browser_answer = ""
+    qtbot.mouseClick(wizard.test_page.again, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.test_page.ok, timeout=20000)
+    account = wizard.account()
+    assert account.auth == "oauth2" and "INBOX" in wizard.test_page.chosen()
+    store = Store(tmp_path / "s.sqlite3")
+    saved = add_account(account, wizard.password(), store, check_login=False)
+    assert saved.password_saved and oauth.load_tokens(account.key) is not None
+    assert not any(oauth_imap_server.password in v for v in isolated_user_dirs.items.values())
