@@ -19,7 +19,7 @@ from klezguard.mail.signin import DeviceCode
 
 __all__ = ["Discovery", "discover", "list_folders", "add_account", "edit_account", "remove_account", "test_login",
            "saved_password", "keyring_works", "TokenSource", "signed_in", "sign_in", "DeviceCode",
-           "oauth_provider"]
+           "oauth_provider", "save_sign_in"]
 from klezguard.settings import Settings
 from klezguard.store.db import Store
 
@@ -80,13 +80,7 @@ def add_account(account: Account, password: "str | TokenSource", store: Store, s
     if not known:
         store.forget_account(account.key)
     if isinstance(password, TokenSource):  # signed in with the provider: its tokens, never a password
-        if password.tokens is None:
-            return Saved(account, False, "a ready access token is used once and not kept")
-        try:
-            oauth.save_tokens(account.key, password.tokens)
-        except KnownError:
-            return Saved(account, False, NO_KEYRING)
-        return Saved(account, True)
+        return save_sign_in(account, password)
     return _save_password(account, password)
 
 
@@ -141,6 +135,17 @@ def sign_in(email: str, host: str = "", device: bool = False, show_code: Callabl
     else:
         tokens = signin.sign_in_with_browser(provider, login_hint=email, open_url=open_url, cancel=cancel)
     return TokenSource(email.lower(), tokens)
+
+
+def save_sign_in(account: Account, tokens: TokenSource) -> Saved:
+    """A new sign-in for an account that has one already (the old grant was withdrawn or ran out)."""
+    if tokens.tokens is None:
+        return Saved(account, False, "a ready access token is used once and not kept")
+    try:
+        oauth.save_tokens(account.key, tokens.tokens)
+    except KnownError:
+        return Saved(account, False, NO_KEYRING)
+    return Saved(account, True)
 
 
 def oauth_provider(email: str, host: str = "") -> str:

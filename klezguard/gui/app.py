@@ -25,6 +25,7 @@ from klezguard.gui.dialogs import AccountDialog, ErrorDialog, SettingsDialog
 from klezguard.gui.icons import app_icon
 from klezguard.gui.mainwindow import MainWindow
 from klezguard.gui.safetext import message_box
+from klezguard.gui.tasks import run_in_background
 from klezguard.gui.tray import NoticeGrouper, TrayController, TrayNotifier, WindowNotifier
 from klezguard.gui.wizard import AccountWizard
 from klezguard.logs import file_handler
@@ -127,7 +128,8 @@ class App:
         self.tray_available = QSystemTrayIcon.isSystemTrayAvailable()
         self.window = MainWindow(self.store, services, keep_in_tray=self.tray_available and not demo,
                                  add_account=self.add_account, open_settings=self.open_settings,
-                                 edit_account=self.edit_account, remove_account=self.remove_account)
+                                 edit_account=self.edit_account, remove_account=self.remove_account,
+                                 sign_in_again=self.sign_in_again)
         if demo:
             self.window.setWindowTitle(tr("KlezGuard — demo mailbox (a local copy: nothing leaves this computer)"))
         self.tray = None
@@ -204,6 +206,24 @@ class App:
         if not saved.password_saved:
             message_box(self.window, tr("Password not saved"), saved.problem)
         return self.service(saved.account, None if saved.password_saved else wizard.password())
+
+    def sign_in_again(self, key: str) -> None:
+        """Signs the account in with its provider again (the browser opens), then scans with the new sign-in."""
+        account = AccountStore().get(key)
+        self.window.said.emit(tr("Signing in again: finish in the browser window that opens."))
+
+        def done(tokens) -> None:
+            saved = account_use.save_sign_in(account, tokens)
+            self.window.remove_service(key)
+            self.window.add_service(self.service(account, None if saved.password_saved else tokens))
+            self.window.scan_all()
+            self.window.start_watching()
+
+        def failed(text: str, details: str) -> None:
+            message_box(self.window, tr("Sign in again"), text or details)
+
+        self._sign_in = run_in_background(lambda: account_use.sign_in(account.email, account.server.host),
+                                          done, failed, self.window)
 
     def edit_account(self, key: str):
         account = AccountStore().get(key)

@@ -69,7 +69,8 @@ class MainWindow(QMainWindow):
     def __init__(self, store: Store, services: dict, keep_in_tray: bool = False,
                  add_account: Callable[[], object] | None = None, open_settings: Callable[[], None] | None = None,
                  edit_account: Callable[[str], object] | None = None,
-                 remove_account: Callable[[str], bool] | None = None):
+                 remove_account: Callable[[str], bool] | None = None,
+                 sign_in_again: Callable[[str], None] | None = None):
         super().__init__()
         self.store = store
         self.work = AccountsWork(store, self)
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self.open_settings_callback = open_settings
         self.edit_account_callback = edit_account
         self.remove_account_callback = remove_account
+        self.sign_in_again_callback = sign_in_again
         self.quitting = False
         self.welcome_wanted = add_account is not None  # the app's window (not a bare window in a test)
         self.setWindowTitle("KlezGuard")
@@ -258,7 +260,20 @@ class MainWindow(QMainWindow):
         work.progress.connect(self._progress)
         work.idle.connect(self._idle)
         work.failed.connect(lambda job, text: message_box(self, job.title, text))
+        work.sign_in_needed.connect(self._sign_in_needed)
         work.bug.connect(lambda details: ErrorDialog(details, self).exec())
+
+    def _sign_in_needed(self, key: str, text: str) -> None:
+        """The provider no longer accepts the account's sign-in: say so, and offer to sign in again."""
+        box = QMessageBox(QMessageBox.Icon.Warning, tr("Sign in again"), "", QMessageBox.StandardButton.Cancel, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(text)
+        again = box.addButton(tr("Sign in again"), QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(again)
+        self.sign_in_box = box  # (tests press its button)
+        box.exec()
+        if box.clickedButton() is again and self.sign_in_again_callback is not None:
+            self.sign_in_again_callback(key)
 
     @property
     def services(self) -> dict:

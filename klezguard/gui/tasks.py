@@ -18,7 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 
-from klezguard.errors import KnownError
+from klezguard.errors import KnownError, SignInAgain
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ class Failure:
 
     text: str
     details: str
+    sign_in: bool = False  # the provider no longer accepts the account's sign-in: offer "Sign in again"
 
     @property
     def is_bug(self) -> bool:
@@ -40,7 +41,7 @@ def attempt(fn: Callable[[], Any], what: str) -> tuple[Any, Failure | None]:
     try:
         return fn(), None
     except KnownError as exc:
-        return None, Failure(exc.text(), exc.detail)
+        return None, Failure(exc.text(), exc.detail, isinstance(exc, SignInAgain))
     except Exception as exc:  # noqa: BLE001 - a bug: shown in the error dialog, the app goes on
         log.exception("%s failed", what)
         return None, Failure("", "".join(traceback.format_exception(exc)))
@@ -54,6 +55,7 @@ class Job:
     on_error: Callable[[str], None] | None = None  # plain text of an expected error
     cancellable: bool = False
     quiet: bool = False  # background upkeep: no status text or progress bar of its own
+    needs_sign_in: bool = False  # it failed because the account must sign in with its provider again
     cancel: threading.Event = field(default_factory=threading.Event)
 
 
@@ -86,6 +88,7 @@ class _Runner(QObject):
             if failure is None:
                 self.done.emit(job, result)
             else:
+                job.needs_sign_in = failure.sign_in
                 self.failed.emit(job, failure.text, failure.details)
             if self.jobs.empty():
                 self.idle.emit()

@@ -67,7 +67,8 @@ class AccountsWork(QObject):
         state(str): "error" when something failed, "watching" when a watcher connected;
         undo_offered(bool): whether Undo can take back the last action;
         busy(job), progress(job, text, done, total), idle(): for the progress display;
-        failed(job, text): a known error the user must see; bug(details): a traceback for the error dialog.
+        failed(job, text): a known error the user must see; bug(details): a traceback for the error dialog;
+        sign_in_needed(key, text): the account's provider wants a new sign-in (not a password).
     """
 
     changed = Signal()
@@ -80,6 +81,7 @@ class AccountsWork(QObject):
     idle = Signal()
     failed = Signal(object, str)
     bug = Signal(str)
+    sign_in_needed = Signal(str, str)  # account key, what happened: its provider wants a new sign-in
 
     def __init__(self, store: Store, parent: QObject | None = None):
         super().__init__(parent)
@@ -344,11 +346,15 @@ class AccountsWork(QObject):
             self.idle.emit()
 
     def _failed(self, job: Job, text: str, details: str) -> None:
+        key = next((k for k, jobs in self.jobs_of.items() if job in jobs), "")
         self._ended(job)
         log.info("job %s failed: %s (%s)", job.title, text, details)
         self.said.emit(text)
         self.state.emit("error")
-        self.failed.emit(job, text)
+        if job.needs_sign_in and key:
+            self.sign_in_needed.emit(key, text)
+        else:
+            self.failed.emit(job, text)
 
     def _bug(self, job: Job, details: str) -> None:
         self._ended(job)

@@ -205,3 +205,42 @@ def test_wizard_signs_in_with_the_provider_instead_of_a_password(qtbot, oauth_im
     saved = add_account(account, wizard.password(), store, check_login=False)
     assert saved.password_saved and oauth.load_tokens(account.key) is not None
     assert not any(oauth_imap_server.password in v for v in isolated_user_dirs.items.values())
+
+
+def test_a_withdrawn_sign_in_asks_to_sign_in_again_and_never_for_a_password(qtbot, oauth_imap_server, oauth_server,
+                                                                          store):
+    """The scan of an OAuth2 account whose grant was withdrawn: a message with Sign in again (pressed here),
+    which hands the account to the app's sign-in; no password box anywhere."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from klezguard.mail import oauth
+    from klezguard.mail.oauth import TokenSet
+
+    account = Account(oauth_imap_server.user, ServerSettings(oauth_imap_server.host, oauth_imap_server.ssl_port,
+                                                             "ssl", cafile=oauth_imap_server.cafile), auth="oauth2")
+    answer = oauth_server.issue(oauth_imap_server.user)
+    oauth.save_tokens(account.key, TokenSet.from_response(answer, oauth_server.token_endpoint, "klezguard-test"))
+    oauth_server.revoke_all()
+    asked: list[str] = []
+    window = MainWindow(store, {}, sign_in_again=asked.append)
+    qtbot.addWidget(window)
+    window.show()
+    seen: list[str] = []
+
+    def press_sign_in_again() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, press_sign_in_again)
+            return
+        seen.append(box.text())
+        next(b for b in box.buttons() if b.text() == "Sign in again").click()
+
+    QTimer.singleShot(0, press_sign_in_again)
+    service = ImapService(account, store)
+    window.add_service(service)
+    window.scan_all()
+    qtbot.waitUntil(lambda: asked == [account.key], timeout=20000)
+    assert "no longer accepts" in seen[0] and "password" not in seen[0].lower()
+    window.shutdown()
+    service.close()
