@@ -261,3 +261,60 @@ def test_account_add_signs_in_with_a_device_code_and_keeps_the_tokens_in_the_key
     saved = oauth.load_tokens(oauth_imap_server.user.lower())
     assert saved is not None and saved.refresh_token
     assert main(["scan", oauth_imap_server.user]) in (0, 1)  # the saved sign-in, no prompt
+
+
+def test_scan_quarantine_restore_and_watch_with_an_oauth2_account(oauth_imap_server, oauth_server, tmp_path):
+    """The use cases end to end with a saved sign-in whose access token runs out between them."""
+    import queue
+    import threading
+
+    from klezguard.application.quarantine import entry_ids_of, target_of
+    from klezguard.application.service import ImapService
+    from klezguard.application.watch import watch_account
+    from klezguard.store.db import Store
+
+    seed = imapclient.IMAPClient(oauth_imap_server.host, port=oauth_imap_server.port, ssl=False)
+    seed.login(oauth_imap_server.user, oauth_imap_server.password)
+    seed.select_folder("INBOX")
+    if seed.search("ALL"):
+        seed.delete_messages(seed.search("ALL"))
+        seed.expunge()
+    seed.append("INBOX", build(subject="Quarterly statement", message_id="<q-oauth@test.example>",
+                               attachments=[("statement.wav", "audio/x-wav", b"MZ\x90\x00" + b"\x00" * 60)]))
+    tokens = signed_in(oauth_server, oauth_imap_server)
+    oauth.save_tokens(oauth_imap_server.user.lower(), tokens)
+    account = account_of(oauth_imap_server)
+    store = Store(tmp_path / "s.sqlite3")
+    service = ImapService(account, store)
+    found = service.scan()
+    threat = next(s for s in found if s.result.verdict == "threat")
+    oauth_server.expire(oauth.load_tokens(account.key).access_token)  # runs out before the move
+    service.close()
+    row = next(r for r in store.messages(account=account.key) if r.subject == "Quarterly statement")
+    moved = service.quarantine([target_of(row)])
+    assert len(moved.done) == 1 and threat.message.subject == "Quarterly statement"
+    service.close()
+    quarantined = [r for r in store.messages(account=account.key) if r.folder == account.quarantine_folder]
+    restored = service.restore(entry_ids_of(store, account.key, quarantined))
+    assert len(restored.done) == 1
+    service.close()
+    events: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    def sign_in_and_connect():  # as the app's watcher does at each (re)connect
+        return connect(account.server, TokenSource.for_account(account.key), email=account.email)
+
+    thread = threading.Thread(target=watch_account, args=(sign_in_and_connect, account, store, events.put, stop),
+                              kwargs={"poll_every": 0.5, "backoff": (0.2, 0.5)}, daemon=True)
+    thread.start()
+    try:
+        while events.get(timeout=10).kind != "watching":
+            pass
+        seed.append("INBOX", KLEZ)
+        while (event := events.get(timeout=10)).kind != "new":
+            pass
+        assert event.scanned.result.verdict == "threat"
+    finally:
+        stop.set()
+        thread.join(10)
+        seed.logout()
+    assert oauth_server.refreshes >= 1
