@@ -1146,7 +1146,11 @@ def _complaint(msg: Message) -> Notice | None:
 def _complaint_hint(msg: Message) -> bool:
     """A word of a strong complaint somewhere in the first bytes of the text (no decoding needed)."""
     for part in msg.body_parts:
-        low = part.data[:TEXT_BYTES].lower()  # (substring tests: a regex of many words is ten times slower)
+        # (substring tests: a regex of many words is ten times slower). Complaint wording is looked for in the
+        # first _COMPLAINT_CHARS characters of the plain text, which four bytes a character always cover;
+        # an HTML part's text comes after its tags are dropped, so all of it is looked at.
+        size = TEXT_BYTES if part.content_type == "text/html" else min(TEXT_BYTES, _COMPLAINT_CHARS * 4)
+        low = part.data[:size].lower()
         if any(word in low for word in _COMPLAINT_HINT):
             return True
     return False

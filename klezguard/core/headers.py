@@ -21,7 +21,13 @@ _NOT_CHARSETS = frozenset({"unicode_escape", "raw_unicode_escape", "escape", "pu
 
 def scrub(text: str) -> str:
     """Text that can always be stored and printed: a lone surrogate becomes U+FFFD."""
-    return _SURROGATE.sub("\ufffd", text) if not text.isascii() else text
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")  # fails exactly when a lone surrogate is in it; much faster than the regex
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 def to_text(value: object) -> str:
@@ -65,6 +71,8 @@ def decode_bytes(data: bytes, charset: str, fallback: str = "utf-8") -> str:
 
 
 def unfold(value: str) -> str:
+    if value.isascii() and value.isprintable() and "  " not in value:
+        return value.strip()  # its only white space is single spaces: nothing to join
     return _WS.sub(" ", value).strip()
 
 

@@ -10,13 +10,14 @@ import functools
 import html
 import ipaddress
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from klezguard.core.domains import _list as _suffix_list
 from klezguard.core.domains import org_domain
 from klezguard.core.fetchplan import TEXT_BYTES
-from klezguard.core.headers import decode_bytes
+from klezguard.core.headers import decode_bytes, unfold
 from klezguard.core.limits import valid_host
 from klezguard.core.message import Message, Part
 
@@ -81,6 +82,8 @@ def visible_text(fragment: str) -> str:
         fragment = _ANY_TAG.sub(" ", fragment)
     if "&" in fragment:
         fragment = html.unescape(fragment)
+    if fragment.isascii():  # (no invisible character is ASCII)
+        return unfold(fragment)
     return _WS.sub(" ", _INVISIBLE.sub("", fragment)).strip()
 
 
@@ -198,8 +201,34 @@ def _scan_html(source: str, scan: Scan) -> None:
         scan.password_forms.append(form_action)
 
 
+def _text_urls(text: str) -> Iterator[re.Match[str]]:
+    """`_TEXT_URL.finditer(text)`, trying the pattern only where a match can start: every match begins with
+    'http' or 'www.' in some case (no other character folds to these letters), so those places are found
+    with plain substring searches of the lower-cased text. Text whose lower-case form has another length
+    (a dotted capital I) is searched the ordinary way."""
+    low = text.lower()
+    if len(low) != len(text):
+        yield from _TEXT_URL.finditer(text)
+        return
+    pos, web, www = 0, low.find("http"), low.find("www.")
+    while True:
+        if 0 <= web < pos:  # each search resumes only once passed, so the text is read once per word
+            web = low.find("http", pos)
+        if 0 <= www < pos:
+            www = low.find("www.", pos)
+        start = min(web, www) if web >= 0 and www >= 0 else max(web, www)
+        if start < 0:
+            return
+        m = _TEXT_URL.match(text, start)
+        if m is None:
+            pos = start + 1
+            continue
+        yield m
+        pos = m.end()
+
+
 def _scan_plain(text: str, scan: Scan) -> None:
-    for m in _TEXT_URL.finditer(text):
+    for m in _text_urls(text):
         url = m.group(0).rstrip(".,;:!?)>]'\"")
         _add(scan, Link(url, url, host_of(url), "text"))
 

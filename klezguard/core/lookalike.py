@@ -838,6 +838,23 @@ SECTOR_WORDS: dict[str, frozenset[str]] = {
 }
 
 
+_DROPPED = "\0dropped"  # (never a form: forms are made of letters, digits and spaces)
+
+
+def _name_char(ch: str) -> str:
+    """What one character of a display name is to `_name_words`: _DROPPED (hidden), '' (it ends a word)
+    or its letters and digits without accents (a space for anything else the compatibility form holds)."""
+    if unicodedata.category(ch) in _NAME_DROP:
+        return _DROPPED
+    norm = "".join(c for c in unicodedata.normalize("NFKD", ch) if unicodedata.category(c) not in _NAME_DROP)
+    if norm and any(c.isalnum() for c in norm):
+        return "".join(c if c.isalnum() else " " for c in norm)
+    return ""
+
+
+_NAME_CHARS: dict[str, str] = {}  # character -> _name_char(character), filled as names are read
+
+
 def _name_words(text: str) -> list[tuple[str, str]]:
     """A display name as (comparable form, form as written) per word. The comparable form drops hidden
     characters and accents and maps look-alike letters to what they imitate (UTS #39, also across upper
@@ -847,11 +864,15 @@ def _name_words(text: str) -> list[tuple[str, str]]:
     plain: list[str] = []
     written: list[str] = []
     for ch in unicodedata.normalize("NFC", text) + " ":
-        if unicodedata.category(ch) in _NAME_DROP:
+        form = _NAME_CHARS.get(ch)
+        if form is None:
+            form = _name_char(ch)
+            if len(_NAME_CHARS) < 4096:
+                _NAME_CHARS[ch] = form
+        if form is _DROPPED:
             continue  # hidden characters inside a word do not split it
-        norm = "".join(c for c in unicodedata.normalize("NFKD", ch) if unicodedata.category(c) not in _NAME_DROP)
-        if norm and any(c.isalnum() for c in norm):
-            plain.append("".join(c if c.isalnum() else " " for c in norm))
+        if form:
+            plain.append(form)
             written.append(ch)
             continue
         if plain:

@@ -8,11 +8,13 @@ import binascii
 import email
 import email.message
 import email.parser
+import email.policy
 import email.utils
 import quopri
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from klezguard.core.fetchplan import decoded_bytes_needed
 from klezguard.core.headers import decode_words, to_text
@@ -74,6 +76,40 @@ def decode_transfer(encoded: bytes, encoding: str, truncated: bool = False) -> b
     return encoded
 
 
+class _Compat32Plain(email.policy.Compat32):
+    """compat32 whose header folding skips the stdlib's Header machinery in the common case it leaves as
+    it is: ASCII lines that each fit the line length, none empty, blank or ending in white space, each
+    after the first starting with white space. For those `Header(value).encode()` returns the lines
+    joined with `linesep`; everything else goes the stdlib's way, so the bytes are exactly those of
+    `as_bytes()` with compat32."""
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if isinstance(value, str) and value.isascii() and isinstance(name, str):
+            lines = value.splitlines()
+            limit = self.max_line_length or 1000000  # 0 or None: no wrapping, as Header.encode does
+            used = len(name) + 2
+            plain = bool(lines)
+            for n, line in enumerate(lines):
+                if (not line or len(line) + used > limit or line[-1] in " \t" or line.isspace()
+                        or (n and line[0] not in " \t")):  # (Header.encode refuses "\nName:" in a value)
+                    plain = False
+                    break
+                used = 0
+            if plain:
+                return f"{name}: {self.linesep.join(lines)}{self.linesep}".encode("ascii", "surrogateescape")
+        return super().fold_binary(name, value)
+
+
+_AS_BYTES_POLICY = _Compat32Plain()
+
+
+def _as_bytes(m: email.message.Message) -> bytes:
+    """`m.as_bytes()` under compat32 (the parser's policy), with faster header folding."""
+    if m.policy is not email.policy.compat32:
+        return m.as_bytes()
+    return m.as_bytes(policy=_AS_BYTES_POLICY)
+
+
 def _payload_bytes(part: email.message.Message) -> bytes:
     payload = part.get_payload()
     if isinstance(payload, list):
@@ -82,9 +118,9 @@ def _payload_bytes(part: email.message.Message) -> bytes:
             if part.get_content_type() == "message/delivery-status":
                 # The stdlib splits a delivery report into one pseudo-message per block (per-message
                 # fields, then one block per recipient): keep them all, as IMAP would hand them over.
-                return b"".join(b.as_bytes() for b in payload if isinstance(b, email.message.Message))
+                return b"".join(_as_bytes(b) for b in payload if isinstance(b, email.message.Message))
             inner = payload[0]
-            return inner.as_bytes() if isinstance(inner, email.message.Message) else b""
+            return _as_bytes(inner) if isinstance(inner, email.message.Message) else b""
         except Exception:  # noqa: BLE001 - re-serialising broken mail can fail in many ways
             return b""
     if payload is None:
@@ -107,30 +143,43 @@ def _bounded(m: email.message.Message, header: str) -> email.message.Message:
     return short
 
 
-def _params(m: email.message.Message, header: str) -> dict[str, str]:
+_Params = list[tuple[str, Any]] | None  # a value is a string, or a (charset, language, text) of RFC 2231
+
+
+def _param_list(m: email.message.Message, header: str) -> _Params:
+    """`get_params` of a header (None when it is missing or its parameters cannot be read)."""
     try:
-        pairs = _bounded(m, header).get_params(header=header) or []
+        return _bounded(m, header).get_params(header=header)
     except Exception:  # noqa: BLE001
-        return {}
+        return None
+
+
+def _params_of(pairs: _Params) -> dict[str, str]:
     out = {}
-    for key, value in pairs[1:]:
+    for key, value in (pairs or [])[1:]:
         if isinstance(value, tuple):
             value = email.utils.collapse_rfc2231_value(value)
         out[str(key).lower()] = to_text(value)
     return out
 
 
-def _filename(m: email.message.Message) -> str:
-    for param, header in (("filename", "content-disposition"), ("name", "content-type")):
-        try:
-            value = _bounded(m, header).get_param(param, header=header)
-        except Exception:  # noqa: BLE001
-            value = None
+def _params(m: email.message.Message, header: str) -> dict[str, str]:
+    return _params_of(_param_list(m, header))
+
+
+def _filename_of(disposition: _Params, content_type: _Params) -> str:
+    """The file name from the two headers' parameter lists, as `get_param` would find it in each."""
+    for param, pairs in (("filename", disposition), ("name", content_type)):
+        value = next((v for k, v in pairs or () if k.lower() == param), None)
         if value:
             if isinstance(value, tuple):
                 value = email.utils.collapse_rfc2231_value(value)
             return decode_words(value, keep_space=True)
     return ""
+
+
+def _filename(m: email.message.Message) -> str:
+    return _filename_of(_param_list(m, "content-disposition"), _param_list(m, "content-type"))
 
 
 def _disposition(m: email.message.Message) -> str:
@@ -146,12 +195,13 @@ def _leaves(root: email.message.Message, limits: set[str]) -> list[tuple[str, em
     while stack:
         part_id, m, depth = stack.pop()
         payload = m.get_payload()
-        if m.get_content_maintype() == "multipart" and isinstance(payload, list) and depth < MAX_DEPTH:
+        multipart = m.get_content_maintype() == "multipart"
+        if multipart and isinstance(payload, list) and depth < MAX_DEPTH:
             children = [(f"{part_id}.{i}" if part_id else str(i), sub, depth + 1)
                         for i, sub in enumerate(payload, 1) if isinstance(sub, email.message.Message)]
             stack.extend(reversed(children))
             continue
-        if m.get_content_maintype() == "multipart" and depth >= MAX_DEPTH:
+        if multipart and depth >= MAX_DEPTH:
             limits.add("depth")
         if len(found) >= MAX_PARTS:
             limits.add("parts")
@@ -202,22 +252,27 @@ def from_bytes(raw: bytes) -> Message:
         return Message([], [], "text/plain", {}, ["Unparseable"], False, len(raw), limits=tuple(sorted(limits)))
     defects = _defect_names(root.defects)
     parts = []
+    root_is_leaf, root_params = False, None  # (a single-part message: its type's parameters are read once)
     for part_id, m in _leaves(root, limits):
-        cut_here = isinstance(m.get_payload(), list) and m.get_content_maintype() == "multipart"  # too deep
+        declared = m.get_content_type()
+        cut_here = isinstance(m.get_payload(), list) and declared.split("/")[0] == "multipart"  # too deep
         encoded = b"" if cut_here else _payload_bytes(m)
         if len(encoded) > _MAX_PART_BYTES:
             encoded = encoded[:_MAX_PART_BYTES]
         encoding = to_text(m.get("content-transfer-encoding", "")).strip().lower() or "7bit"
         part_defects = _defect_names(m.defects) if m is not root else []
         defects.extend(part_defects)
-        content_type = content_type_of(m.get_content_type())
+        content_type = content_type_of(declared)
+        type_params = _param_list(m, "content-type")
+        if m is root:
+            root_is_leaf, root_params = True, type_params
         parts.append(
             Part(
                 part_id=part_id,
                 content_type=content_type,
-                params=_params(m, "content-type"),
+                params=_params_of(type_params),
                 disposition=_disposition(m),
-                filename=_filename(m),
+                filename=_filename_of(_param_list(m, "content-disposition"), type_params),
                 encoding=encoding if content_type != "message/rfc822" else "7bit",
                 size=len(encoded),
                 data=decode_transfer(encoded, encoding) if content_type != "message/rfc822" else encoded,
@@ -230,7 +285,7 @@ def from_bytes(raw: bytes) -> Message:
         headers=_header_fields(root, limits),
         parts=parts,
         content_type=content_type_of(root.get_content_type()),
-        content_params=_params(root, "content-type"),
+        content_params=_params_of(root_params) if root_is_leaf else _params(root, "content-type"),
         defects=defects[:MAX_DEFECTS],
         partial=False,
         size=len(raw),

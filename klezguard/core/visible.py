@@ -1,5 +1,6 @@
 """Makes hidden characters visible, so evidence shows a file name or address as it really is."""
 
+import functools
 import unicodedata
 
 # Characters that change how text is shown without being seen themselves.
@@ -58,6 +59,8 @@ def hidden_characters(text: str) -> list[str]:
 def visible(text: str) -> str:
     """`text` with each hidden character replaced by a marker such as [U+202E RIGHT-TO-LEFT OVERRIDE]
     and runs of white space shown with their length."""
+    if text.isascii() and text.isprintable() and "    " not in text:
+        return text  # nothing hidden (no control, no odd space) and no run of four spaces to count
     out: list[str] = []
     run = 0
 
@@ -94,9 +97,14 @@ def terminal_safe(text: str, keep: str = "\n\t") -> str:
     escape is valid inside a JSON string, so JSON output stays valid and means the same."""
     if text.isprintable() and text.isascii():
         return text
+    return text.translate(_escapes(keep))
+
+
+@functools.lru_cache(maxsize=16)
+def _escapes(keep: str) -> dict[int, str]:
+    """terminal_safe's translation table: each unsafe character not in `keep` to its \\uXXXX escape."""
     kept = {ord(ch) for ch in keep}
-    return "".join(f"\\u{ord(ch):04x}" if ord(ch) in _TERMINAL_UNSAFE and ord(ch) not in kept else ch
-                   for ch in text)
+    return {cp: f"\\u{cp:04x}" for cp in _TERMINAL_UNSAFE if cp not in kept}
 
 
 def mark_overrides(text: str) -> str:

@@ -1,7 +1,6 @@
 """Runs every rule on a message and adds the findings up into a verdict."""
 
 import hashlib
-import itertools
 import logging
 import string
 from dataclasses import dataclass, field
@@ -178,7 +177,13 @@ def evaluate(msg: Message, ctx: Context, rules: dict[str, Rule] | None = None, s
     findings: list[Finding] = []
     for rule in (rules or all_rules()).values():
         try:
-            hits = list(itertools.islice(rule.check(msg, ctx), MAX_HITS + 1))
+            hits: list[Hit] = []
+            for hit in rule.check(msg, ctx):  # at most MAX_HITS + 1, the last only to say there are more
+                hits.append(hit)
+                if len(hits) > MAX_HITS:
+                    break
+            if not hits:  # most rules find nothing in most mail
+                continue
             found = [finding_from(rule, hit) for hit in hits[:MAX_HITS]]
             if len(hits) > MAX_HITS:  # a mail with thousands of bad files: the first few say it all
                 found[-1].evidence = {**found[-1].evidence, "more": MORE_NOTE.format(n=MAX_HITS)}
