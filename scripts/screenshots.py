@@ -3,7 +3,7 @@ the main window with a threat selected, the account wizard, and a notification; 
 laptop screen, the first run, the demo with a threat open, the Quarantine view after a restore, the
 trusted senders and the dark look.
 
-    .venv/bin/python scripts/screenshots.py            # writes docs/screenshots/*.png
+    .venv/bin/python scripts/screenshots.py [OUT]      # writes docs/screenshots/*.png (or OUT/*.png)
 """
 
 import subprocess
@@ -38,7 +38,7 @@ kg = App(app, demo=True)
 w = kg.window
 w.move(0, 0)
 w.resize(1280, 800)
-wait(20, lambda: w.model.rowCount() == 27 and not w.scanning)
+wait(20, lambda: w.model.rowCount() == 27 and not w.work.pending)
 wait(1.5)  # the grouped notification appears
 QGuiApplication.primaryScreen().grabWindow(0).save(str(out / "notification.png"))
 for n, row in enumerate(w.model.rows):
@@ -102,17 +102,17 @@ first.close()
 kg = App(app, demo=True)
 w = kg.window
 w.move(0, 0)
-wait(20, lambda: w.model.rowCount() == 27 and not w.scanning)
+wait(20, lambda: w.model.rowCount() == 27 and not w.work.pending)
 wait(1.5)
 w.notice_bar.hide()
 select(w, "Invoice 88213")
 shot("laptop-demo-threat.png")
 w.quarantine_action.trigger()
-wait(5, lambda: not any(x.pending for x in w.workers.values()) and w.undo_button.isVisible())
+wait(5, lambda: not w.work.pending and w.undo_button.isVisible())
 w.select_view("quarantine")
 select(w, "Invoice 88213")
 w.restore_action.trigger()
-wait(5, lambda: not any(x.pending for x in w.workers.values()) and w.model.rowCount() == 0)
+wait(5, lambda: not w.work.pending and w.model.rowCount() == 0)
 shot("laptop-quarantine-after-restore.png")
 w.select_view("all")
 select(w, "Overdue: invoice MF-10517")
@@ -140,7 +140,7 @@ print("ok")
 
 
 def main() -> int:
-    out = ROOT / "docs" / "screenshots"
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as home, VirtualDisplay() as display:
         env = display.env(PYTHONPATH=str(ROOT), KLEZGUARD_CONFIG_DIR=f"{home}/config",
