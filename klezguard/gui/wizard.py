@@ -61,6 +61,7 @@ class EmailPage(QWizardPage):
         self.email.setAccessibleName(tr("E-mail address"))
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText(tr("not needed for Microsoft 365 or Google accounts"))
         self.password.setAccessibleName(tr("Password"))
         self.manual = QCheckBox(tr("Set up the server by hand"))
         self.password_label = PlainLabel(tr("Password:"))
@@ -91,7 +92,9 @@ class EmailPage(QWizardPage):
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt's name
-        return bool(EMAIL.match(self.email.text().strip())) and (bool(self.password.text()) or bool(self.provider()))
+        # (the password may stay empty: a firm's own domain on Microsoft 365 or Google Workspace is only known
+        # to sign in with its provider once the server is found; the test page asks for it if it is needed)
+        return bool(EMAIL.match(self.email.text().strip()))
 
 
 class ServerPage(QWizardPage):
@@ -248,6 +251,10 @@ class TestPage(QWizardPage):
                 return tokens, self.login(settings, tokens, email, allow_plain)
 
             self._pending = run_in_background(work, self._signed_in, self._failed, self)
+        elif not password:
+            self.busy.hide()
+            self.status.setText(tr("{server} signs in with a password. Go back and type it.").format(
+                server=settings.host))
         else:
             self._pending = run_in_background(lambda: self.login(settings, password, email, allow_plain),
                                               self._worked, self._failed, self)

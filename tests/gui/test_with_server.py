@@ -244,3 +244,45 @@ def test_a_withdrawn_sign_in_asks_to_sign_in_again_and_never_for_a_password(qtbo
     assert "no longer accepts" in seen[0] and "password" not in seen[0].lower()
     window.shutdown()
     service.close()
+
+
+def test_wizard_finds_sign_in_by_the_server_for_a_firms_own_domain_and_asks_for_a_missing_password(
+        qtbot, oauth_imap_server, oauth_server, tmp_path, monkeypatch):
+    """shop.example on Microsoft 365: the address says nothing, the server found says it (its IMAP host is
+    the provider's), so the password may stay empty; a server that wants a password says so."""
+    import json
+
+    from PySide6.QtCore import Qt
+
+    from tests.integration.test_oauth2 import follow_in_browser
+
+    config = tmp_path / "oauth.json"
+    config.write_text(json.dumps({"providers": {"hosted": {
+        "title": "Hosted Mail", "authorize_url": oauth_server.url + "/authorize",
+        "token_url": oauth_server.token_endpoint, "device_url": oauth_server.url + "/device",
+        "scope": "https://mail.test/imap offline_access", "client_id": "klezguard-test",
+        "hosts": [oauth_imap_server.host]}}}))
+    monkeypatch.setenv("KLEZGUARD_OAUTH_CONFIG", str(config))
+    oauth_server.browser_user, oauth_server.browser_answer = oauth_imap_server.user, ""
+    found = {"host": oauth_imap_server.host}
+
+    def discover(email):
+        return Discovery(ServerSettings(found["host"], oauth_imap_server.ssl_port, "ssl"), "guess")
+
+    wizard = AccountWizard(discover=discover, open_url=follow_in_browser)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.keyClicks(wizard.email_page.email, oauth_imap_server.user)
+    assert wizard.email_page.password.isVisible()  # nothing known from the address alone
+    assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.server_page.host.text() == oauth_imap_server.host, timeout=5000)
+    wizard.server_page.cafile.setText(oauth_imap_server.cafile)
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.test_page.ok, timeout=20000)
+    assert wizard.account().auth == "oauth2"
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.BackButton), Qt.MouseButton.LeftButton)
+    wizard.server_page.host.setText("localhost")  # a server that is no provider's: it needs the password
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+    assert "Go back and type it" in wizard.test_page.status.text()
+    assert not wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
