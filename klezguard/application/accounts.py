@@ -19,7 +19,7 @@ from klezguard.mail.signin import DeviceCode
 
 __all__ = ["Discovery", "discover", "list_folders", "add_account", "edit_account", "remove_account", "test_login",
            "saved_password", "keyring_works", "TokenSource", "signed_in", "sign_in", "DeviceCode",
-           "oauth_provider", "save_sign_in"]
+           "oauth_provider", "save_sign_in", "CodeSignIn", "start_code_sign_in", "finish_code_sign_in"]
 from klezguard.settings import Settings
 from klezguard.store.db import Store
 
@@ -135,6 +135,29 @@ def sign_in(email: str, host: str = "", device: bool = False, show_code: Callabl
     else:
         tokens = signin.sign_in_with_browser(provider, login_hint=email, open_url=open_url, cancel=cancel)
     return TokenSource(email.lower(), tokens)
+
+
+@dataclass(frozen=True)
+class CodeSignIn:
+    """A sign-in with a code typed on another device, begun: show `code.user_code` and `code.verification_uri`."""
+
+    email: str
+    provider: signin.Provider
+    code: DeviceCode
+
+
+def start_code_sign_in(email: str, host: str = "") -> CodeSignIn:
+    provider = signin.provider_for(email, host)
+    if provider is None:
+        raise KnownError(f"{host or email} does not use sign-in with a mail provider.", "Use its password instead.")
+    provider = signin.configured(provider)
+    return CodeSignIn(email, provider, signin.start_device_sign_in(provider))
+
+
+def finish_code_sign_in(pending: CodeSignIn, cancel: threading.Event | None = None) -> TokenSource:
+    """Waits, at the provider's pace, until the user has typed the code."""
+    return TokenSource(pending.email.lower(), signin.finish_device_sign_in(pending.provider, pending.code,
+                                                                           cancel=cancel))
 
 
 def save_sign_in(account: Account, tokens: TokenSource) -> Saved:

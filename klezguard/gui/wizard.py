@@ -2,6 +2,7 @@
 in the background, the folders to watch. Errors are explained on the page, never as a stack trace."""
 
 import re
+import threading
 from collections.abc import Callable
 from typing import cast
 
@@ -24,13 +25,16 @@ from PySide6.QtWidgets import (
 )
 
 from klezguard.application.accounts import (
+    CodeSignIn,
     Discovery,
     TokenSource,
     discover,
+    finish_code_sign_in,
     keyring_works,
     list_folders,
     oauth_provider,
     sign_in,
+    start_code_sign_in,
 )
 from klezguard.gui.safetext import PlainLabel
 from klezguard.gui.tasks import run_in_background
@@ -212,6 +216,12 @@ class TestPage(QWizardPage):
         self.again = QPushButton(tr("Sign in again"))
         self.again.clicked.connect(self.initializePage)
         self.again.hide()
+        self.by_code = QPushButton(tr("No browser here? Sign in with a code instead"))
+        self.by_code.setToolTip(tr("Type a short code on your phone or another computer"))
+        self.by_code.clicked.connect(self._sign_in_by_code)
+        self.by_code.hide()
+        self.cancel = threading.Event()  # ends a sign-in this page started when a new one begins
+        self.attempt = 0  # answers of an attempt given up (the browser's, after "with a code") are ignored
         self.status = PlainLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -222,6 +232,7 @@ class TestPage(QWizardPage):
         self.folders.setAccessibleName(tr("Folders to watch"))
         layout.addWidget(self.status)
         layout.addWidget(self.again)
+        layout.addWidget(self.by_code)
         layout.addWidget(self.busy)
         layout.addWidget(PlainLabel(tr("Folders to watch:")))
         layout.addWidget(self.folders)
@@ -239,18 +250,25 @@ class TestPage(QWizardPage):
         password = self.field("password")
         allow_plain = wizard.server_page.allow_plain.isChecked()
         self.again.hide()
+        self.by_code.hide()
+        self.cancel.set()
+        self.cancel = threading.Event()
+        self.attempt += 1
         self.tokens = None
         provider = oauth_provider(email, settings.host)
+        self.by_code.setVisible(bool(provider))
         if provider:
             self.status.setText(tr("Signing in with {p} in your browser… Finish there, then come back here.").format(
                 p=provider))
             open_url = self.open_url
 
+            cancel = self.cancel
+
             def work():
-                tokens = sign_in(email, settings.host, open_url=open_url)
+                tokens = sign_in(email, settings.host, open_url=open_url, cancel=cancel)
                 return tokens, self.login(settings, tokens, email, allow_plain)
 
-            self._pending = run_in_background(work, self._signed_in, self._failed, self)
+            self._pending = run_in_background(work, self._current(self._signed_in), self._current(self._failed), self)
         elif not password:
             self.busy.hide()
             self.status.setText(tr("{server} signs in with a password. Go back and type it.").format(
@@ -259,6 +277,47 @@ class TestPage(QWizardPage):
             self._pending = run_in_background(lambda: self.login(settings, password, email, allow_plain),
                                               self._worked, self._failed, self)
         self.completeChanged.emit()
+
+    def _sign_in_by_code(self) -> None:
+        wizard = cast("AccountWizard", self.wizard())
+        settings = wizard.server_page.settings()
+        email = self.field("email").strip()
+        self.cancel.set()  # the browser sign-in stops waiting
+        self.cancel = threading.Event()
+        self.attempt += 1
+        self.by_code.hide()
+        self.again.hide()
+        self.busy.show()
+        self.status.setText(tr("Asking {p} for a code…").format(p=oauth_provider(email, settings.host)))
+        self._pending = run_in_background(lambda: start_code_sign_in(email, settings.host),
+                                          self._current(self._code_shown), self._current(self._failed), self)
+
+    def _code_shown(self, pending: CodeSignIn) -> None:
+        wizard = cast("AccountWizard", self.wizard())
+        settings = wizard.server_page.settings()
+        email = self.field("email").strip()
+        allow_plain = wizard.server_page.allow_plain.isChecked()
+        self.code = pending.code
+        self.status.setText(tr("On your phone or another computer, open {url} and enter the code {code}. "
+                               "KlezGuard waits here until you have.").format(url=pending.code.verification_uri,
+                                                                              code=pending.code.user_code))
+        cancel = self.cancel
+
+        def work():
+            tokens = finish_code_sign_in(pending, cancel)
+            return tokens, self.login(settings, tokens, email, allow_plain)
+
+        self._pending = run_in_background(work, self._current(self._signed_in), self._current(self._failed), self)
+
+    def _current(self, callback: Callable) -> Callable:
+        """`callback`, run only if no newer attempt began meanwhile."""
+        attempt = self.attempt
+        return lambda *args: callback(*args) if attempt == self.attempt else None
+
+    def cleanupPage(self) -> None:  # noqa: N802 - Qt's name: Back was pressed
+        self.cancel.set()
+        self.attempt += 1
+        super().cleanupPage()
 
     def _signed_in(self, result: tuple[TokenSource, list[tuple[str, str]]]) -> None:
         self.tokens, folders = result

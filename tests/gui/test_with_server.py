@@ -286,3 +286,43 @@ def test_wizard_finds_sign_in_by_the_server_for_a_firms_own_domain_and_asks_for_
     qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
     assert "Go back and type it" in wizard.test_page.status.text()
     assert not wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
+
+
+def test_wizard_signs_in_with_a_code_when_no_browser_comes_back(qtbot, oauth_imap_server, oauth_server, tmp_path,
+                                                                monkeypatch):
+    """No browser here (a remote session): the user presses the code button, types the code elsewhere, and the
+    browser attempt that never came back does not spoil the page."""
+    import json
+
+    from PySide6.QtCore import Qt
+
+    config = tmp_path / "oauth.json"
+    config.write_text(json.dumps({"providers": {"bakery": {
+        "title": "Bakery Mail", "authorize_url": oauth_server.url + "/authorize",
+        "token_url": oauth_server.token_endpoint, "device_url": oauth_server.url + "/device",
+        "scope": "https://mail.test/imap offline_access", "client_id": "klezguard-test",
+        "domains": ["brightwater-bakery.com"]}}}))
+    monkeypatch.setenv("KLEZGUARD_OAUTH_CONFIG", str(config))
+
+    def discover(email):
+        return Discovery(ServerSettings(oauth_imap_server.host, oauth_imap_server.ssl_port, "ssl",
+                                        cafile=oauth_imap_server.cafile), "guess")
+
+    wizard = AccountWizard(discover=discover, open_url=lambda url: False)  # the browser never opens
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.keyClicks(wizard.email_page.email, oauth_imap_server.user)
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.server_page.host.text() == oauth_imap_server.host, timeout=5000)
+    wizard.server_page.cafile.setText(oauth_imap_server.cafile)
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(wizard.test_page.by_code.isVisible, timeout=5000)
+    qtbot.mouseClick(wizard.test_page.by_code, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "enter the code" in wizard.test_page.status.text(), timeout=10000)
+    code = wizard.test_page.code
+    assert code.user_code in wizard.test_page.status.text() and code.verification_uri in wizard.test_page.status.text()
+    oauth_server.approve_device(code.user_code, oauth_imap_server.user)
+    qtbot.waitUntil(lambda: wizard.test_page.ok, timeout=20000)
+    qtbot.wait(300)  # the given-up browser attempt ends now: it must not change the page
+    assert wizard.test_page.ok and "login works" in wizard.test_page.status.text()
+    assert wizard.account().auth == "oauth2"
