@@ -9,6 +9,7 @@ a plain message and a way to sign in again, never a password prompt.
 """
 
 import json
+import logging
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -16,6 +17,7 @@ from dataclasses import asdict, dataclass
 from klezguard.errors import ConnectionTimedOut, KnownError, SignInAgain
 from klezguard.mail import credentials
 
+log = logging.getLogger(__name__)
 ENV_ACCESS_TOKEN = "KLEZGUARD_ACCESS_TOKEN"  # noqa: S105 - for scripts and tests: a ready access token
 REFRESH_MARGIN = 120  # seconds before expiry when a token counts as used up
 TIMEOUT = 20
@@ -157,7 +159,10 @@ class TokenSource:
     def _refresh(self) -> None:
         assert self.tokens is not None
         self.tokens = refresh(self.tokens)
-        save_tokens(self.account_key, self.tokens)
+        try:
+            save_tokens(self.account_key, self.tokens)
+        except KnownError:  # no keyring here (a helper process, a bare session): the new tokens stay in memory
+            log.info("renewed tokens for %s kept in memory only", self.account_key)
 
 
 def rejected(what: str) -> KnownError:

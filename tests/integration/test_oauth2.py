@@ -318,3 +318,29 @@ def test_scan_quarantine_restore_and_watch_with_an_oauth2_account(oauth_imap_ser
         thread.join(10)
         seed.logout()
     assert oauth_server.refreshes >= 1
+
+
+def test_the_apps_scanning_helper_process_signs_in_with_the_tokens_and_reports_a_withdrawn_grant(
+        oauth_imap_server, oauth_server, tmp_path):
+    """The app scans in a helper process: the sign-in travels there, a token renewed there without a keyring
+    stays in memory, and a withdrawn grant comes back as SignInAgain (so the window offers Sign in again)."""
+    from klezguard.application.scanprocess import ScanProcess
+
+    tokens = signed_in(oauth_server, oauth_imap_server)
+    tokens.expires_at = time.time()  # used up: renewed in the helper
+    scans = ScanProcess()
+    try:
+        count, _flagged, _notes = scans.scan(account_of(oauth_imap_server), TokenSource("acct", tokens),
+                                             str(tmp_path / "s.sqlite3"))
+        oauth_server.revoke_all()
+        with pytest.raises(SignInAgain):
+            scans.scan(account_of(oauth_imap_server), TokenSource("acct", signed_in_revoked(oauth_server)),
+                       str(tmp_path / "s.sqlite3"))
+    finally:
+        scans.close()
+    assert count >= 0
+
+
+def signed_in_revoked(oauth_server) -> TokenSet:
+    return TokenSet(access_token="a-gone", refresh_token="r-gone", expires_at=time.time() - 10,
+                    token_endpoint=oauth_server.token_endpoint, client_id="klezguard-test")
