@@ -99,6 +99,7 @@ def remove_account(key: str, store: Store, accounts: AccountStore | None = None)
     store.forget_account(account.key)
     try:
         credentials.delete_password(account.key)
+        oauth.delete_tokens(account.key)  # a sign-in's refresh token goes with the account
     except KnownError as exc:
         return exc.text()
     return ""
@@ -173,8 +174,14 @@ def save_sign_in(account: Account, tokens: TokenSource) -> Saved:
 
 def oauth_provider(email: str, host: str = "") -> str:
     """The name of the provider this address or server signs in with ("Microsoft"), '' for a password."""
-    provider = signin.provider_for(email, host)
-    return provider.title if provider else ""
+    try:
+        provider = signin.provider_for(email, host)
+        if provider is None:
+            return ""
+        signin.configured(provider)
+    except KnownError:
+        return ""  # no registration to sign in with (or a broken provider file): the password it is
+    return provider.title
 
 
 def signed_in(account: Account) -> TokenSource:

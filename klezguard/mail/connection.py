@@ -207,6 +207,9 @@ def connect(settings: ServerSettings, password: "str | TokenSource", *, email: s
     """A logged-in client, with a password or a sign-in's tokens (renewed once if the server turns the
     token down). Raises a KnownError (never a raw socket or ssl error)."""
     if isinstance(password, TokenSource):
+        if settings.security == "plain":
+            raise InsecureConnection("This account would send its sign-in token without encryption.",
+                                     "Use TLS or STARTTLS: a sign-in token opens the whole mailbox.")
         try:
             return _connect(settings, password.current(), email, allow_plain, timeout)
         except _TokenRejected:

@@ -106,6 +106,12 @@ def refresh(tokens: TokenSet, timeout: float = TIMEOUT) -> TokenSet:
     try:
         answer = session.refresh_token(tokens.token_endpoint, refresh_token=tokens.refresh_token, timeout=timeout)
     except OAuthError as exc:
+        if exc.error not in ("invalid_grant", "interaction_required", "consent_required", "login_required"):
+            raise KnownError(
+                "Your mail provider's sign-in service could not renew KlezGuard's access just now.",
+                "Try again later. If it keeps happening, ask whoever set up KlezGuard's registration.",
+                detail=f"{exc.error}: {exc.description or ''}",
+            ) from None
         raise SignInAgain(
             "Your mail provider no longer accepts KlezGuard's sign-in for this account (it was withdrawn or has "
             "run out).",

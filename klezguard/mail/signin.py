@@ -14,7 +14,7 @@ import threading
 import time
 import webbrowser
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from importlib import resources
 from pathlib import Path
@@ -64,6 +64,14 @@ def providers() -> dict[str, Provider]:
                              f"Check the file named by {ENV_CONFIG}.", detail=str(exc)) from None
     out = {}
     for name, p in entries.items():
+        try:
+            urls = (p["authorize_url"], p["token_url"], p["device_url"])
+        except (KeyError, TypeError):
+            raise KnownError(f"The sign-in settings for {name} are incomplete.",
+                             f"Check the file named by {ENV_CONFIG}.") from None
+        if any(not (u.startswith("https://") or u.startswith(("http://127.0.0.1", "http://localhost"))) for u in urls):
+            raise KnownError(f"The sign-in settings for {name} use an unencrypted address.",
+                             "Sign-in addresses must start with https://.")
         out[name] = Provider(name, p["title"], p["authorize_url"], p["token_url"], p["device_url"], p["scope"],
                              p.get("client_id", ""), tuple(p.get("domains", ())), tuple(p.get("hosts", ())))
     return out
@@ -74,8 +82,10 @@ def provider_for(email: str, host: str = "") -> Provider | None:
     domain = email.rpartition("@")[2].lower()
     host = host.lower()
     for provider in providers().values():
-        if domain in provider.domains or host in provider.hosts:
+        if host in provider.hosts:
             return provider
+        if domain in provider.domains and (not host or not provider.hosts):
+            return provider  # (a provider's address on a server typed by hand gets no token of it)
     return None
 
 
@@ -107,6 +117,10 @@ def _fetch(session, provider: Provider, **kw) -> dict:
     except OAuthError as exc:
         if exc.error in ("authorization_pending", "slow_down"):
             raise
+        if exc.error in ("invalid_client", "unauthorized_client", "invalid_scope"):
+            raise KnownError(f"{provider.title} does not accept KlezGuard's app registration.",
+                             "Ask whoever set up KlezGuard's registration to check it (README: Signing in).",
+                             detail=f"{exc.error}: {exc.description or ''}") from None
         raise SignInAgain(f"{provider.title} did not give KlezGuard access.", "Try signing in again.",
                           detail=f"{exc.error}: {exc.description or ''}") from None
     except RequestException as exc:
@@ -116,7 +130,10 @@ def _fetch(session, provider: Provider, **kw) -> dict:
 
 
 class _Redirect(HTTPServer):
+    allow_reuse_address = False  # (on Windows it would let another program share the port)
     answer: dict[str, str] | None = None
+    path = "/"
+    state = ""
 
 
 def sign_in_with_browser(provider: Provider, login_hint: str = "", open_url: Callable[[str], object] | None = None,
@@ -127,13 +144,16 @@ def sign_in_with_browser(provider: Provider, login_hint: str = "", open_url: Cal
     from authlib.common.security import generate_token
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = 5  # a connection that sends nothing cannot hold the wait
+
         def log_message(self, *args) -> None:
             return
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
-            if "code" not in query and "error" not in query:
-                self.send_response(404)
+            url = urlparse(self.path)
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            if url.path != server.path or query.get("state") != server.state:
+                self.send_response(404)  # not this sign-in's answer: keep waiting for it
                 self.end_headers()
                 return
             server.answer = query
@@ -147,13 +167,18 @@ def sign_in_with_browser(provider: Provider, login_hint: str = "", open_url: Cal
 
     server = _Redirect(("127.0.0.1", 0), Handler)
     server.timeout = 0.2
-    redirect_uri = f"http://127.0.0.1:{server.server_address[1]}/"
+    server.path = "/" + generate_token(16)
+    redirect_uri = f"http://127.0.0.1:{server.server_address[1]}{server.path}"
     verifier = generate_token(64)
     session = _session(provider, redirect_uri=redirect_uri)
     extra = {"login_hint": login_hint} if login_hint else {}
     url, state = session.create_authorization_url(provider.authorize_url, code_verifier=verifier, **extra)
+    server.state = state
     try:
-        (open_url or webbrowser.open)(url)
+        if (open_url or webbrowser.open)(url) is False:
+            raise SignInAgain("KlezGuard could not open a browser here.",
+                              "Sign in with a code instead (klezguard account add EMAIL --auth oauth2 --device, "
+                              "or the code button in the window).")
         deadline = time.monotonic() + wait
         while server.answer is None:
             if (cancel is not None and cancel.is_set()) or time.monotonic() > deadline:
@@ -179,7 +204,7 @@ class DeviceCode:
 
     user_code: str
     verification_uri: str
-    device_code: str
+    device_code: str = field(repr=False)  # (redeemable for tokens: never shown)
     interval: float
     expires_at: float
 
@@ -225,6 +250,11 @@ def finish_device_sign_in(provider: Provider, code: DeviceCode, cancel: threadin
             except OAuthError as exc:
                 if exc.error == "slow_down":
                     interval += 5
+            except ConnectionTimedOut:
+                pass  # a blip while the user types the code: ask again until the code runs out
+            if sleep is time.sleep and cancel is not None:
+                cancel.wait(interval)
+            else:
                 sleep(interval)
     finally:
         session.close()

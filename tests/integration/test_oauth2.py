@@ -344,3 +344,54 @@ def test_the_apps_scanning_helper_process_signs_in_with_the_tokens_and_reports_a
 def signed_in_revoked(oauth_server) -> TokenSet:
     return TokenSet(access_token="a-gone", refresh_token="r-gone", expires_at=time.time() - 10,
                     token_endpoint=oauth_server.token_endpoint, client_id="klezguard-test")
+
+
+# --- from a review ------------------------------------------------------------------------------------------
+def test_review_findings_stay_fixed(oauth_server, oauth_imap_server, monkeypatch, tmp_path):
+    import threading
+
+    import requests
+
+    from klezguard.application.accounts import oauth_provider, remove_account
+    from klezguard.errors import InsecureConnection
+    from klezguard.mail.signin import sign_in_with_browser
+    from klezguard.store.db import Store
+
+    # a removed account takes its sign-in's tokens with it
+    AccountStore().put(account_of(oauth_imap_server))
+    oauth.save_tokens(oauth_imap_server.user.lower(), signed_in(oauth_server, oauth_imap_server))
+    assert remove_account(oauth_imap_server.user.lower(), Store(tmp_path / "s.sqlite3")) == ""
+    assert oauth.load_tokens(oauth_imap_server.user.lower()) is None
+    # a token never goes over an unencrypted connection
+    plain = ServerSettings(oauth_imap_server.host, oauth_imap_server.port, "plain")
+    with pytest.raises(InsecureConnection):
+        connect(plain, TokenSource("k", ready=AccessToken("a-x")), email=oauth_imap_server.user, allow_plain=True)
+    # without a registration, Gmail keeps its password (app password) path; a hand-typed server gets no token
+    monkeypatch.delenv("KLEZGUARD_OAUTH_CLIENT_ID", raising=False)
+    assert oauth_provider("anna@gmail.com") == ""
+    monkeypatch.setenv("KLEZGUARD_OAUTH_CLIENT_ID", "x")
+    assert oauth_provider("anna@gmail.com") == "Google"
+    assert oauth_provider("anna@gmail.com", "imap.somewhere-else.example") == ""
+    # a stray or forged request to the loopback listener neither stalls nor ends the sign-in
+    oauth_server.browser_user, oauth_server.browser_answer = oauth_imap_server.user, ""
+
+    def browser(url: str) -> None:
+        from urllib.parse import parse_qs, urlparse
+
+        redirect = parse_qs(urlparse(url).query)["redirect_uri"][0]
+        port = urlparse(redirect).port
+
+        def stray_then_real() -> None:
+            import socket
+
+            idle = socket.create_connection(("127.0.0.1", port))  # says nothing
+            try:
+                requests.get(f"http://127.0.0.1:{port}/evil?code=x&state=guess", timeout=10)
+                requests.get(url, timeout=10)
+            finally:
+                idle.close()
+
+        threading.Thread(target=stray_then_real, daemon=True).start()
+
+    tokens = sign_in_with_browser(local_provider(oauth_server), open_url=browser, wait=30)
+    assert tokens.access_token
