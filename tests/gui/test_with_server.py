@@ -12,6 +12,7 @@ from klezguard.gui.wizard import AccountWizard
 from klezguard.mail.accounts import Account, ServerSettings
 from klezguard.mail.discovery import Discovery
 from tests.gui.conftest import idle, select_subject
+from tests.integration.oauthserver import provider_file
 from tests.mailfactory import auth, build
 
 AUTHSERV = "mx.mailhost-demo.net"
@@ -161,7 +162,6 @@ def test_wizard_signs_in_with_the_provider_instead_of_a_password(qtbot, oauth_im
     """An address whose provider wants OAuth2: no password field, the browser sign-in (followed here as a
     browser would), Sign in again after the user said no, then the account is added with its tokens in the
     keyring."""
-    import json
 
     from PySide6.QtCore import Qt
 
@@ -170,13 +170,8 @@ def test_wizard_signs_in_with_the_provider_instead_of_a_password(qtbot, oauth_im
     from klezguard.store.db import Store
     from tests.integration.test_oauth2 import follow_in_browser
 
-    config = tmp_path / "oauth.json"
-    config.write_text(json.dumps({"providers": {"bakery": {
-        "title": "Bakery Mail", "authorize_url": oauth_server.url + "/authorize",
-        "token_url": oauth_server.token_endpoint, "device_url": oauth_server.url + "/device",
-        "scope": "https://mail.test/imap offline_access", "client_id": "klezguard-test",
-        "domains": ["brightwater-bakery.com"]}}}))
-    monkeypatch.setenv("KLEZGUARD_OAUTH_CONFIG", str(config))
+    monkeypatch.setenv("KLEZGUARD_OAUTH_CONFIG", provider_file(
+        tmp_path / "oauth.json", oauth_server, "Bakery Mail", domains=["brightwater-bakery.com"]))
     oauth_server.browser_user = oauth_imap_server.user
 
     def discover(email):
@@ -250,19 +245,13 @@ def test_wizard_finds_sign_in_by_the_server_for_a_firms_own_domain_and_asks_for_
         qtbot, oauth_imap_server, oauth_server, tmp_path, monkeypatch):
     """shop.example on Microsoft 365: the address says nothing, the server found says it (its IMAP host is
     the provider's), so the password may stay empty; a server that wants a password says so."""
-    import json
 
     from PySide6.QtCore import Qt
 
     from tests.integration.test_oauth2 import follow_in_browser
 
-    config = tmp_path / "oauth.json"
-    config.write_text(json.dumps({"providers": {"hosted": {
-        "title": "Hosted Mail", "authorize_url": oauth_server.url + "/authorize",
-        "token_url": oauth_server.token_endpoint, "device_url": oauth_server.url + "/device",
-        "scope": "https://mail.test/imap offline_access", "client_id": "klezguard-test",
-        "hosts": [oauth_imap_server.host]}}}))
-    monkeypatch.setenv("KLEZGUARD_OAUTH_CONFIG", str(config))
+    monkeypatch.setenv("KLEZGUARD_OAUTH_CONFIG", provider_file(
+        tmp_path / "oauth.json", oauth_server, "Hosted Mail", hosts=[oauth_imap_server.host]))
     oauth_server.browser_user, oauth_server.browser_answer = oauth_imap_server.user, ""
     found = {"host": oauth_imap_server.host}
 
@@ -292,17 +281,11 @@ def test_wizard_signs_in_with_a_code_when_no_browser_comes_back(qtbot, oauth_ima
                                                                 monkeypatch):
     """No browser here (a remote session): the user presses the code button, types the code elsewhere, and the
     browser attempt that never came back does not spoil the page."""
-    import json
 
     from PySide6.QtCore import Qt
 
-    config = tmp_path / "oauth.json"
-    config.write_text(json.dumps({"providers": {"bakery": {
-        "title": "Bakery Mail", "authorize_url": oauth_server.url + "/authorize",
-        "token_url": oauth_server.token_endpoint, "device_url": oauth_server.url + "/device",
-        "scope": "https://mail.test/imap offline_access", "client_id": "klezguard-test",
-        "domains": ["brightwater-bakery.com"]}}}))
-    monkeypatch.setenv("KLEZGUARD_OAUTH_CONFIG", str(config))
+    monkeypatch.setenv("KLEZGUARD_OAUTH_CONFIG", provider_file(
+        tmp_path / "oauth.json", oauth_server, "Bakery Mail", domains=["brightwater-bakery.com"]))
 
     def discover(email):
         return Discovery(ServerSettings(oauth_imap_server.host, oauth_imap_server.ssl_port, "ssl",

@@ -170,3 +170,12 @@ def start(lifetime: float = 3600) -> OAuthServer:
     server = OAuthServer(httpd)
     threading.Thread(target=httpd.serve_forever, daemon=True, name="oauth-test-server").start()
     return server
+
+
+def provider_file(path, server: OAuthServer, title: str = "Bakery Mail", domains=(), hosts=()) -> str:
+    """A provider file (the format of resources/oauth.json) pointing at this server, for KLEZGUARD_OAUTH_CONFIG."""
+    entry = {"title": title, "authorize_url": server.url + "/authorize", "token_url": server.token_endpoint,
+             "device_url": server.url + "/device", "scope": "https://mail.test/imap offline_access",
+             "client_id": "klezguard-test", "domains": list(domains), "hosts": list(hosts)}
+    path.write_text(json.dumps({"providers": {title.lower().replace(" ", "-"): entry}}))
+    return str(path)

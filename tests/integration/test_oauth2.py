@@ -18,6 +18,7 @@ from klezguard.mail import oauth
 from klezguard.mail.accounts import Account, AccountStore, ServerSettings
 from klezguard.mail.connection import connect
 from klezguard.mail.oauth import AccessToken, TokenSet, TokenSource
+from tests.integration.oauthserver import provider_file
 from tests.mailfactory import build
 
 KLEZ = build(subject="Your statement", message_id="<klez-oauth@test.example>",
@@ -231,12 +232,8 @@ def test_account_add_signs_in_with_a_device_code_and_keeps_the_tokens_in_the_key
     """The command line as a company would run it on a server without a browser: its own provider file."""
     import threading
 
-    config = tmp_path / "oauth.json"
-    config.write_text(json.dumps({"providers": {"company": {
-        "title": "Company", "authorize_url": oauth_server.url + "/authorize", "token_url": oauth_server.token_endpoint,
-        "device_url": oauth_server.url + "/device", "scope": "https://mail.test/imap offline_access",
-        "client_id": "klezguard-test", "hosts": [oauth_imap_server.host]}}}))
-    monkeypatch.setenv("KLEZGUARD_OAUTH_CONFIG", str(config))
+    monkeypatch.setenv("KLEZGUARD_OAUTH_CONFIG", provider_file(
+        tmp_path / "oauth.json", oauth_server, "Company", hosts=[oauth_imap_server.host]))
     monkeypatch.delenv("KLEZGUARD_ACCESS_TOKEN", raising=False)
     stop = threading.Event()
 
