@@ -206,6 +206,7 @@ _INTERNAL_NETS = tuple(
 
 
 @functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096)
 def _ip_kind(text: str) -> int:
     """0: not an IP address, 1: an address used only inside networks, 2: a public address."""
     try:

@@ -400,9 +400,10 @@ _COMPLAINT_SUBJECT = re.compile(
 _COMPLAINT_HINT = (
     b"hack", b"virus", b"viren", b"wirus", "v\u00edrus".encode(), b"infect", b"infiz", b"infett", b"zainfek",
     b"compromi", b"kompromitt", b"pirat", b"besmet", b"trojan", b"malware", b"gekaapt", b"gekapert", b"invadid",
-    b"from your address", b"in your name", b"adresse", b"ihrem namen", b"indirizzo", b"direcci", b"adres",
+    b"from your address", b"in your name", b"ihrem namen", b"indirizzo", b"direcci", b"adres",
     b"endere", b"spoof", b"zhakow",
-)# A complaint without a reference must say that the mail came from you (by name or by address).
+)  # (each word is one pass over the text: no word here may hold another, as "adres" holds "adresse")
+# A complaint without a reference must say that the mail came from you (by name or by address).
 _CAME_FROM_YOU = re.compile(
     r"(?:e-?mails?|mails?|messages?|note|attachment|file) (?:from you|from your)|from your (?:address|account|"
     r"e-?mail|mail)|you sent me|sent (?:me )?(?:from|by) you|in your name|"

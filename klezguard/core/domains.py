@@ -54,8 +54,14 @@ def unicode_domain(domain: str) -> str:
     return ".".join(labels)
 
 
+_IPV4_CHARS = frozenset("0123456789.")
+
+
+@functools.lru_cache(maxsize=8192)
 def is_ip(host: str) -> bool:
     host = host.strip("[]")
+    if ":" not in host and not _IPV4_CHARS.issuperset(host):
+        return False  # a host name: the common case, answered without building an address
     try:
         ipaddress.ip_address(host)
     except ValueError:

@@ -87,8 +87,10 @@ def visible_text(fragment: str) -> str:
     return _WS.sub(" ", _INVISIBLE.sub("", fragment)).strip()
 
 
+@functools.lru_cache(maxsize=4096)
 def host_of(url: str) -> str:
-    """The host of a web address ('' for mailto:, tel:, relative links and garbage)."""
+    """The host of a web address ('' for mailto:, tel:, relative links and garbage). Cached: a newsletter
+    repeats its few tracking addresses in every link."""
     url = url.strip()
     lower = url[:12].lower()
     if lower.startswith("//"):

@@ -6,15 +6,17 @@ and its defects list is kept as evidence.
 
 import binascii
 import email
+import email.generator
 import email.message
 import email.parser
 import email.policy
 import email.utils
+import io
 import quopri
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from klezguard.core.fetchplan import decoded_bytes_needed
 from klezguard.core.headers import decode_words, to_text
@@ -101,13 +103,26 @@ class _Compat32Plain(email.policy.Compat32):
 
 
 _AS_BYTES_POLICY = _Compat32Plain()
+_LINE_END = re.compile(r"\r\n|\r|\n")  # the generator's own NLCRE
+
+
+class _BytesGenerator(email.generator.BytesGenerator):
+    """BytesGenerator writing a body's lines in one go: the stdlib writes each line and each line end
+    separately, which is most of the time spent re-serialising a forwarded or bounced message. Splitting
+    on NLCRE and writing the pieces joined by _NL is exactly a substitution of _NL for each line end."""
+
+    def _write_lines(self, lines: str) -> None:
+        if lines:
+            self.write(self._NL.join(_LINE_END.split(lines)))  # type: ignore[attr-defined]
 
 
 def _as_bytes(m: email.message.Message) -> bytes:
-    """`m.as_bytes()` under compat32 (the parser's policy), with faster header folding."""
+    """`m.as_bytes()` under compat32 (the parser's policy), with faster header folding and body writing."""
     if m.policy is not email.policy.compat32:
         return m.as_bytes()
-    return m.as_bytes(policy=_AS_BYTES_POLICY)
+    out = io.BytesIO()
+    _BytesGenerator(out, mangle_from_=False, policy=_AS_BYTES_POLICY).flatten(m, unixfrom=False)
+    return out.getvalue()
 
 
 def _payload_bytes(part: email.message.Message) -> bytes:
@@ -146,8 +161,57 @@ def _bounded(m: email.message.Message, header: str) -> email.message.Message:
 _Params = list[tuple[str, Any]] | None  # a value is a string, or a (charset, language, text) of RFC 2231
 
 
-def _param_list(m: email.message.Message, header: str) -> _Params:
+# The plain form most Content-Type and Content-Disposition headers take ('text/plain; charset="utf-8"'):
+# read without the stdlib's parameter machinery (quote counting, RFC 2231 continuations, quoting and
+# unquoting twice), which costs more than the rest of building a part. Anything else (quotes or
+# backslashes inside a value, '*' names, '<...>', odd characters) goes the stdlib's way; a test compares
+# both on every form this accepts.
+_PLAIN_PARAM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*("?)([A-Za-z0-9 ._/+:,=@()?-]*)\2\s*')
+_PLAIN_HEAD = re.compile(r"[A-Za-z0-9!#$&^_.+/\s-]*")
+
+
+def _plain_params(value: object) -> "_Params | Literal[False]":
+    """`get_params` of a plain header value, or False when it is not plain."""
+    if type(value) is not str or len(value) > MAX_PARAM_TEXT or not value.isascii():
+        return False
+    head, *pairs = value.split(";")
+    if not _PLAIN_HEAD.fullmatch(head):
+        return False
+    out: list[tuple[str, Any]] = [(head.strip(), "")]
+    for pair in pairs:
+        plain = _PLAIN_PARAM.fullmatch(pair)
+        if not plain or (not plain.group(2) and plain.group(3) != plain.group(3).strip()):
+            return False
+        out.append((plain.group(1).lower(), plain.group(3)))
+    return out
+
+
+class _Fields:
+    """A part's MIME headers read in one pass over its fields: `get` answers as `Message.get` does (the
+    first field of that name, through the policy), without a scan of every field for each name."""
+
+    __slots__ = ("_m", "_first")
+
+    def __init__(self, m: email.message.Message) -> None:
+        self._m = m
+        first: dict[str, tuple[str, Any]] = {}
+        for name, value in m._headers:  # type: ignore[attr-defined]  # noqa: SLF001
+            first.setdefault(name.lower(), (name, value))
+        self._first = first
+
+    def get(self, header: str, failobj: Any = None) -> Any:
+        found = self._first.get(header)
+        return failobj if found is None else self._m.policy.header_fetch_parse(*found)
+
+
+def _param_list(m: email.message.Message, header: str, fields: "_Fields | None" = None) -> _Params:
     """`get_params` of a header (None when it is missing or its parameters cannot be read)."""
+    value = (fields or m).get(header)
+    if value is None:
+        return None
+    plain = _plain_params(value)
+    if plain is not False:
+        return plain
     try:
         return _bounded(m, header).get_params(header=header)
     except Exception:  # noqa: BLE001
@@ -182,20 +246,22 @@ def _filename(m: email.message.Message) -> str:
     return _filename_of(_param_list(m, "content-disposition"), _param_list(m, "content-type"))
 
 
-def _disposition(m: email.message.Message) -> str:
+def _disposition(m: "email.message.Message | _Fields") -> str:
     value = to_text(m.get("content-disposition", ""))
     return value.split(";", 1)[0].strip().lower()
 
 
-def _leaves(root: email.message.Message, limits: set[str]) -> list[tuple[str, email.message.Message]]:
-    """(IMAP part number, part) of each leaf in order: at most MAX_PARTS, at most MAX_DEPTH multipart
-    levels (a deeper multipart is kept as one opaque leaf). Iterative, so no nesting exhausts the stack."""
-    found: list[tuple[str, email.message.Message]] = []
+def _leaves(root: email.message.Message, limits: set[str]) -> list[tuple[str, email.message.Message, str]]:
+    """(IMAP part number, part, declared type) of each leaf in order: at most MAX_PARTS, at most MAX_DEPTH
+    multipart levels (a deeper multipart is kept as one opaque leaf). Iterative, so no nesting exhausts
+    the stack."""
+    found: list[tuple[str, email.message.Message, str]] = []
     stack: list[tuple[str, email.message.Message, int]] = [("", root, 0)]
     while stack:
         part_id, m, depth = stack.pop()
         payload = m.get_payload()
-        multipart = m.get_content_maintype() == "multipart"
+        declared = m.get_content_type()
+        multipart = declared.split("/")[0] == "multipart"
         if multipart and isinstance(payload, list) and depth < MAX_DEPTH:
             children = [(f"{part_id}.{i}" if part_id else str(i), sub, depth + 1)
                         for i, sub in enumerate(payload, 1) if isinstance(sub, email.message.Message)]
@@ -206,14 +272,14 @@ def _leaves(root: email.message.Message, limits: set[str]) -> list[tuple[str, em
         if len(found) >= MAX_PARTS:
             limits.add("parts")
             break
-        found.append((part_id or "1", m))
+        found.append((part_id or "1", m, declared))
     return found
 
 
 def _cut_parts(raw: bytes, limits: set[str]) -> bytes:
     """A whole message with more boundary-like lines than MAX_BOUNDARY_LINES is cut after the last one
     allowed: the parser's own time grows with the parts, and the rules look at MAX_PARTS of them."""
-    if raw.count(b"\n--") <= MAX_BOUNDARY_LINES:
+    if len(raw) <= 3 * MAX_BOUNDARY_LINES or raw.count(b"\n--") <= MAX_BOUNDARY_LINES:
         return raw
     pos = -1
     for _ in range(MAX_BOUNDARY_LINES + 1):
@@ -253,17 +319,17 @@ def from_bytes(raw: bytes) -> Message:
     defects = _defect_names(root.defects)
     parts = []
     root_is_leaf, root_params = False, None  # (a single-part message: its type's parameters are read once)
-    for part_id, m in _leaves(root, limits):
-        declared = m.get_content_type()
+    for part_id, m, declared in _leaves(root, limits):
         cut_here = isinstance(m.get_payload(), list) and declared.split("/")[0] == "multipart"  # too deep
         encoded = b"" if cut_here else _payload_bytes(m)
         if len(encoded) > _MAX_PART_BYTES:
             encoded = encoded[:_MAX_PART_BYTES]
-        encoding = to_text(m.get("content-transfer-encoding", "")).strip().lower() or "7bit"
+        fields = _Fields(m)
+        encoding = to_text(fields.get("content-transfer-encoding", "")).strip().lower() or "7bit"
         part_defects = _defect_names(m.defects) if m is not root else []
         defects.extend(part_defects)
         content_type = content_type_of(declared)
-        type_params = _param_list(m, "content-type")
+        type_params = _param_list(m, "content-type", fields)
         if m is root:
             root_is_leaf, root_params = True, type_params
         parts.append(
@@ -271,13 +337,13 @@ def from_bytes(raw: bytes) -> Message:
                 part_id=part_id,
                 content_type=content_type,
                 params=_params_of(type_params),
-                disposition=_disposition(m),
-                filename=_filename_of(_param_list(m, "content-disposition"), type_params),
+                disposition=_disposition(fields),
+                filename=_filename_of(_param_list(m, "content-disposition", fields), type_params),
                 encoding=encoding if content_type != "message/rfc822" else "7bit",
                 size=len(encoded),
                 data=decode_transfer(encoded, encoding) if content_type != "message/rfc822" else encoded,
                 complete=True,
-                description=decode_words(m.get("content-description", "")),
+                description=decode_words(fields.get("content-description", "")),
                 defects=part_defects,
             )
         )
@@ -388,7 +454,7 @@ def partial_view(raw: bytes) -> tuple[bytes, list[PartInfo], dict[str, bytes]]:
     full = from_bytes(raw)
     structure, fetched = [], {}
     try:
-        leaves = dict(_leaves(email.message_from_bytes(_cut_parts(raw, set())), set()))
+        leaves = {part_id: m for part_id, m, _ in _leaves(email.message_from_bytes(_cut_parts(raw, set())), set())}
     except RecursionError:
         leaves = {}
     for part in full.parts:
