@@ -1,0 +1,75 @@
+"""Checking the user's own domains: can someone send mail in their name, and what to do about it.
+
+One function for the command line and the app (`check_domain`), the user's domains from the accounts, and
+the last answer per domain remembered with its time (in domains.json beside the settings), so the app's
+background check runs at most once a day and the page opens on the last answer while it checks again.
+"""
+
+import time
+from collections.abc import Iterable
+
+from klezguard.core.domainadvice import UNCHECKED, Verdict, check
+from klezguard.core.domaincheck import DEFAULT_LIFETIME, DEFAULT_TIMEOUT, make_resolver
+from klezguard.mail.accounts import Account, AccountStore
+from klezguard.settings import Settings
+
+DAY = 24 * 3600
+
+
+def check_domain(domain: str, nameserver: str | None = None, selectors: Iterable[str] = (), report_to: str = "",
+                 timeout: float = DEFAULT_TIMEOUT, lifetime: float = DEFAULT_LIFETIME) -> Verdict:
+    """One domain's verdict and steps. `nameserver` 'IP[:PORT]' (else the system's resolver); `selectors`:
+    DKIM key names seen in the user's mail; `report_to`: the address the suggested DMARC record names.
+    Raises ValueError for a nameserver that is not 'IP[:PORT]'."""
+    resolver = make_resolver(nameserver, timeout=timeout, lifetime=lifetime)
+    return check(domain, resolver, tuple(selectors), report_to)
+
+
+def own_domains(accounts: Iterable[Account] | None = None) -> list[tuple[str, str]]:
+    """(domain, the user's address there) for each account, in account order, each domain once."""
+    found: dict[str, str] = {}
+    for account in AccountStore().load() if accounts is None else accounts:
+        address = account.email.strip().lower()
+        domain = address.rpartition("@")[2]
+        if domain and domain not in found:
+            found[domain] = address
+    return list(found.items())
+
+
+class DomainMemory:
+    """The last verdict per domain, with when it was made."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings(name="domains.json")
+
+    def last(self, domain: str) -> Verdict | None:
+        data = self.settings.values.get(domain.lower())
+        if not isinstance(data, dict):
+            return None
+        try:
+            return Verdict.from_dict(data)
+        except (TypeError, KeyError, ValueError):
+            return None  # a file from another version: check again
+
+    def remember(self, verdict: Verdict) -> None:
+        old = self.last(verdict.domain)
+        if verdict.outcome == UNCHECKED and old is not None and old.outcome != UNCHECKED:
+            return  # a DNS hiccup does not wipe out a real answer; it is tried again next time
+        self.settings.set(verdict.domain.lower(), verdict.to_dict())
+
+    def due(self, domain: str, now: float | None = None) -> bool:
+        last = self.last(domain)
+        now = time.time() if now is None else now
+        return last is None or last.outcome == UNCHECKED or now - last.checked_at >= DAY
+
+
+def check_due(domains: Iterable[tuple[str, str]], memory: DomainMemory, nameserver: str | None = None,
+              now: float | None = None) -> list[Verdict]:
+    """The background check: only the domains whose last answer is a day old (or missing)."""
+    done = []
+    for domain, address in domains:
+        if memory.due(domain, now):
+            verdict = check_domain(domain, nameserver, report_to=address)
+            memory.remember(verdict)
+            done.append(verdict)
+    return done
