@@ -246,7 +246,8 @@ def judge(facts: DomainFacts, report_to: str = "") -> Verdict:
     if dmarc.record and not dmarc.error:
         if dmarc.location and dmarc.location != domain:
             notes.append(NOTES["dmarc_parent"].format(parent=dmarc.location))
-        notes.append(NOTES["rua"].format(rua=", ".join(u.removeprefix("mailto:") for u in dmarc.rua)) if dmarc.rua else NOTES["no_rua"])
+        rua = ", ".join(u.removeprefix("mailto:") for u in dmarc.rua)
+        notes.append(NOTES["rua"].format(rua=rua) if rua else NOTES["no_rua"])
         strict = "s" in (dmarc.adkim, dmarc.aspf)
         notes.append(NOTES["strict" if strict else "relaxed"].format(domain=domain))
 

@@ -28,7 +28,8 @@ DEFAULT_TIMEOUT = 2.0  # one try at one server
 DEFAULT_LIFETIME = 4.0  # all tries of one question
 SPF_LOOKUP_LIMIT = 10
 _DMARC_TAG = re.compile(r"(?:^|;)\s*([a-zA-Z]+)\s*=\s*([^;]*)")
-_HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)*$")
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
 
 
 class DomainUnreadable(Exception):
@@ -279,7 +280,8 @@ def read_dkim(resolver: dns.resolver.Resolver, domain: str, selector: str) -> Dk
     return Dkim(selector=selector, found=found, record=key[:120])
 
 
-def read_domain(domain: str, resolver: dns.resolver.Resolver, selectors: list[str] | tuple[str, ...] = ()) -> DomainFacts:
+def read_domain(domain: str, resolver: dns.resolver.Resolver,
+                selectors: list[str] | tuple[str, ...] = ()) -> DomainFacts:
     """Everything one check needs. Raises DomainUnreadable when DNS could not answer or the domain
     does not exist; a missing or broken record is a fact, not an error."""
     started = time.monotonic()

@@ -124,8 +124,10 @@ def start() -> DnsServer:
             "no-poll", "log-facility=-", "pid-file=", "user=" + ("nobody" if os.getuid() == 0 else ""),
             "local=/test/", "local=/outlook.com/", "local=/google.com/", "local=/ionos.com/", "local=/ionos.de/",
             *ZONES]).replace("\nuser=\n", "\n") + "\n")
-        process = subprocess.Popen([dnsmasq, "--keep-in-foreground", f"--conf-file={conf}"],  # noqa: S603
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        log = base / "dnsmasq.log"
+        with open(log, "wb") as out:
+            process = subprocess.Popen([dnsmasq, "--keep-in-foreground", f"--conf-file={conf}"],  # noqa: S603
+                                       stdout=subprocess.DEVNULL, stderr=out)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and process.poll() is None:
             if _answers(port):
@@ -133,7 +135,7 @@ def start() -> DnsServer:
             time.sleep(0.02)
         if process.poll() is None:
             process.kill()
-        last = process.stderr.read().decode(errors="replace") if process.stderr else ""
+        last = log.read_text(errors="replace")
     raise RuntimeError(f"dnsmasq did not start: {last}")
 
 
