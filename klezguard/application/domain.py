@@ -52,6 +52,7 @@ class DomainMemory:
             return None  # a file from another version: check again
 
     def remember(self, verdict: Verdict) -> None:
+        self.settings.load()  # the app's background check and the page may both have written since
         old = self.last(verdict.domain)
         if verdict.outcome == UNCHECKED and old is not None and old.outcome != UNCHECKED:
             return  # a DNS hiccup does not wipe out a real answer; it is tried again next time
@@ -73,3 +74,24 @@ def check_due(domains: Iterable[tuple[str, str]], memory: DomainMemory, nameserv
             memory.remember(verdict)
             done.append(verdict)
     return done
+
+
+def service_domains(services: Iterable[object]) -> list[tuple[str, str]]:
+    """(domain, address) of the app's mailboxes: an account's address, a local mailbox's owner and domains."""
+    found: dict[str, str] = {}
+    for service in services:
+        account = getattr(service, "account", None)
+        box = getattr(service, "box", None)
+        pairs: list[tuple[str, str]] = []
+        if account is not None:
+            pairs.append((account.email.rpartition("@")[2], account.email))
+        elif box is not None:
+            owner = box.source.owner or ""
+            if owner:
+                pairs.append((owner.rpartition("@")[2], owner))
+            pairs += [(d, "") for d in box.source.own_domains]
+        for domain, address in pairs:
+            domain = domain.strip().lower()
+            if domain and (domain not in found or (address and not found[domain])):
+                found[domain] = address.lower()
+    return list(found.items())
