@@ -8,12 +8,13 @@ background check runs at most once a day and the page opens on the last answer w
 import time
 from collections.abc import Iterable
 
-from klezguard.core.domainadvice import UNCHECKED, Verdict, check
+from klezguard.core.domainadvice import FREEMAIL, PROTECTED, UNCHECKED, WEAK, Verdict, check
 from klezguard.core.domaincheck import DEFAULT_LIFETIME, DEFAULT_TIMEOUT, make_resolver
 from klezguard.mail.accounts import Account, AccountStore
 from klezguard.settings import Settings
 
 DAY = 24 * 3600
+OUTCOMES = (PROTECTED, WEAK, UNCHECKED, FREEMAIL)  # what a Verdict's outcome can be (the CLI and app use these)
 
 
 def check_domain(domain: str, nameserver: str | None = None, selectors: Iterable[str] = (), report_to: str = "",

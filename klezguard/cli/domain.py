@@ -4,12 +4,11 @@ import argparse
 import json
 import sys
 
-from klezguard.application.domain import check_domain
-from klezguard.core.domainadvice import FREEMAIL, PROTECTED, UNCHECKED, Verdict
+from klezguard.application.domain import FREEMAIL, PROTECTED, UNCHECKED, WEAK, Verdict, check_domain, own_domains
 from klezguard.core.visible import visible
 from klezguard.i18n import _
 
-EXIT_CODES = {PROTECTED: 0, FREEMAIL: 0, "weak": 1, UNCHECKED: 2}
+EXIT_CODES = {PROTECTED: 0, FREEMAIL: 0, WEAK: 1, UNCHECKED: 2}
 
 
 def add_parser(sub) -> None:
@@ -20,7 +19,9 @@ def add_parser(sub) -> None:
                       "0 protected (or a free-mail domain, which is not yours to fix), 1 weak, "
                       "2 could not be checked."),
     )
-    command.add_argument("domain", metavar="DOMAIN", help=_("your domain, e.g. weber-bau.de (or your address)"))
+    command.add_argument("domain", metavar="DOMAIN", nargs="?",
+                         help=_("your domain, e.g. weber-bau.de, or your address (left out: the domains of your "
+                                "accounts)"))
     command.add_argument("--json", action="store_true", help=_("print the result as one JSON object"))
     command.add_argument("--nameserver", metavar="IP[:PORT]", help=_("ask this DNS server instead of the system's"))
     command.add_argument("--selector", action="append", default=[], metavar="NAME",
@@ -47,13 +48,27 @@ def as_text(verdict: Verdict) -> str:
 
 
 def run_domain(args: argparse.Namespace) -> int:
-    try:
-        verdict = check_domain(args.domain, args.nameserver, args.selector,
-                               timeout=args.timeout, lifetime=max(args.timeout * 2, args.timeout + 0.5))
-    except ValueError as exc:
-        print(_("klezguard: --nameserver takes an IP address and an optional port, like 192.0.2.53 or "
-                "192.0.2.53:5353 ({error}).").format(error=exc), file=sys.stderr)
+    """One domain, or each of the accounts' domains; the exit status is the worst of them."""
+    targets = [(args.domain, "")] if args.domain else own_domains()
+    if not targets:
+        print(_("klezguard: name a domain (klezguard domain example.com), or add an account first."), file=sys.stderr)
         return 2
+    codes: list[int] = []
+    for domain, address in targets:
+        if len(targets) > 1 and not args.json and codes:
+            print()
+        try:
+            verdict = check_domain(domain, args.nameserver, args.selector, report_to=address, timeout=args.timeout,
+                                   lifetime=max(args.timeout * 2, args.timeout + 0.5))
+        except ValueError as exc:
+            print(_("klezguard: --nameserver takes an IP address and an optional port, like 192.0.2.53 or "
+                    "192.0.2.53:5353 ({error}).").format(error=exc), file=sys.stderr)
+            return 2
+        codes.append(_report(verdict, args))
+    return max(codes)
+
+
+def _report(verdict: Verdict, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(verdict.to_dict(), ensure_ascii=False))
     else:

@@ -23,8 +23,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from klezguard.application.domain import DAY, DomainMemory, check_domain, check_due
-from klezguard.core.domainadvice import FREEMAIL, PROTECTED, UNCHECKED, Verdict
+from klezguard.application.domain import (
+    DAY,
+    FREEMAIL,
+    PROTECTED,
+    UNCHECKED,
+    WEAK,
+    DomainMemory,
+    Verdict,
+    check_domain,
+    check_due,
+)
 from klezguard.core.visible import one_line
 from klezguard.gui.detail import _drop_layout
 from klezguard.gui.icons import verdict_icon
@@ -247,7 +256,7 @@ class DomainWatch(QObject):
     def _done(self, verdicts: list) -> None:
         self._pending = None
         self.done.emit(verdicts)
-        weak = [v for v in verdicts if v.outcome == "weak"]
+        weak = [v for v in verdicts if v.outcome == WEAK]
         if weak:
             self.weak.emit(weak)
 

@@ -274,3 +274,21 @@ def test_cli_bad_nameserver():
     proc = run_cli("reject.test", "--nameserver", "dns.example")
     assert proc.returncode == 2
     assert "--nameserver takes an IP address" in proc.stderr
+
+
+def test_cli_without_a_domain_checks_each_accounts_domain(dns_server):
+    from klezguard.mail.accounts import AccountStore
+
+    AccountStore().save([Account(email=e, server=ServerSettings(host="imap.example"))
+                         for e in ("anna@reject.test", "me@nospf.test")])
+    proc = run_cli("--nameserver", dns_server.address)
+    assert proc.returncode == 1, proc.stderr  # the worst of the two
+    assert "Mail servers can spot fakes from reject.test" in proc.stdout
+    assert "Anyone can send mail that looks like it comes from nospf.test" in proc.stdout
+    assert "rua=mailto:me@nospf.test" in proc.stdout  # the reports go to the user's own address
+
+
+def test_cli_without_a_domain_or_accounts():
+    proc = run_cli()
+    assert proc.returncode == 2
+    assert "name a domain" in proc.stderr
