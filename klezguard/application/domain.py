@@ -9,9 +9,10 @@ import time
 from collections.abc import Iterable
 
 from klezguard.core.domainadvice import FREEMAIL, PROTECTED, UNCHECKED, WEAK, Verdict, check
-from klezguard.core.domaincheck import DEFAULT_LIFETIME, DEFAULT_TIMEOUT, make_resolver
+from klezguard.core.domaincheck import DEFAULT_LIFETIME, DEFAULT_TIMEOUT, make_resolver, selectors_in
 from klezguard.mail.accounts import Account, AccountStore
 from klezguard.settings import Settings
+from klezguard.store.db import Store
 
 DAY = 24 * 3600
 OUTCOMES = (PROTECTED, WEAK, UNCHECKED, FREEMAIL)  # what a Verdict's outcome can be (the CLI and app use these)
@@ -24,6 +25,28 @@ def check_domain(domain: str, nameserver: str | None = None, selectors: Iterable
     Raises ValueError for a nameserver that is not 'IP[:PORT]'."""
     resolver = make_resolver(nameserver, timeout=timeout, lifetime=lifetime)
     return check(domain, resolver, tuple(selectors), report_to)
+
+
+def selectors_seen(store: Store, domain: str, limit: int = 200) -> list[str]:
+    """DKIM selectors that signed the user's own mail as it came back in (a colleague's mail, a copy to
+    oneself): the provider may use names KlezGuard does not know. Sent folders hold mail from before it was
+    signed, so the inbox is where they show."""
+    from klezguard.application.trust import stored_message
+
+    found: list[str] = []
+    for row_id in store.ids_from_domain(domain, limit):
+        msg = stored_message(store, row_id)
+        if msg is not None:
+            found += [s for s in selectors_in(msg.header_all("dkim-signature"), domain) if s not in found]
+        if len(found) >= 5:
+            break
+    return found
+
+
+def check_own_domain(domain: str, store: Store | None, nameserver: str | None = None, report_to: str = "") -> Verdict:
+    """The app's check: with the DKIM selectors seen in the stored mail."""
+    selectors = selectors_seen(store, domain.rpartition("@")[2].lower()) if store is not None else []
+    return check_domain(domain, nameserver, selectors, report_to)
 
 
 def own_domains(accounts: Iterable[Account] | None = None) -> list[tuple[str, str]]:
@@ -66,12 +89,13 @@ class DomainMemory:
 
 
 def check_due(domains: Iterable[tuple[str, str]], memory: DomainMemory, nameserver: str | None = None,
-              now: float | None = None) -> list[Verdict]:
+              now: float | None = None, store: Store | None = None) -> list[Verdict]:
     """The background check: only the domains whose last answer is a day old (or missing)."""
     done = []
     for domain, address in domains:
         if memory.due(domain, now):
-            verdict = check_domain(domain, nameserver, report_to=address)
+            selectors = selectors_seen(store, domain) if store is not None else []
+            verdict = check_domain(domain, nameserver, selectors, report_to=address)
             memory.remember(verdict)
             done.append(verdict)
     return done

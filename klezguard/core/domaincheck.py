@@ -280,6 +280,21 @@ def read_dkim(resolver: dns.resolver.Resolver, domain: str, selector: str) -> Dk
     return Dkim(selector=selector, found=found, record=key[:120])
 
 
+_DKIM_TAG = re.compile(r"(?:^|;)\s*([a-z]+)\s*=\s*([^;]*)", re.I)
+
+
+def selectors_in(signatures: list[str], domain: str) -> list[str]:
+    """The s= of DKIM-Signature headers that signed for `domain` or a name under it (d=)."""
+    found: list[str] = []
+    for signature in signatures:
+        tags = {k.lower(): "".join(v.split()) for k, v in _DKIM_TAG.findall(signature)}
+        signer = tags.get("d", "").lower().rstrip(".")
+        selector = tags.get("s", "").lower()
+        if (signer == domain or signer.endswith("." + domain)) and selector and selector not in found:
+            found.append(selector)
+    return found
+
+
 def read_domain(domain: str, resolver: dns.resolver.Resolver,
                 selectors: list[str] | tuple[str, ...] = ()) -> DomainFacts:
     """Everything one check needs. Raises DomainUnreadable when DNS could not answer or the domain

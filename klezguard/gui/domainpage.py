@@ -31,8 +31,8 @@ from klezguard.application.domain import (
     WEAK,
     DomainMemory,
     Verdict,
-    check_domain,
     check_due,
+    check_own_domain,
 )
 from klezguard.core.visible import one_line
 from klezguard.gui.detail import _drop_layout
@@ -53,8 +53,9 @@ class DomainDialog(QDialog):
     checked = Signal(object)
 
     def __init__(self, domains: list[tuple[str, str]], memory: DomainMemory, nameserver: str | None = None,
-                 parent: QWidget | None = None, domain: str = ""):
+                 parent: QWidget | None = None, domain: str = "", store=None):
         super().__init__(parent)
+        self.store = store  # the stored mail: DKIM selectors seen in the user's own mail
         self.setWindowTitle(tr("Your domain"))
         self.setObjectName("domain-page")
         self.memory = memory
@@ -127,7 +128,7 @@ class DomainDialog(QDialog):
         self.check_button.setEnabled(False)
         self.status.setText(tr("Checking {domain}…").format(domain=domain))
         self._pending = run_in_background(
-            partial(check_domain, domain, self.nameserver, report_to=self.addresses.get(domain, "")),
+            partial(check_own_domain, domain, self.store, self.nameserver, self.addresses.get(domain, "")),
             partial(self._done, domain), partial(self._failed, domain), self)
 
     def _done(self, domain: str, verdict: Verdict) -> None:
@@ -232,8 +233,9 @@ class DomainWatch(QObject):
     done = Signal(list)
 
     def __init__(self, domains, memory: DomainMemory, nameserver: str | None = None, parent: QObject | None = None,
-                 first_ms: int = 60_000):
+                 first_ms: int = 60_000, store=None):
         super().__init__(parent)
+        self.store = store
         self.domains = domains  # a callable giving (domain, address) pairs: accounts come and go
         self.memory = memory
         self.nameserver = nameserver
@@ -250,7 +252,7 @@ class DomainWatch(QObject):
         pairs = [(d, a) for d, a in self.domains() if self.memory.due(d)]
         if not pairs:
             return
-        self._pending = run_in_background(partial(check_due, pairs, self.memory, self.nameserver),
+        self._pending = run_in_background(partial(check_due, pairs, self.memory, self.nameserver, store=self.store),
                                           self._done, self._failed, self)
 
     def _done(self, verdicts: list) -> None:

@@ -464,7 +464,7 @@ class MainWindow(QMainWindow):
         if getattr(self, "domain_memory", None) is None:
             self.domain_memory = DomainMemory()
         self.domain_dialog = DomainDialog(service_domains(self.services.values()), self.domain_memory,
-                                          self.domain_nameserver, self, domain=domain)
+                                          self.domain_nameserver, self, domain=domain, store=self.store)
         self.domain_dialog.open()
         self.domain_dialog.start()
 
@@ -476,7 +476,7 @@ class MainWindow(QMainWindow):
         if getattr(self, "domain_memory", None) is None:
             self.domain_memory = DomainMemory()
         self.domain_watch = DomainWatch(lambda: service_domains(self.services.values()), self.domain_memory,
-                                        self.domain_nameserver, self, first_ms=first_ms)
+                                        self.domain_nameserver, self, first_ms=first_ms, store=self.store)
         self.domain_watch.weak.connect(lambda verdicts: self._say(
             tr("Others can send mail in the name of {d}. See Your domain… for how to stop it.").format(
                 d=", ".join(v.domain for v in verdicts))))

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QApplication, QPushButton, QToolBar
 from klezguard.application import domain as domain_use
 from klezguard.application.domain import DomainMemory
 from klezguard.core.domainadvice import PROTECTED, UNCHECKED, WEAK
-from klezguard.gui import domainpage
 from klezguard.gui.domainpage import DomainDialog, DomainWatch
 from klezguard.gui.tray import Notice, describe
 from tests.gui.conftest import select_subject
@@ -29,14 +28,13 @@ def laptop(demo_window, dns_server):
 def threads(monkeypatch):
     """Records the thread each check ran on: never the GUI thread."""
     seen = []
-    real = domainpage.check_domain
+    real = domain_use.check_domain
 
     def recording(*args, **kwargs):
         seen.append(threading.current_thread() is threading.main_thread())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(domainpage, "check_domain", recording)  # the page's own checks
-    monkeypatch.setattr(domain_use, "check_domain", recording)  # the background check's (check_due)
+    monkeypatch.setattr(domain_use, "check_domain", recording)  # the page's checks and the background's
     return seen
 
 

@@ -25,6 +25,7 @@ ZONES = [
     # no SPF, no DMARC: anyone can send as this domain
     "mx-host=nospf.test,mx.nospf.test,10",
     "host-record=mx.nospf.test,192.0.2.10",
+    'txt-record=mail2026._domainkey.nospf.test,"v=DKIM1; k=rsa; p=' + KEY + '"',  # a name only its mail shows
     # SPF with 11 includes: more than 10 look-ups, so receivers treat SPF as broken
     "mx-host=toomany.test,mx.toomany.test,10",
     "host-record=mx.toomany.test,192.0.2.11",

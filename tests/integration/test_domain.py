@@ -292,3 +292,38 @@ def test_cli_without_a_domain_or_accounts():
     proc = run_cli()
     assert proc.returncode == 2
     assert "name a domain" in proc.stderr
+
+
+def test_selectors_in_dkim_signatures():
+    from klezguard.core.domaincheck import selectors_in
+
+    signatures = ["v=1; a=rsa-sha256; d=nospf.test; s=mail2026; h=from:to; bh=x; b=y",
+                  "v=1; a=rsa-sha256; d=mailer.nospf.test;\r\n\ts=sub1; bh=x; b=y",
+                  "v=1; d=newsletter-tool.example; s=nl; b=y",  # a service signing for itself: not ours
+                  "v=1; d=NOSPF.test; s=MAIL2026; b=y"]
+    assert selectors_in(signatures, "nospf.test") == ["mail2026", "sub1"]
+
+
+def test_selectors_seen_in_the_stored_mail_are_looked_up(dns_server, tmp_path):
+    """A colleague's mail in the inbox shows the selector the provider signs with: its key is found."""
+    from klezguard.application.domain import check_own_domain, selectors_seen
+    from klezguard.application.service import local_service
+    from klezguard.mail.local import LocalSource
+    from klezguard.store.db import Store
+    from tests.mailfactory import build
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "1.eml").write_bytes(build(
+        from_="Bob <bob@nospf.test>", to="Me <me@nospf.test>", subject="Lunch",
+        headers=[("DKIM-Signature", "v=1; a=rsa-sha256; c=relaxed/relaxed; d=nospf.test; s=mail2026; h=from; "
+                  "bh=abc=; b=def=")]))
+    (inbox / "2.eml").write_bytes(build(subject="From elsewhere", headers=[
+        ("DKIM-Signature", "v=1; d=weber-bau.example; s=other; bh=a; b=b")]))
+    store = Store(tmp_path / "s.sqlite3")
+    service = local_service(LocalSource("Local", [str(inbox)], [], ["nospf.test"], [], owner="me@nospf.test"), store)
+    service.scan()
+    assert selectors_seen(store, "nospf.test") == ["mail2026"]
+    v = check_own_domain("nospf.test", store, dns_server.address)
+    assert any("DKIM keys found: mail2026" in n for n in v.notes)
+    assert check_own_domain("nospf.test", None, dns_server.address).notes != v.notes
