@@ -60,6 +60,13 @@ ZONES = [
     'txt-record=_spf.google.com,"v=spf1 ip4:35.190.247.0/24 -all"',
     'txt-record=_dmarc.gsuite.test,"v=DMARC1; p=quarantine; rua=mailto:dmarc@gsuite.test"',
     'txt-record=google._domainkey.gsuite.test,"v=DKIM1; k=rsa; p=' + KEY + '"',
+    # SPF handed over with redirect= (as Strato and others publish it): the target's -all applies
+    "mx-host=redirect.test,smtpin.rzone.de,5",
+    "host-record=smtpin.rzone.de,192.0.2.20",
+    'txt-record=redirect.test,"v=spf1 redirect=smtp.rzone.de"',
+    'txt-record=smtp.rzone.de,"v=spf1 ip4:81.169.146.0/23 a:mo.rzone.de -all"',
+    "host-record=mo.rzone.de,192.0.2.21",
+    'txt-record=_dmarc.redirect.test,"v=DMARC1; p=quarantine; pct=50; rua=mailto:d@redirect.test"',
     # broken records: receivers ignore them
     "mx-host=broken.test,mx.broken.test,10",
     "host-record=mx.broken.test,192.0.2.17",
@@ -124,6 +131,7 @@ def start() -> DnsServer:
             f"port={port}", "listen-address=127.0.0.1", "bind-interfaces", "no-resolv", "no-hosts",
             "no-poll", "log-facility=-", "pid-file=", "user=" + ("nobody" if os.getuid() == 0 else ""),
             "local=/test/", "local=/outlook.com/", "local=/google.com/", "local=/ionos.com/", "local=/ionos.de/",
+            "local=/rzone.de/",
             *ZONES]).replace("\nuser=\n", "\n") + "\n")
         log = base / "dnsmasq.log"
         with open(log, "wb") as out:

@@ -327,3 +327,13 @@ def test_selectors_seen_in_the_stored_mail_are_looked_up(dns_server, tmp_path):
     v = check_own_domain("nospf.test", store, dns_server.address)
     assert any("DKIM keys found: mail2026" in n for n in v.notes)
     assert check_own_domain("nospf.test", None, dns_server.address).notes != v.notes
+
+
+def test_spf_redirect_takes_the_targets_all_and_pct_under_100_is_weak(dns_server):
+    v = check(dns_server, "redirect.test")
+    assert v.provider == "Strato"
+    assert v.facts["spf"]["all"] == "fail" and v.facts["spf"]["lookups"] == 2  # redirect + the a: inside it
+    assert v.outcome == WEAK
+    assert v.problems == ["DMARC covers only 50 of every 100 fakes (pct=50). The rest still get through."]
+    assert record(v, "_dmarc.redirect.test") == "v=DMARC1; p=quarantine; rua=mailto:d@redirect.test"
+    assert any("We found no DKIM key under the usual names" in n for n in v.notes)  # Strato's names vary: no alarm
