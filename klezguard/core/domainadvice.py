@@ -90,9 +90,13 @@ STEPS = {
     "real mail passes, change p=quarantine to p=reject.",
     "lock": "If no one sends mail from {domain}, lock it with these two TXT records:",
     "freemail": "A big mail service owns {domain}, not you. Only that service can change how it guards the "
-    "domain. Here is what you can do: use a strong password that you use nowhere else, and turn on two-step "
-    "sign-in. Then no one can send mail from your real account. Tell your contacts that you never send files "
-    "they did not ask for. If your business needs mail that others cannot fake, get a domain of your own.",
+    "domain.",
+    "free_password": "Use a strong password for your mail that you use nowhere else.",
+    "free_two_step": "Turn on two-step sign-in. Then no one can send mail from your real account, even with "
+    "your password.",
+    "free_contacts": "Tell the people you write to that you never send files they did not ask for.",
+    "free_own": "If your business needs mail that others cannot fake, get a domain of your own. Then KlezGuard "
+    "can check it for you.",
     "retry": "KlezGuard checks again the next time you open this page.",
 }
 
@@ -300,8 +304,9 @@ def unchecked(domain: str, error: DomainUnreadable) -> Verdict:
 
 
 def freemail(domain: str) -> Verdict:
+    steps = [Step(STEPS[key]) for key in ("free_password", "free_two_step", "free_contacts", "free_own")]
     return Verdict(domain=domain, outcome=FREEMAIL, headline=HEADLINES[FREEMAIL].format(domain=domain),
-                   steps=[Step(STEPS["freemail"].format(domain=domain))], checked_at=time.time())
+                   problems=[STEPS["freemail"].format(domain=domain)], steps=steps, checked_at=time.time())
 
 
 def check(domain: str, resolver: dns.resolver.Resolver, selectors: list[str] | tuple[str, ...] = (),
