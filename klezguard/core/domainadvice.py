@@ -20,7 +20,7 @@ from typing import Any
 
 import dns.resolver
 
-from klezguard.core.domaincheck import DomainFacts, DomainUnreadable, read_dkim, read_domain
+from klezguard.core.domaincheck import SPF_LOOKUP_LIMIT, DomainFacts, DomainUnreadable, read_dkim, read_domain
 from klezguard.core.domains import is_freemail
 
 PROTECTED = "protected"
@@ -222,7 +222,7 @@ def judge(facts: DomainFacts, report_to: str = "") -> Verdict:
         problems.append(PROBLEMS["spf_missing"].format(domain=domain))
     elif spf.error:
         problems.append(PROBLEMS["spf_error"].format(error=spf.error.rstrip(".")))
-    elif spf.lookups > 10:
+    elif spf.lookups > SPF_LOOKUP_LIMIT:
         problems.append(PROBLEMS["spf_lookups"].format(n=spf.lookups))
     elif spf.all == "pass":
         problems.append(PROBLEMS["spf_pass"].format(domain=domain))
@@ -270,7 +270,7 @@ def judge(facts: DomainFacts, report_to: str = "") -> Verdict:
         steps.append(Step(STEPS["lock"].format(domain=domain), "v=spf1 -all", domain))
         steps.append(Step("", "v=DMARC1; p=reject", f"_dmarc.{domain}"))
     else:
-        if spf_bad and spf.lookups > 10 and not spf.error:
+        if spf_bad and spf.lookups > SPF_LOOKUP_LIMIT and not spf.error:
             steps.append(Step(STEPS["spf_lookups"]))
         elif spf_bad:
             key = "spf_fix" if spf.record else "spf_add"

@@ -16,10 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import dns.exception
-import dns.message
-import dns.name
 import dns.nameserver
-import dns.rcode
 import dns.resolver
 
 from klezguard.core.domains import ascii_domain, is_ip, org_domain
