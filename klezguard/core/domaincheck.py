@@ -212,13 +212,22 @@ def read_spf(resolver: dns.resolver.Resolver, domain: str) -> Spf:
                                                  timeout=resolver.timeout, retries=0)
     except checkdmarc.spf.SPFError as exc:
         text = str(exc)
-        if "timed out" in text or "lifetime expired" in text:
+        if _timed_out(text):
             raise DomainUnreadable("timeout", text) from exc
         return Spf(record=record, error=text)
+    except Exception as exc:  # noqa: BLE001 - a parser's slip on an odd record must not stop the whole check
+        return Spf(record=record, error=f"{type(exc).__name__}: {exc}")
+    late = next((str(w) for w in parsed.get("warnings", []) if _timed_out(str(w))), "")
+    if late:  # an include that did not answer: the count and the verdict would be a guess
+        raise DomainUnreadable("timeout", late)
     details = parsed.get("parsed") or {}
     return Spf(record=record, all=_final_all(details), lookups=int(parsed.get("dns_lookups") or 0),
                includes=list(dict.fromkeys(t for t in _targets(details) if t)),
                warnings=[str(w) for w in parsed.get("warnings", [])])
+
+
+def _timed_out(text: str) -> bool:
+    return "timed out" in text or "lifetime expired" in text
 
 
 def _tags(record: str) -> dict[str, str]:
@@ -255,6 +264,8 @@ def read_dmarc(resolver: dns.resolver.Resolver, domain: str) -> Dmarc:
                                                      timeout=resolver.timeout, retries=0)
     except checkdmarc.dmarc.DMARCError as exc:
         return Dmarc(record=record, location=location, error=str(exc), policy=tags.get("p", "").lower())
+    except Exception as exc:  # noqa: BLE001 - a parser's slip on an odd record must not stop the whole check
+        return Dmarc(record=record, location=location, error=f"{type(exc).__name__}: {exc}")
     values = {k: v.get("value") for k, v in parsed.get("tags", {}).items()}
     try:
         pct = max(0, min(100, int(tags.get("pct", "100"))))

@@ -67,6 +67,11 @@ ZONES = [
     'txt-record=smtp.rzone.de,"v=spf1 ip4:81.169.146.0/23 a:mo.rzone.de -all"',
     "host-record=mo.rzone.de,192.0.2.21",
     'txt-record=_dmarc.redirect.test,"v=DMARC1; p=quarantine; pct=50; rua=mailto:d@redirect.test"',
+    # SPF includes a name whose own server never answers (hole.test is sent to a black hole): no verdict
+    "mx-host=partial.test,mx.partial.test,10",
+    "host-record=mx.partial.test,192.0.2.22",
+    'txt-record=partial.test,"v=spf1 include:spf.hole.test -all"',
+    'txt-record=_dmarc.partial.test,"v=DMARC1; p=reject"',
     # broken records: receivers ignore them
     "mx-host=broken.test,mx.broken.test,10",
     "host-record=mx.broken.test,192.0.2.17",
@@ -124,6 +129,7 @@ def start() -> DnsServer:
     base = Path(tempfile.mkdtemp(prefix="klezguard-dns-"))
     os.chmod(base, 0o755)  # dnsmasq drops to nobody when started as root
     last = ""
+    hole = BlackHole()  # where dnsmasq sends questions about hole.test: they are never answered
     for _ in range(5):
         port = free_port()
         conf = base / "dnsmasq.conf"
@@ -131,7 +137,7 @@ def start() -> DnsServer:
             f"port={port}", "listen-address=127.0.0.1", "bind-interfaces", "no-resolv", "no-hosts",
             "no-poll", "log-facility=-", "pid-file=", "user=" + ("nobody" if os.getuid() == 0 else ""),
             "local=/test/", "local=/outlook.com/", "local=/google.com/", "local=/ionos.com/", "local=/ionos.de/",
-            "local=/rzone.de/",
+            "local=/rzone.de/", f"server=/hole.test/127.0.0.1#{hole.port}",
             *ZONES]).replace("\nuser=\n", "\n") + "\n")
         log = base / "dnsmasq.log"
         with open(log, "wb") as out:
@@ -140,11 +146,12 @@ def start() -> DnsServer:
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and process.poll() is None:
             if _answers(port):
-                return DnsServer(port, process, base)
+                return DnsServer(port, process, base, [hole])
             time.sleep(0.02)
         if process.poll() is None:
             process.kill()
         last = log.read_text(errors="replace")
+    hole.stop()
     raise RuntimeError(f"dnsmasq did not start: {last}")
 
 

@@ -337,3 +337,22 @@ def test_spf_redirect_takes_the_targets_all_and_pct_under_100_is_weak(dns_server
     assert v.problems == ["DMARC covers only 50 of every 100 fakes (pct=50). The rest still get through."]
     assert record(v, "_dmarc.redirect.test") == "v=DMARC1; p=quarantine; rua=mailto:d@redirect.test"
     assert any("We found no DKIM key under the usual names" in n for n in v.notes)  # Strato's names vary: no alarm
+
+
+def test_an_spf_include_that_never_answers_gives_no_verdict(dns_server):
+    """Half an answer is no answer: a guessed look-up count could call a broken record fine."""
+    v = check(dns_server, "partial.test")
+    assert v.outcome == UNCHECKED and v.reason == "timeout"
+    assert "did not answer in time" in v.problems[0]
+
+
+def test_odd_records_never_stop_the_check():
+    """Hidden characters and parser slips become 'the record has a mistake', never a crash."""
+    from klezguard.core.domainadvice import judge
+    from klezguard.core.domaincheck import DomainFacts, Spf
+
+    facts = DomainFacts(domain="odd.test", mx=["mx.odd.test"],
+                        spf=Spf(record="v=spf1 ip4:192.0.2.1 \u202e -all", error="Expected mechanism at position 19"))
+    v = judge(facts)
+    assert v.outcome == WEAK and any("SPF record has a mistake" in p for p in v.problems)
+    assert record(v, "odd.test") == "v=spf1 mx ~all"  # a broken record is not copied into the fix
