@@ -109,7 +109,7 @@ def _drop_layout(layout) -> None:
 
 
 class DetailPane(QScrollArea):
-    domain_requested = Signal(str)  # a backscatter finding's "check your domain": the domain it was faked in
+    domain_requested = Signal(str)  # a backscatter finding's "check your domain": the account's own domain
 
     def __init__(self, store: Store, parent=None):
         super().__init__(parent)
