@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_check.py
 	$(PY) benchmarks/bench_scan.py
 	$(PY) benchmarks/bench_gui.py
+	$(PY) benchmarks/bench_domain.py
 
 # The oldest PySide6 that pyproject.toml allows, in a throw-away venv: the GUI tests with it
 qt-range: $(STAMP)

@@ -10,11 +10,12 @@ packages=()
 if command -v dpkg >/dev/null 2>&1; then
     for p in dovecot-imapd xvfb trayer libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 \
              libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libegl1 libfontconfig1 \
-             libgl1; do
+             libgl1 dnsmasq-base; do
         need "$p"
     done
 else
     command -v dovecot >/dev/null 2>&1 || packages+=(dovecot-imapd)
+    command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || packages+=(dnsmasq-base)
     command -v Xvfb >/dev/null 2>&1 || packages+=(xvfb trayer)
 fi
 [ ${#packages[@]} -eq 0 ] && exit 0

@@ -109,3 +109,18 @@ def oauth_imap_server(oauth_server):
     server = dovecot.start(introspection_url=oauth_server.url + "/introspect")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def dns_server():
+    """dnsmasq on 127.0.0.1 serving the domain check's test zones (tests/integration/dnsserver.py)."""
+    if not (shutil.which("dnsmasq") or os.path.exists("/usr/sbin/dnsmasq")):
+        text = "dnsmasq is not installed: run 'apt-get install dnsmasq-base' (scripts/system-deps.sh does it as root)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(text + " — required under CI=true")
+        pytest.skip(text)
+    from tests.integration import dnsserver
+
+    server = dnsserver.start()
+    yield server
+    server.stop()

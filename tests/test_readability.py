@@ -41,3 +41,15 @@ def test_every_rule_is_complete():
         assert rule.title and rule.explanation and rule.advice, rule.id
         assert len(rule.title) <= 80, f"{rule.id}: title should be one short line"
         assert rule.__doc__, f"{rule.id}: say why the rule exists"
+
+
+def domain_texts():
+    from klezguard.core.domainadvice import all_texts
+
+    return list(all_texts().items())
+
+
+@pytest.mark.parametrize(("where", "text"), domain_texts(), ids=lambda v: v if ":" in str(v) else "")
+def test_domain_check_reading_grade(where, text):
+    """The domain check's verdicts, problems, notes and steps (issue 15), the providers' steps too."""
+    test_reading_grade(where, text)

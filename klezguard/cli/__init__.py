@@ -14,7 +14,7 @@ from klezguard.logs import SafeFormatter
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from klezguard.cli import accounts, check, mailbox, trust
+    from klezguard.cli import accounts, check, domain, mailbox, trust
 
     parser = argparse.ArgumentParser(
         prog="klezguard",
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     accounts.add_parser(sub)
     mailbox.add_parsers(sub)
     trust.add_parser(sub)
+    domain.add_parser(sub)
     return parser
 
 

@@ -160,6 +160,8 @@ class App:
                 message_box(self.window, "KlezGuard", self.store.recovery_note(), QMessageBox.Icon.Information)
         self.window.scan_all()
         self.window.start_watching()
+        if not demo:
+            self.window.watch_domains()  # the user's own domains, at most once a day (gui/domainpage.py)
 
     def close(self) -> None:
         """Stops watching, the workers and the helper processes, and takes the tray icon away (at quit; tests

@@ -4,7 +4,7 @@ safe preview of the message text. The core writes every word of the findings; th
 
 from functools import partial
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QAction, QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QFrame,
@@ -49,7 +49,7 @@ def evidence_text(evidence: dict) -> str:
 
 
 class FindingView(QFrame):
-    def __init__(self, finding: dict, parent=None):
+    def __init__(self, finding: dict, parent=None, on_domain=None):
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QVBoxLayout(self)
@@ -72,6 +72,12 @@ class FindingView(QFrame):
         advice = RichLabel(markup("<b>{head}</b> {advice}", head=tr("What to do:"), advice=finding.get("advice", "")))
         advice.setWordWrap(True)
         layout.addWidget(advice)
+        self.domain_button: QPushButton | None = None
+        if finding.get("category") == "backscatter" and on_domain is not None:  # mail sent in the user's name
+            self.domain_button = QPushButton(tr("Can others send mail as you? Check your domain…"))
+            self.domain_button.setObjectName("domain-link")
+            self.domain_button.clicked.connect(lambda: on_domain())
+            layout.addWidget(self.domain_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.toggle = QToolButton()
         self.toggle.setText(tr("Show evidence"))
         self.toggle.setCheckable(True)
@@ -103,6 +109,8 @@ def _drop_layout(layout) -> None:
 
 
 class DetailPane(QScrollArea):
+    domain_requested = Signal(str)  # a backscatter finding's "check your domain": the account's own domain
+
     def __init__(self, store: Store, parent=None):
         super().__init__(parent)
         self.store = store
@@ -219,7 +227,7 @@ class DetailPane(QScrollArea):
             meta.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.layout_.addWidget(meta)
         for finding in findings[:MAX_VIEWS]:
-            view = FindingView(finding)
+            view = FindingView(finding, on_domain=partial(self._domain_requested, row))
             self.finding_views.append(view)
             self.layout_.addWidget(view)
         if len(findings) > MAX_VIEWS:
@@ -240,6 +248,11 @@ class DetailPane(QScrollArea):
         self._pending_preview = run_in_background(
             partial(_preview, self.store, row.id), partial(self._preview_ready, row.id),
             partial(self._preview_failed, row.id), self)
+
+    def _domain_requested(self, row: Row) -> None:
+        """The account's own domain ('' for a local mailbox: the page then picks the user's first domain)."""
+        account = row.account if "@" in row.account and not row.account.startswith("local:") else ""
+        self.domain_requested.emit(account.rpartition("@")[2])
 
     def _preview_failed(self, row_id: int, _text: str, _details: str) -> None:
         # a broken stored view must not break the window: the pane says so and the rest of it stays

@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.detail = DetailPane(self.store)
+        self.detail.domain_requested.connect(self.show_domain)
         self.table.doubleClicked.connect(lambda _i: self.detail.setFocus())
 
         right = QSplitter(Qt.Orientation.Vertical)
@@ -145,6 +146,10 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.notice_icon)
         bar.addWidget(self.notice_text, 1)
         bar.addWidget(self.notice_show)
+        self.notice_domain = QPushButton(tr("Your domain…"))  # shown for notices about backscatter
+        self.notice_domain.clicked.connect(self._notice_domain_clicked)
+        self.notice_domain.hide()
+        bar.addWidget(self.notice_domain)
         bar.addWidget(self.notice_close)
         self.notice_bar.hide()
         self._notice_action: Callable | None = None
@@ -193,6 +198,8 @@ class MainWindow(QMainWindow):
         self.settings_action = self._action("Settings…", "Ctrl+,", self.open_settings, "Change KlezGuard's settings")
         self.trusted_action = self._action("Trusted senders…", None, self.show_trusted,
                                            "See the senders you marked as not a threat, and stop trusting one")
+        self.domain_action = self._action("Your domain…", None, lambda: self.show_domain(),
+                                          "Can others send mail in your name? Check your domain and see how to stop it")
         self.find_action = self._action("Find", QKeySequence.StandardKey.Find, self._focus_search,
                                         "Search by sender, subject or reason")
         self.quarantine_action.setIcon(verdict_icon("threat"))
@@ -205,7 +212,7 @@ class MainWindow(QMainWindow):
             toolbar.addAction(action)
         toolbar.addSeparator()
         for action in (self.open_action, self.open_mbox_action, self.add_account_action, self.trusted_action,
-                       self.settings_action):
+                       self.domain_action, self.settings_action):
             toolbar.addAction(action)
         self.search = QLineEdit()
         self.search.setPlaceholderText(tr("Search sender, subject or reason"))
@@ -446,6 +453,34 @@ class MainWindow(QMainWindow):
         self.trusted_dialog = TrustedSendersDialog(self.store, self._untrusted_sender, self)
         self.trusted_dialog.open()
 
+    # --- your domain (gui/domainpage.py) ----------------------------------------------------------
+    domain_nameserver: str | None = None  # None: the system's resolver (tests point it at their own server)
+
+    def show_domain(self, domain: str = "") -> None:
+        """The "Your domain" page, on the given domain or the user's first; it checks again each time it opens."""
+        from klezguard.application.domain import DomainMemory, service_domains
+        from klezguard.gui.domainpage import DomainDialog
+
+        if getattr(self, "domain_memory", None) is None:
+            self.domain_memory = DomainMemory()
+        self.domain_dialog = DomainDialog(service_domains(self.services.values()), self.domain_memory,
+                                          self.domain_nameserver, self, domain=domain, store=self.store)
+        self.domain_dialog.open()
+        self.domain_dialog.start()
+
+    def watch_domains(self, first_ms: int = 60_000) -> None:
+        """Checks the user's domains in the background, at most once a day each; a weak one is said once."""
+        from klezguard.application.domain import DomainMemory, service_domains
+        from klezguard.gui.domainpage import DomainWatch
+
+        if getattr(self, "domain_memory", None) is None:
+            self.domain_memory = DomainMemory()
+        self.domain_watch = DomainWatch(lambda: service_domains(self.services.values()), self.domain_memory,
+                                        self.domain_nameserver, self, first_ms=first_ms, store=self.store)
+        self.domain_watch.weak.connect(lambda verdicts: self._say(
+            tr("Others can send mail in the name of {d}. See Your domain… for how to stop it.").format(
+                d=", ".join(v.domain for v in verdicts))))
+
     def _untrusted_sender(self) -> None:
         self.work.rejudge_all(tr("No longer trusted: that sender's mail is checked as before."))
 
@@ -630,7 +665,12 @@ class MainWindow(QMainWindow):
         self.notice_icon.setPixmap(verdict_icon(notice.level).pixmap(24, 24))
         self.notice_text.setText(markup("<b>{title}</b><br>{text}", title=notice.title, text=notice.text))
         self._notice_action = on_click
+        self.notice_domain.setVisible(notice.backscatter)
         self.notice_bar.show()
+
+    def _notice_domain_clicked(self) -> None:
+        self.notice_bar.hide()
+        self.show_domain()
 
     def _notice_clicked(self) -> None:
         self.notice_bar.hide()

@@ -29,6 +29,7 @@ class Notice:
     text: str
     row_ids: list[int] = field(default_factory=list)
     level: str = "suspicious"
+    backscatter: bool = False  # about mail sent in the user's name: the notice offers the "Your domain" page
 
 
 class Notifier(QObject):
@@ -73,17 +74,19 @@ def describe(account_title: str, found: list[tuple[int, Scanned]]) -> Notice:
     """One notice for one or several new findings of an account."""
     level = "threat" if any(s.result.verdict == "threat" for _, s in found) else "suspicious"
     ids = [row_id for row_id, _ in found if row_id is not None]
+    backscatter = any(f.category == "backscatter" and f.score > 0 for _, s in found for f in s.result.findings)
     if len(found) == 1:
         _, s = found[0]
         sender = sender_text(s.message.from_display, s.message.from_addr.addr if s.message.from_addr else "")
         reason = one_line(next((f.title for f in s.result.findings if f.score > 0), ""))
         word = tr("Dangerous message") if level == "threat" else tr("Suspicious message")
-        return Notice(f"{word} — {account_title}", f"{sender}\n{one_line(s.message.subject)}\n{reason}", ids, level)
+        return Notice(f"{word} — {account_title}", f"{sender}\n{one_line(s.message.subject)}\n{reason}", ids, level,
+                      backscatter)
     found = sorted(found, key=lambda item: -item[1].result.score)  # the worst first
     threats = sum(1 for _, s in found if s.result.verdict == "threat")
     text = tr("{n} new messages need a look ({t} dangerous).").format(n=len(found), t=threats)
     subjects = "\n".join(f"• {one_line(s.message.subject)}" for _, s in found[:3])
-    return Notice(tr("KlezGuard — {a}").format(a=account_title), f"{text}\n{subjects}", ids, level)
+    return Notice(tr("KlezGuard — {a}").format(a=account_title), f"{text}\n{subjects}", ids, level, backscatter)
 
 
 class NoticeGrouper(QObject):

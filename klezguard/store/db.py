@@ -608,6 +608,13 @@ class Store:
     def trusted_senders(self) -> frozenset[tuple[str, str]]:
         return frozenset((a, d) for a, d in self.query("SELECT address, auth_domain FROM trusted_senders"))
 
+    def ids_from_domain(self, domain: str, limit: int = 200) -> list[int]:
+        """The newest stored messages whose From is at `domain` (the domain check reads their DKIM selectors)."""
+        suffix = "@" + domain.lower()
+        rows = self.query("SELECT id FROM messages WHERE substr(lower(from_addr), -?) = ? ORDER BY id DESC LIMIT ?",
+                          (len(suffix), suffix, limit))
+        return [int(r[0]) for r in rows]
+
     def trusted_list(self) -> list[tuple[str, str, float]]:
         rows = self.query("SELECT address, auth_domain, created_at FROM trusted_senders ORDER BY address")
         return [(str(a), str(d), float(t)) for a, d, t in rows]
