@@ -452,9 +452,10 @@ class MainWindow(QMainWindow):
     def try_demo(self) -> None:
         """The demo opens in a window of its own, on a copy of its own: it never mixes with the user's mail."""
         import subprocess
-        import sys
 
-        subprocess.Popen([sys.executable, "-m", "klezguard", "--demo"])  # noqa: S603 - our own program
+        from klezguard.launch import own_command
+
+        subprocess.Popen(own_command("--demo"))  # noqa: S603 - our own program
         self._say(tr("The demo opens in a new window. It is a copy: try anything there."))
 
     # --- selection ------------------------------------------------------------------------------
