@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from klezguard.application.service import LocalSource, local_service
 from klezguard.core.visible import one_line
+from klezguard.gui.about import add_help_menu
 from klezguard.gui.detail import DetailPane
 from klezguard.gui.dialogs import ErrorDialog
 from klezguard.gui.icons import app_icon, verdict_icon
@@ -197,6 +198,7 @@ class MainWindow(QMainWindow):
                                         "Search by sender, subject or reason")
         self.quarantine_action.setIcon(verdict_icon("threat"))
         self.restore_action.setIcon(verdict_icon("clean"))
+        self.about_action = add_help_menu(self)
         toolbar = QToolBar(tr("Actions"))
         toolbar.setObjectName("actions")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
