@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: a real Dovecot IMAP server, and Xvfb with a small tray (trayer)
 # plus the libraries Qt's xcb plugin needs (the same list as klezguard/cli XCB_LIBRARIES), for the tray,
-# screenshot and desktop tests; desktop-file-utils and appstream validate the Linux desktop entry and metainfo.
+# screenshot and desktop tests; desktop-file-utils and appstream validate the Linux desktop entry and metainfo,
+# binutils is what PyInstaller reads libraries with (make dist), x11-utils finds the bundle's window (xwininfo).
 # Installed only when missing and when we are root on a Debian-like system; elsewhere the tests that need
 # them say how to get them (and under CI=true they fail instead of skipping).
 set -u
@@ -10,7 +11,7 @@ packages=()
 if command -v dpkg >/dev/null 2>&1; then
     for p in dovecot-imapd xvfb trayer libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 \
              libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libegl1 libfontconfig1 \
-             libgl1 desktop-file-utils appstream; do
+             libgl1 desktop-file-utils appstream binutils x11-utils; do
         need "$p"
     done
 else
