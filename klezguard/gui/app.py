@@ -141,7 +141,7 @@ class App:
             self.tray.pause_toggled.connect(self.pause)
             self.tray.quit_requested.connect(self.quit)
             self.window.state_changed.connect(self._state)
-            self.window.work.busy.connect(lambda job: job.quiet or self.tray.set_busy(True))
+            self.window.work.busy.connect(lambda job: self.tray.set_busy(True) if not job.quiet else None)
             self.window.work.idle.connect(lambda: self.tray.set_busy(False))
             self.window.update_state()  # the tray's first state: "no account yet" is never "all clear"
             self.window.tray_hint_needed.connect(lambda: self.tray.tray.showMessage(
