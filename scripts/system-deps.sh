@@ -11,13 +11,18 @@ packages=()
 if command -v dpkg >/dev/null 2>&1; then
     for p in dovecot-imapd xvfb trayer libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 \
              libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libegl1 libfontconfig1 \
-             libgl1 desktop-file-utils appstream binutils x11-utils; do
+             libgl1; do
         need "$p"
     done
 else
     command -v dovecot >/dev/null 2>&1 || packages+=(dovecot-imapd)
     command -v Xvfb >/dev/null 2>&1 || packages+=(xvfb trayer)
-    command -v desktop-file-validate >/dev/null 2>&1 || packages+=(desktop-file-utils appstream)
+fi
+# the packaging tests (issue 14)
+if command -v dpkg >/dev/null 2>&1; then
+    for p in desktop-file-utils appstream binutils x11-utils; do need "$p"; done
+else
+    command -v desktop-file-validate >/dev/null 2>&1 || packages+=(desktop-file-utils appstream binutils x11-utils)
 fi
 [ ${#packages[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
