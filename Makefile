@@ -47,3 +47,9 @@ screenshots: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# The self-contained program for the system this runs on (Linux: dist/klezguard/ and a .tar.gz; Windows:
+# the folder and, with Inno Setup, an installer; macOS: KlezGuard.app). See packaging/README.md.
+.PHONY: dist
+dist: $(STAMP)
+	$(PY) scripts/build_dist.py

@@ -2,15 +2,33 @@
 
 import os
 import plistlib
-import shlex
 import sys
 from pathlib import Path
+
+from klezguard.launch import own_command
 
 APP_ID = "org.klezguard.KlezGuard"
 
 
 def command() -> list[str]:
-    return [sys.executable, "-m", "klezguard", "--tray"]
+    return own_command("--tray")
+
+
+# Characters the Desktop Entry specification reserves in Exec: an argument holding one is double-quoted
+_RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
+
+
+def desktop_exec(argv: list[str]) -> str:
+    """An Exec= value for a desktop entry (not shell quoting: the specification's own rules)."""
+    parts = []
+    for arg in argv:
+        if arg and not _RESERVED.intersection(arg):
+            parts.append(arg.replace("%", "%%"))
+        else:
+            quoted = "".join("\\" + c if c in '"`$\\' else c for c in arg)
+            parts.append('"' + quoted.replace("%", "%%") + '"')
+    # the value is a string too, whose own escape for a backslash is a second backslash
+    return " ".join(parts).replace("\\", "\\\\")
 
 
 def _xdg_file() -> Path:
@@ -56,7 +74,7 @@ def enable() -> None:
     path.write_text(
         "[Desktop Entry]\nType=Application\nName=KlezGuard\n"
         "Comment=Watches your mail for spoofed senders and disguised attachments\n"
-        f"Exec={shlex.join(command())}\nIcon=klezguard\nTerminal=false\nX-GNOME-Autostart-enabled=true\n"
+        f"Exec={desktop_exec(command())}\nIcon={APP_ID}\nTerminal=false\nX-GNOME-Autostart-enabled=true\n"
     )
 
 

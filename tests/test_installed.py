@@ -4,6 +4,7 @@
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,3 +29,8 @@ def test_the_installed_package_has_its_demo(tmp_path):
     check = subprocess.run([sys.executable, "-m", "klezguard", "check", str(message)], cwd=tmp_path, env=env,
                            capture_output=True, text=True, timeout=120)
     assert check.returncode == 1 and "DANGEROUS" in check.stdout
+    assert (target / "klezguard" / "resources" / "icons" / "klezguard.svg").exists()  # the app and tray icons
+    shown = subprocess.run([sys.executable, "-m", "klezguard", "--version"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=60)
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert shown.stdout.strip() == f"klezguard {version}"  # from the metadata pip wrote from pyproject.toml

@@ -20,6 +20,7 @@ from klezguard.application import accounts as account_use
 from klezguard.application.judge import ProcessJudge, default_judge, prepare
 from klezguard.application.scanprocess import ScanProcess
 from klezguard.application.service import ImapService, LocalService, local_service
+from klezguard.autostart import APP_ID
 from klezguard.errors import KnownError
 from klezguard.gui.dialogs import AccountDialog, ErrorDialog, SettingsDialog
 from klezguard.gui.icons import app_icon
@@ -140,6 +141,8 @@ class App:
             self.tray.pause_toggled.connect(self.pause)
             self.tray.quit_requested.connect(self.quit)
             self.window.state_changed.connect(self._state)
+            self.window.work.busy.connect(lambda job: self.tray.set_busy(True) if not job.quiet else None)
+            self.window.work.idle.connect(lambda: self.tray.set_busy(False))
             self.window.update_state()  # the tray's first state: "no account yet" is never "all clear"
             self.window.tray_hint_needed.connect(lambda: self.tray.tray.showMessage(
                 "KlezGuard", tr("KlezGuard keeps watching your mail here. Use Quit in this menu to stop it.")))
@@ -293,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.debug)
     QApplication.setApplicationName("KlezGuard")
     QApplication.setOrganizationName("KlezGuard")
-    QApplication.setDesktopFileName("klezguard")
+    QApplication.setDesktopFileName(APP_ID)  # packaging/org.klezguard.KlezGuard.desktop
     qapp = QApplication([sys.argv[0], *qt_args])
     qapp.setWindowIcon(app_icon())
     qapp.setQuitOnLastWindowClosed(not QSystemTrayIcon.isSystemTrayAvailable() or args.demo)

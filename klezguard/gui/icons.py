@@ -1,13 +1,16 @@
-"""Icons drawn in code (no image files to ship): verdict marks and the tray shield in its states.
+"""Icons: verdict marks drawn in code, and the application and tray icons drawn from their SVG sources.
 
-Each verdict has its own shape as well as its colour (check, triangle, octagon), so colour is never
-the only signal.
+Each verdict and each tray state has its own shape as well as its colour (check, triangle, octagon; tick,
+cross, dots, bars, dash), so colour is never the only signal.
 """
 
 from functools import cache
+from importlib import resources
+from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
+from PySide6.QtCore import QByteArray, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPen, QPixmap, QPolygonF
+from PySide6.QtSvg import QSvgRenderer
 
 COLORS = {"clean": "#2e7d32", "suspicious": "#b26a00", "threat": "#c62828", "error": "#6a1b9a", "paused": "#607d8b",
           "unchecked": "#616161", "note": "#1565c0", "unprotected": "#607d8b"}
@@ -64,26 +67,43 @@ def verdict_icon(verdict: str, size: int = 32) -> QIcon:
     return QIcon(pm)
 
 
-@cache
-def shield_icon(state: str, size: int = 64) -> QIcon:
-    """The app and tray icon: a shield whose colour and mark say all clear / threats / error / paused."""
-    pm, p = _pixmap(size)
-    s = float(size)
-    path = QPainterPath()
-    path.moveTo(s * .5, s * .04)
-    path.lineTo(s * .9, s * .18)
-    path.cubicTo(s * .9, s * .62, s * .72, s * .84, s * .5, s * .97)
-    path.cubicTo(s * .28, s * .84, s * .1, s * .62, s * .1, s * .18)
-    path.closeSubpath()
-    color = {"clear": COLORS["clean"], "threats": COLORS["threat"]}.get(state, COLORS.get(state, "#1565c0"))
-    p.setPen(QPen(QColor("#0d2a4a"), max(1.0, s / 32)))
-    p.setBrush(QColor(color))
-    p.drawPath(path)
-    _mark(p, {"clear": "clean", "threats": "threat"}.get(state, state), s)
+TRAY_STATES = ("clear", "threats", "busy", "error", "paused", "unprotected")
+TRAY_SIZES = (16, 22, 24, 32, 48, 64)
+APP_SIZES = (16, 24, 32, 48, 64, 128, 256)
+
+
+def icon_file(name: str) -> Path:
+    """An icon's SVG source in klezguard/resources/icons (the installed package and the bundle carry them)."""
+    return Path(str(resources.files("klezguard").joinpath("resources", "icons", f"{name}.svg")))
+
+
+def render_svg(path: Path, size: int) -> QImage:
+    """The SVG drawn at size x size on a transparent image (Qt's own renderer: no image plugin needed)."""
+    renderer = QSvgRenderer(QByteArray(path.read_bytes()))
+    image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    p = QPainter(image)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    renderer.render(p)
     p.end()
-    icon = QIcon(pm)
+    return image
+
+
+def _svg_icon(name: str, sizes: tuple[int, ...]) -> QIcon:
+    icon = QIcon()
+    for size in sizes:  # drawn at each size, so a small panel gets crisp pixels, not a scaled-down blur
+        icon.addPixmap(QPixmap.fromImage(render_svg(icon_file(name), size)))
     return icon
 
 
+@cache
+def shield_icon(state: str, size: int = 64) -> QIcon:
+    """The tray icon: a shield whose colour and mark say all clear / threats / busy / error / paused / no
+    account yet (resources/icons/tray-*.svg; a light halo and a dark outline read on any panel)."""
+    return _svg_icon(f"tray-{state if state in TRAY_STATES else 'error'}", tuple(s for s in TRAY_SIZES if s <= size))
+
+
+@cache
 def app_icon() -> QIcon:
-    return shield_icon("clear", 128)
+    """The application icon (resources/icons/klezguard.svg, the source of the packaged PNG, ICO and ICNS)."""
+    return _svg_icon("klezguard", APP_SIZES)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from klezguard.application.service import LocalSource, local_service
 from klezguard.core.visible import one_line
+from klezguard.gui.about import add_help_menu
 from klezguard.gui.detail import DetailPane
 from klezguard.gui.dialogs import ErrorDialog
 from klezguard.gui.icons import app_icon, verdict_icon
@@ -204,6 +205,7 @@ class MainWindow(QMainWindow):
                                         "Search by sender, subject or reason")
         self.quarantine_action.setIcon(verdict_icon("threat"))
         self.restore_action.setIcon(verdict_icon("clean"))
+        self.about_action = add_help_menu(self)
         toolbar = QToolBar(tr("Actions"))
         toolbar.setObjectName("actions")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -487,9 +489,10 @@ class MainWindow(QMainWindow):
     def try_demo(self) -> None:
         """The demo opens in a window of its own, on a copy of its own: it never mixes with the user's mail."""
         import subprocess
-        import sys
 
-        subprocess.Popen([sys.executable, "-m", "klezguard", "--demo"])  # noqa: S603 - our own program
+        from klezguard.launch import own_command
+
+        subprocess.Popen(own_command("--demo"))  # noqa: S603 - our own program
         self._say(tr("The demo opens in a new window. It is a copy: try anything there."))
 
     # --- selection ------------------------------------------------------------------------------

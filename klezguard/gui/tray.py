@@ -152,6 +152,7 @@ class TrayController(QObject):
         self.tray.setContextMenu(menu)
         self.tray.activated.connect(self._activated)
         self.state = "clear"
+        self.busy = False
 
     def _activated(self, reason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
@@ -163,7 +164,15 @@ class TrayController(QObject):
     def set_state(self, state: str, tooltip: str = "") -> None:
         """state: clear, threats, error, paused or unprotected (no account yet)."""
         self.state = state
-        self.tray.setIcon(shield_icon(state))
+        self._show_icon()
         self.tray.setToolTip("KlezGuard — " + (tooltip or {
             "clear": tr("all clear"), "threats": tr("threats are waiting"), "error": tr("a problem needs you"),
             "paused": tr("watching is paused"), "unprotected": tr("no mail account yet: nothing is watched")}[state]))
+
+    def set_busy(self, busy: bool) -> None:
+        """While mail is being checked the icon says so; dangerous mail waiting or a problem still shows."""
+        self.busy = busy
+        self._show_icon()
+
+    def _show_icon(self) -> None:
+        self.tray.setIcon(shield_icon("busy" if self.busy and self.state in ("clear", "paused") else self.state))
