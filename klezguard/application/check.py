@@ -1,7 +1,8 @@
 """Checking mail files (`klezguard check`): each message judged whole, with the same context as a scan."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
+from klezguard.application.contacts import memory_from_files
 from klezguard.application.context import build, sent_from_files
 from klezguard.core import bounces
 from klezguard.core.context import Context
@@ -12,9 +13,16 @@ from klezguard.rules.engine import Result, evaluate
 
 
 def files_context(sent: list[str], own_domains: list[str], trusted_authserv: list[str],
-                  errors: list[SourceError]) -> Context:
-    """The context of `check`: what the command line was told (sent mail that cannot be read goes to `errors`)."""
-    return build(own_domains=own_domains, trusted_authserv=trusted_authserv, sent=sent_from_files(sent, errors))
+                  errors: list[SourceError], books: Sequence[str] = (), history: Sequence[str] = ()) -> Context:
+    """The context of `check`: what the command line was told (sent mail that cannot be read goes to `errors`).
+    With address books or earlier mail, the memory of correspondents is built from them as a scan builds
+    it from the server: the mail received before is judged first and teaches only when clean."""
+    sent_index = sent_from_files(sent, errors)
+    ctx = build(own_domains=own_domains, trusted_authserv=trusted_authserv, sent=sent_index)
+    if not books and not history:
+        return ctx
+    memory = memory_from_files(ctx, list(books), list(history), sent, errors)
+    return build(own_domains=own_domains, trusted_authserv=trusted_authserv, sent=sent_index, memory=memory)
 
 
 def is_notice(msg: Message) -> bool:

@@ -8,6 +8,7 @@ facts come from, and `build` turns them into the Context the rules see.
 from collections.abc import Iterable
 
 from klezguard.core.context import Context, SentIndex
+from klezguard.core.correspondents import Memory
 from klezguard.core.domains import is_freemail
 from klezguard.core.sources import SourceError, read_mail
 from klezguard.mail.accounts import Account
@@ -15,7 +16,8 @@ from klezguard.store.db import Store
 
 
 def build(owner: str = "", own_domains: Iterable[str] = (), trusted_authserv: Iterable[str] = (),
-          sent: SentIndex | None = None, trusted_senders: Iterable[tuple[str, str]] = ()) -> Context:
+          sent: SentIndex | None = None, trusted_senders: Iterable[tuple[str, str]] = (),
+          memory: Memory | None = None) -> Context:
     """`owner`'s domain counts as the user's own unless it is a free-mail domain that millions share. A sent
     index with no message in it says nothing about what the user sent: every bounce would then look like
     backscatter, so it counts as unknown."""
@@ -25,7 +27,7 @@ def build(owner: str = "", own_domains: Iterable[str] = (), trusted_authserv: It
         domains = [] if is_freemail(domain) else [domain]
     known = sent if sent is not None and sent.message_ids else None
     ctx = Context.build(own_domains=domains, trusted_authserv=trusted_authserv, sent=known,
-                        own_addresses=[owner] if owner else [])
+                        own_addresses=[owner] if owner else [], memory=memory)
     ctx.trusted_senders = frozenset(trusted_senders)
     return ctx
 
@@ -47,11 +49,13 @@ def sent_from_files(paths: list[str], errors: list[SourceError] | None = None) -
 def for_account(store: Store, account: Account) -> Context:
     """An IMAP account's context: its Sent folder as the scan indexed it into the store."""
     return build(owner=account.email, trusted_authserv=account.trusted_authserv,
-                 sent=store.sent_index(account.key), trusted_senders=store.trusted_senders())
+                 sent=store.sent_index(account.key), trusted_senders=store.trusted_senders(),
+                 memory=store.contacts_memory(account.key))
 
 
 def for_mailbox(store: Store, key: str, owner: str, own_domains: Iterable[str],
                 trusted_authserv: Iterable[str]) -> Context:
     """A local mailbox's context: its sent mail was indexed into the store when it was imported."""
     return build(owner=owner, own_domains=own_domains, trusted_authserv=trusted_authserv,
-                 sent=store.sent_index(key), trusted_senders=store.trusted_senders())
+                 sent=store.sent_index(key), trusted_senders=store.trusted_senders(),
+                 memory=store.contacts_memory(key))

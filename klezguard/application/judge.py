@@ -15,6 +15,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 
 from klezguard.core.context import Context
+from klezguard.core.correspondents import Arrival, arrival
 from klezguard.core.headers import Address
 from klezguard.core.parse import from_partial
 from klezguard.mail.fetcher import Fetched
@@ -44,6 +45,7 @@ class Judged:
     view: bytes | None  # the packed partial view, for judging again later without the server
     findings_json: str
     reason: str = ""  # why it is unchecked ('' for a judged message)
+    arrival: Arrival | None = None  # how a clean message came, for the memory of correspondents
 
 
 UNCHECKED = "unchecked"  # the verdict of a message that could not be fetched or judged
@@ -62,6 +64,7 @@ def judge_one(item: Fetched, ctx: Context) -> Judged:
         summary = Summary(msg.message_id, msg.from_display, msg.from_addr, msg.subject, timestamp)
         view = pack_view(item.head, [asdict(p) for p in item.structure], item.parts)
         findings = json.dumps([f.to_dict() for f in result.findings], default=str)
+        seen = arrival(msg, ctx.trusted_authserv, timestamp or 0.0) if result.verdict == "clean" else None
     except Exception as exc:  # noqa: BLE001 - one message must never stop the scan of all the others
         log.exception("message %s could not be judged", item.uid)
         try:
@@ -69,7 +72,7 @@ def judge_one(item: Fetched, ctx: Context) -> Judged:
         except Exception:  # noqa: BLE001
             view = None
         return _unchecked(item, f"KlezGuard ran into a problem judging it ({type(exc).__name__}).", view)
-    return Judged(item.uid, summary, result, view, findings)
+    return Judged(item.uid, summary, result, view, findings, arrival=seen)
 
 
 def _unchecked(item: Fetched, why: str, view: bytes | None) -> Judged:

@@ -6,6 +6,7 @@ same way. So a message gets one verdict whether it is read as a file, from a loc
 import threading
 from collections.abc import Callable
 
+from klezguard.application import contacts
 from klezguard.application import context as contexts
 from klezguard.application.context import sent_from_files
 from klezguard.application.judge import judge_one
@@ -13,6 +14,7 @@ from klezguard.application.rejudge import rejudge_stale
 from klezguard.application.scan import Scanned, judgement
 from klezguard.core.context import Context
 from klezguard.core.parse import partial_view
+from klezguard.core.sources import SourceError, read_mail
 from klezguard.mail.fetcher import Fetched
 from klezguard.mail.local import UIDVALIDITY, LocalMailbox
 from klezguard.rules.engine import engine_version
@@ -31,6 +33,8 @@ def index_sent(box: LocalMailbox, store: Store) -> None:
     if box.source.sent and store.folder_state(box.key, SENT_STATE) is None:
         sent = sent_from_files(box.source.sent)
         if sent is not None:
+            heads = [item[1] for item in read_mail(box.source.sent) if not isinstance(item, SourceError)]
+            store.learn_written(box.key, contacts.written(heads))
             store.add_sent(box.key, sent, (SENT_STATE, UIDVALIDITY, 0))
 
 
@@ -52,6 +56,7 @@ def scan_mailbox(box: LocalMailbox, store: Store, folder: str = "INBOX",
         item = Fetched(uid, head, structure, fetched, len(raw), flags, None)
         judged = judge_one(item, ctx)
         store.save_judged(box.key, folder, UIDVALIDITY, [judgement(item, judged, engine)])
+        contacts.learn_judged(store, box.key, [(judged.summary.message_id, judged.arrival)])
         scanned.append(Scanned(box.key, folder, UIDVALIDITY, uid, judged.summary, judged.result, flags, judged.reason))
         if progress is not None:
             progress(folder, n, len(todo))

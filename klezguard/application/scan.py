@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import imapclient
 
+from klezguard.application import contacts
 from klezguard.application import context as contexts
 from klezguard.application.judge import UNCHECKED, InProcessJudge, Judged, Summary
 from klezguard.application.quarantine import clean_out
@@ -114,6 +115,7 @@ class Scanner:
             sent = SentIndex()
             for head in heads:
                 sent.add(head)
+            self.store.learn_written(key, contacts.written(heads))
             self.store.add_sent(key, sent, (state_name, info.uidvalidity, max(chunk)))
             count += len(chunk)
         if not count and state is None:  # an empty Sent folder: indexed, with nothing in it
@@ -186,6 +188,8 @@ class Scanner:
         judged: list[Judged] = future.result()
         self.store.save_judged(self.account.key, folder, uidvalidity,
                                [judgement(item, j, self.engine) for item, j in zip(items, judged, strict=True)])
+        if folder != self.account.quarantine_folder:  # (what the user put away teaches nothing)
+            contacts.learn_judged(self.store, self.account.key, [(j.summary.message_id, j.arrival) for j in judged])
         for item, j in zip(items, judged, strict=True):
             scanned = Scanned(self.account.key, folder, uidvalidity, item.uid, j.summary, j.result, item.flags,
                               j.reason)

@@ -14,7 +14,7 @@ from klezguard.logs import SafeFormatter
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from klezguard.cli import accounts, check, domain, mailbox, trust
+    from klezguard.cli import accounts, check, contacts, domain, mailbox, trust
 
     parser = argparse.ArgumentParser(
         prog="klezguard",
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     mailbox.add_parsers(sub)
     trust.add_parser(sub)
     domain.add_parser(sub)
+    contacts.add_parser(sub)
     return parser
 
 

@@ -4,6 +4,7 @@ import argparse
 import sys
 
 from klezguard.application.check import check_files, files_context, is_notice
+from klezguard.core.correspondents import BookError
 from klezguard.core.sources import SourceError
 from klezguard.i18n import _
 from klezguard.report import as_json, as_text, summary
@@ -37,6 +38,16 @@ def add_parser(sub) -> None:
             "message entered that provider; anything lower came with the message and may be forged"
         ),
     )
+    known = check.add_argument_group(
+        _("your correspondents"),
+        _("With an address book and the mail you received before, check knows whom you deal with and how their "
+          "mail usually arrives, as a scan of your account does: a known name on a stranger's address, or a "
+          "known address on mail that did not come the usual way, is flagged."),
+    )
+    known.add_argument("--contacts", action="append", default=[], metavar="FILE",
+                       help=_("an address book: vCard, or CSV from Thunderbird, Outlook or Google Contacts"))
+    known.add_argument("--history", action="append", default=[], metavar="PATH",
+                       help=_("mail you received before (judged first; only clean mail teaches)"))
     check.add_argument_group(_("bounces and complaints")).description = _(
         "Whether a bounce, virus warning or complaint is about mail you really sent can only be told with "
         "your sent mail (--sent). Without it they are not judged, and check says so once."
@@ -51,7 +62,11 @@ def _report_error(error: SourceError) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     errors: list[SourceError] = []
-    ctx = files_context(args.sent, args.own_domain, args.trusted_authserv, errors)
+    try:
+        ctx = files_context(args.sent, args.own_domain, args.trusted_authserv, errors, args.contacts, args.history)
+    except BookError as exc:
+        print(_("klezguard: {text}").format(text=exc), file=sys.stderr)
+        return 2
     counts = {"clean": 0, "suspicious": 0, "threat": 0}
     notices = 0  # bounces and the like, which cannot be judged without the sent mail
     out = sys.stdout

@@ -206,7 +206,6 @@ _INTERNAL_NETS = tuple(
 
 
 @functools.lru_cache(maxsize=4096)
-@functools.lru_cache(maxsize=4096)
 def _ip_kind(text: str) -> int:
     """0: not an IP address, 1: an address used only inside networks, 2: a public address."""
     try:
@@ -276,6 +275,23 @@ def _zone(msg: Message, trusted_ids: frozenset[str]) -> tuple[str, int, bool]:
     end = (entry if entry >= 0 else last_inside) + 1 if provider else 0
     cache[trusted_ids] = (provider, end, entry >= 0)
     return cache[trusted_ids]
+
+
+def entry_host(msg: Message, trusted_ids: frozenset[str] = frozenset()) -> str:
+    """Who handed the message to the user's provider: the organisation of the sending host named in the
+    Received line where it entered, by the name the provider looked up for its address ('' when no line
+    shows it entering; 'unnamed' for an address without a name, as a home or hijacked computer has). The
+    name the sender gave itself (HELO) is not used: a forger chooses it."""
+    provider, end, entered = _zone(msg, trusted_ids)
+    if not entered or end < 1:
+        return ""
+    text = " ".join(str(msg.headers[end - 1][1]).split())
+    match = _FROM_PART.match(text)
+    found = _RDNS_IN_FROM.search(match.group(1)) if match else None
+    name = found.group(1).lower().rstrip(".") if found else ""
+    if "." in name and not is_ip(name):
+        return operator(name)
+    return "unnamed"
 
 
 def provider_zone(msg: Message, trusted_ids: frozenset[str] = frozenset()) -> tuple[str, int]:

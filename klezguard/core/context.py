@@ -5,33 +5,12 @@ Rules judge a message against this: "from your own domain", "a bounce for mail y
 """
 
 import email.parser
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from klezguard.core.correspondents import Memory, name_key
 from klezguard.core.domains import ascii_domain, is_freemail, org_domain
 from klezguard.core.headers import message_ids, parse_addresses, to_text
-
-_NAME_WORD = re.compile(r"\w+")
-# Words of role names ("Customer Service", "Accounts Team"): many firms use them, so they name nobody.
-_ROLE_WORDS = frozenset(
-    "account accounts admin billing customer customers delivery department desk enquiries enquiry help "
-    "helpdesk info mail mailer news newsletter noreply notification notifications office reply sales "
-    "service services support system team".split()
-)
-
-
-def name_key(name: str) -> str:
-    """A person's name in a form to compare ("Lloyd, Gareth" = "gareth lloyd"); '' when it is no full
-    personal name (one word, an address, a role such as "Customer Service")."""
-    text = unicodedata.normalize("NFKC", name).casefold()
-    if "@" in text:
-        return ""
-    words = _NAME_WORD.findall(text)
-    if len(words) < 2 or len("".join(words)) < 5 or any(w in _ROLE_WORDS for w in words):
-        return ""
-    return " ".join(sorted(words))
 
 
 @dataclass
@@ -78,6 +57,7 @@ class Context:
     correspondents: frozenset[str] = frozenset()  # addresses the user writes to
     trusted_senders: frozenset[tuple[str, str]] = frozenset()  # (address, authenticated domain)
     known_names: dict[str, frozenset[str]] = field(default_factory=dict)  # name_key -> addresses with that name
+    memory: Memory | None = None  # the account's correspondents (None: no history was given)
 
     @property
     def knows_sent(self) -> bool:
@@ -100,6 +80,7 @@ class Context:
         trusted_authserv: Iterable[str] = (),
         sent: SentIndex | None = None,
         own_addresses: Iterable[str] = (),
+        memory: Memory | None = None,
     ) -> "Context":
         domains = {org_domain(ascii_domain(d)) for d in own_domains if d.strip()}
         addresses = {a.lower() for a in own_addresses}
@@ -113,6 +94,11 @@ class Context:
             # A free-mail author domain is not "the user's domain": millions share it.
             domains |= {org_domain(a.rpartition("@")[2]) for a in sent.authors if not is_freemail(a.rpartition("@")[2])}
             correspondents = {a for a in sent.recipients if org_domain(a.rpartition("@")[2]) not in domains}
+        if memory is not None:
+            # Names and addresses the user knows from address books and from mail that came before
+            for key, known in memory.names().items():
+                known_names[key] = known_names.get(key, frozenset()) | known
+            correspondents |= {a for a in memory.addresses() if org_domain(a.rpartition("@")[2]) not in domains}
         return cls(
             own_domains=frozenset(d for d in domains if d),
             own_addresses=frozenset(addresses),
@@ -120,4 +106,5 @@ class Context:
             sent_ids=sent_ids,
             correspondents=frozenset(correspondents),
             known_names=known_names,
+            memory=memory,
         )

@@ -1,3 +1,11 @@
 """Imports every rule module, which registers its rules. Add new rule modules here."""
 
-from klezguard.rules import attachments, backscatter, links, lookalike, payment, sender  # noqa: F401
+from klezguard.rules import (  # noqa: F401
+    attachments,
+    backscatter,
+    correspondents,
+    links,
+    lookalike,
+    payment,
+    sender,
+)

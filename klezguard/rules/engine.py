@@ -11,7 +11,7 @@ from klezguard.core.context import Context
 from klezguard.core.message import Message
 from klezguard.i18n import _
 from klezguard.rules import trust, weights
-from klezguard.rules.registry import Hit, Rule, all_rules
+from klezguard.rules.registry import REGISTRY, Hit, Rule, all_rules
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +172,11 @@ def main_reason(result: Result) -> str:
     return scored[0].title if scored else ""
 
 
+def _context_only(rule_id: str) -> bool:
+    rule = REGISTRY.get(rule_id)
+    return rule is not None and rule.context_only
+
+
 def evaluate(msg: Message, ctx: Context, rules: dict[str, Rule] | None = None, strict: bool = False) -> Result:
     """Judges one message. A rule that crashes is logged and skipped, unless `strict` (tests)."""
     findings: list[Finding] = []
@@ -194,6 +199,8 @@ def evaluate(msg: Message, ctx: Context, rules: dict[str, Rule] | None = None, s
             log.exception("rule %s failed", rule.id)
     if findings and trust.is_trusted(msg, ctx):
         findings = [f for f in findings if f.category not in trust.TRUSTED_CATEGORIES]
+    if findings and not any(f.severity != "low" and not _context_only(f.rule) for f in findings):
+        findings = [f for f in findings if not _context_only(f.rule)]
     order = {c: i for i, c in enumerate(("attachment", "sender", "link", "backscatter"))}
     findings.sort(key=lambda f: (-f.score, order.get(f.category, 9), f.rule))
     score = total_score(findings)

@@ -48,6 +48,9 @@ class Rule:
     # Advice that fits one trick better than the rule's own (a challenge's confirm link, a bank change):
     # the first of the hit's notes found here wins over `advice` and `advice_by_severity`.
     advice_by_note: ClassVar[dict[str, str]] = {}
+    # A finding that only adds weight to others ("you never heard from this sender"): the engine drops it
+    # when no medium or high finding stands beside it, so it can never make a verdict on its own.
+    context_only: ClassVar[bool] = False
 
     def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
         raise NotImplementedError

@@ -16,7 +16,8 @@ from typing import cast
 
 from klezguard.core import authresults, reports
 from klezguard.core.authresults import AuthResults
-from klezguard.core.context import Context, name_key
+from klezguard.core.context import Context
+from klezguard.core.correspondents import name_key
 from klezguard.core.domains import ascii_domain, is_freemail, org_domain, public_suffix, unicode_domain
 from klezguard.core.headers import Address, parse_addresses
 from klezguard.core.message import Message
@@ -410,6 +411,9 @@ class NameOfContact(Rule):
         known = ctx.known_names.get(key) if key else None
         if not known or fa.addr.lower() in known:
             return
+        memory = ctx.memory
+        if memory is not None and (this := memory.get(fa.addr)) is not None and this.vouched:
+            return  # an address the user knows too, under another name
         f = facts(msg, ctx)
         free = is_freemail(f.from_org)
         if not free and any(org_domain(a.rpartition("@")[2]) == f.from_org for a in known):
@@ -419,10 +423,13 @@ class NameOfContact(Rule):
         if f.list_relay:
             return
         own = any(_is_own(a, ctx) for a in known)
+        # someone the user writes to or keeps in an address book, not a name met once in passing
+        close = memory is not None and any((c := memory.get(a)) is not None and (c.written or c.in_book)
+                                           for a in known)
         notes: list[str] = ["own"] if own else []
         severity: Severity
         if free:
-            severity = "high" if own else "medium"
+            severity = "high" if (own or close) else "medium"
             notes.append("freemail")
         else:
             severity = "medium" if (own or not f.aligned) else "low"

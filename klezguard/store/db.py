@@ -9,6 +9,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 
 from klezguard import paths
 from klezguard.core.context import SentIndex
+from klezguard.core.correspondents import Arrival, Contact, Memory
 from klezguard.errors import StoreError
 from klezguard.store.journal import Journal
 from klezguard.store.views import View, unpack_view
@@ -82,6 +84,23 @@ MIGRATIONS: list[list[str]] = [
         "CREATE TABLE sent_authors (account TEXT NOT NULL, address TEXT NOT NULL, PRIMARY KEY (account, address))",
         """CREATE TABLE sent_names (account TEXT NOT NULL, name_key TEXT NOT NULL, address TEXT NOT NULL,
             PRIMARY KEY (account, name_key, address))""",
+        "DELETE FROM folders WHERE substr(name, 1, 6) = '\\Sent:'",
+    ],
+    # 5: the memory of correspondents (issue 13): each address with the names it goes by and how its mail
+    # usually arrives, learnt from the Sent folder, from mail judged clean and from imported address books.
+    # Name keys now ignore accents, titles and company forms, so the sent names are read again.
+    [
+        """CREATE TABLE contacts (account TEXT NOT NULL, address TEXT NOT NULL,
+            received INTEGER NOT NULL DEFAULT 0, written INTEGER NOT NULL DEFAULT 0,
+            in_book INTEGER NOT NULL DEFAULT 0, first REAL NOT NULL DEFAULT 0, last REAL NOT NULL DEFAULT 0,
+            PRIMARY KEY (account, address))""",
+        """CREATE TABLE contact_names (account TEXT NOT NULL, address TEXT NOT NULL, name TEXT NOT NULL,
+            times INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (account, address, name))""",
+        """CREATE TABLE contact_paths (account TEXT NOT NULL, address TEXT NOT NULL, kind TEXT NOT NULL,
+            value TEXT NOT NULL, times INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (account, address, kind, value))""",
+        """CREATE TABLE contacts_learnt (account TEXT NOT NULL, message_id TEXT NOT NULL,
+            PRIMARY KEY (account, message_id))""",
+        "DELETE FROM sent_names",
         "DELETE FROM folders WHERE substr(name, 1, 6) = '\\Sent:'",
     ],
 ]
@@ -629,11 +648,106 @@ class Store:
             db.execute("DELETE FROM trusted_senders WHERE address=? AND auth_domain=?",
                        (address.lower(), auth_domain.lower()))
 
+    # --- correspondents ---------------------------------------------------------------------------
+    def learn_arrivals(self, account: str, seen: Iterable[tuple[str, Arrival]]) -> int:
+        """Clean messages (Message-ID, how it came) into the account's memory; a Message-ID learnt before
+        teaches nothing again (a rescan, the same mail in two folders). Returns how many were new."""
+        added = 0
+        with self.transaction() as db:
+            for message_id, a in seen:
+                if message_id:
+                    cur = db.execute("INSERT OR IGNORE INTO contacts_learnt (account, message_id) VALUES (?, ?)",
+                                     (account, message_id))
+                    if cur.rowcount == 0:
+                        continue
+                added += 1
+                self._touch_contact(db, account, a.address, a.when, received=1)
+                if a.name:
+                    self._add_name(db, account, a.address, a.name)
+                db.executemany(
+                    "INSERT INTO contact_paths (account, address, kind, value, times) VALUES (?, ?, ?, ?, 1) "
+                    "ON CONFLICT (account, address, kind, value) DO UPDATE SET times = times + 1",
+                    [(account, a.address, kind, value) for kind, value in a.facts()])
+        return added
+
+    def learn_written(self, account: str, recipients: Iterable[tuple[str, str, float]]) -> None:
+        """(address, name, when) of everyone the user wrote to."""
+        with self.transaction() as db:
+            for address, name, when in recipients:
+                self._touch_contact(db, account, address.lower(), when, written=1)
+                if name:
+                    self._add_name(db, account, address.lower(), name)
+
+    def learn_book(self, account: str, entries: Iterable[tuple[str, Iterable[str]]]) -> int:
+        """(address, names) from an imported address book."""
+        count = 0
+        with self.transaction() as db:
+            for address, names in entries:
+                count += 1
+                self._touch_contact(db, account, address.lower(), 0.0, in_book=1)
+                for name in names:
+                    self._add_name(db, account, address.lower(), name)
+        return count
+
+    @staticmethod
+    def _touch_contact(db: sqlite3.Connection, account: str, address: str, when: float,
+                       received: int = 0, written: int = 0, in_book: int = 0) -> None:
+        db.execute(
+            "INSERT INTO contacts (account, address, received, written, in_book, first, last) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, address) DO UPDATE SET "
+            "received = received + excluded.received, written = written + excluded.written, "
+            "in_book = max(in_book, excluded.in_book), "
+            "first = CASE WHEN excluded.first > 0 AND (first = 0 OR excluded.first < first) "
+            "THEN excluded.first ELSE first END, "
+            "last = max(last, excluded.last)",
+            (account, address, received, written, in_book, when, when))
+
+    @staticmethod
+    def _add_name(db: sqlite3.Connection, account: str, address: str, name: str) -> None:
+        db.execute("INSERT INTO contact_names (account, address, name, times) VALUES (?, ?, ?, 1) "
+                   "ON CONFLICT (account, address, name) DO UPDATE SET times = times + 1",
+                   (account, address, name[:200]))
+
+    def contacts_memory(self, account: str) -> Memory:
+        """The account's correspondents as the rules read them."""
+        memory = Memory()
+        for address, received, written, in_book, first, last in self.query(
+                "SELECT address, received, written, in_book, first, last FROM contacts WHERE account=?", (account,)):
+            memory.contacts[address] = Contact(address, received=int(received), written=int(written),
+                                               in_book=bool(in_book), first=float(first), last=float(last))
+        for address, name, times in self.query(
+                "SELECT address, name, times FROM contact_names WHERE account=?", (account,)):
+            c = memory.contacts.get(address)
+            if c is not None:
+                c.names[name] = int(times)
+        for address, kind, value, times in self.query(
+                "SELECT address, kind, value, times FROM contact_paths WHERE account=?", (account,)):
+            c = memory.contacts.get(address)
+            if c is not None:
+                c.paths.setdefault(kind, Counter())[value] = int(times)
+        return memory
+
+    def forget_contact(self, account: str, address: str) -> bool:
+        with self.transaction() as db:
+            found = db.execute("DELETE FROM contacts WHERE account=? AND address=?",
+                               (account, address.lower())).rowcount
+            for table in ("contact_names", "contact_paths"):
+                db.execute(f"DELETE FROM {table} WHERE account=? AND address=?",  # noqa: S608 - fixed names
+                           (account, address.lower()))
+        return bool(found)
+
+    def forget_contacts(self, account: str) -> None:
+        """Everything the memory holds for the account (what it learnt stays unlearnt: the mail already
+        seen is not read again)."""
+        with self.transaction() as db:
+            for table in ("contacts", "contact_names", "contact_paths"):
+                db.execute(f"DELETE FROM {table} WHERE account=?", (account,))  # noqa: S608 - fixed names
+
     # --- accounts -------------------------------------------------------------------------------
     def forget_account(self, account: str) -> None:
         """Everything stored for an account (a removed account added back is scanned afresh). Mail it put in
         quarantine stays there on the server; added back, the account finds it again by its keyword."""
         with self.transaction() as db:
             for table in ("messages", "folders", "quarantine", "sent_ids", "correspondents", "sent_authors",
-                          "sent_names"):
+                          "sent_names", "contacts", "contact_names", "contact_paths", "contacts_learnt"):
                 db.execute(f"DELETE FROM {table} WHERE account=?", (account,))  # noqa: S608 - fixed names

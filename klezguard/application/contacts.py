@@ -1,0 +1,105 @@
+"""The memory of correspondents as use cases: learn from judged mail and the Sent folder, import an address
+book, list what is known, forget. The scan, the app, `klezguard contacts` and `check --contacts/--history`
+all come through here, so each path remembers alike.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from klezguard.core.context import Context
+from klezguard.core.correspondents import Arrival, BookError, Contact, Memory, arrival, read_book, sent_recipients
+from klezguard.core.parse import from_bytes
+from klezguard.core.sources import SourceError, read_mail
+from klezguard.rules.engine import evaluate
+from klezguard.store.db import Store
+
+MAX_BOOK_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Imported:
+    entries: int  # contacts with at least one address
+    addresses: int
+
+
+def read_book_file(path: str | Path) -> list[tuple[str, tuple[str, ...]]]:
+    """(address, names) of every address in a vCard or CSV file; BookError says in plain words what is wrong."""
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_BOOK_BYTES:
+            raise BookError(f"{p.name} is larger than 50 MB. That is not an address book KlezGuard can read.")
+        data = p.read_bytes()
+    except OSError as exc:
+        raise BookError(f"{p} could not be read: {exc.strerror or exc}") from exc
+    return [(address, entry.names) for entry in read_book(data, p.name) for address in entry.addresses]
+
+
+def import_book(store: Store, account: str, path: str | Path) -> Imported:
+    """An address book into the account's memory (the file itself is not kept)."""
+    pairs = read_book_file(path)
+    store.learn_book(account, pairs)
+    return Imported(len({names for _, names in pairs}), len({a for a, _ in pairs}))
+
+
+def contacts(store: Store, account: str) -> list[Contact]:
+    """What the memory knows, the people the user knows best first."""
+    memory = store.contacts_memory(account)
+    return sorted(memory.contacts.values(), key=lambda c: (-(c.written + c.received + 5 * c.in_book), c.address))
+
+
+def forget(store: Store, account: str, address: str) -> bool:
+    return store.forget_contact(account, address)
+
+
+def forget_all(store: Store, account: str) -> None:
+    store.forget_contacts(account)
+
+
+def learn_judged(store: Store, account: str, seen: Iterable[tuple[str, Arrival | None]]) -> int:
+    """(Message-ID, how it came) of mail just judged clean; a threat teaches nothing (the judge leaves it out)."""
+    return store.learn_arrivals(account, [(mid, a) for mid, a in seen if a is not None])
+
+
+def written(raw_heads: Iterable[bytes]) -> Iterator[tuple[str, str, float]]:
+    """(address, name, when) of everyone the sent messages went to."""
+    for raw in raw_heads:
+        msg = from_bytes(raw)
+        date = msg.parsed_date()
+        when = date.timestamp() if date else 0.0
+        for address, name in sent_recipients(msg):
+            yield address, name, when
+
+
+# --- `check --contacts FILE --history PATH`: the same memory from local files --------------------------------
+
+
+def memory_from_files(ctx: Context, books: list[str], history: list[str], sent: list[str],
+                      errors: list[SourceError]) -> Memory:
+    """The memory a scan would have built: address books, the Sent mail, and the mail received before,
+    each judged first (with what `ctx` knows) and learnt only when clean."""
+    memory = Memory()
+    for path in books:
+        for address, names in read_book_file(path):
+            memory.add_to_book(address, names)
+    for item in read_mail(sent) if sent else ():
+        if isinstance(item, SourceError):
+            continue  # (the sent index reports these already)
+        for address, name, when in written([item[1]]):
+            memory.wrote_to(address, name, when)
+    learnt: set[str] = set()
+    for item in read_mail(history) if history else ():
+        if isinstance(item, SourceError):
+            errors.append(item)
+            continue
+        msg = from_bytes(item[1])
+        if msg.message_id_key and msg.message_id_key in learnt:
+            continue
+        if evaluate(msg, ctx).verdict != "clean":
+            continue
+        date = msg.parsed_date()
+        seen = arrival(msg, ctx.trusted_authserv, date.timestamp() if date else 0.0)
+        if seen is not None:
+            memory.learn(seen)
+            learnt.add(msg.message_id_key)
+    return memory

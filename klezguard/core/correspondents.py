@@ -1,0 +1,365 @@
+"""The user's correspondents: who they are, the names they go by, and how their mail usually arrives.
+
+Klez mailed people as someone they knew. Header checks alone cannot see that; the user's own history
+can: the Sent folder (whom the user writes to), mail already scanned and judged clean (who writes and
+how it arrives), and address books the user imports. Everything here stays on the machine.
+"""
+
+import re
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from klezguard.core import authresults
+from klezguard.core.domains import org_domain
+from klezguard.core.headers import message_ids, parse_addresses, to_text
+from klezguard.core.message import Message
+
+# How a message arrives, in the words the memory keeps ("kinds" of path facts).
+PATH_KINDS = ("dkim", "host", "msgid", "mailer")
+USUAL_SHARE = 0.8  # a fact seen in this share of a contact's mail is "how their mail usually arrives"
+USUAL_MIN = 3  # ... and only after this many messages: two mails are no habit
+
+_WORD = re.compile(r"\w+")
+# Titles and company forms that one writer puts in and another leaves out: "Dr. Anna Weber",
+# "Weber Bau GmbH" and "Weber Bau" are the same correspondent.
+_TITLES = frozenset(
+    "dr dr. prof mr mrs ms miss mx sir herr frau hr fr ing dipl mag mme mlle m monsieur madame sr sra srta "
+    "don dona pan pani dhr mevr sig sig.ra dott ir".split()
+)
+_COMPANY_FORMS = frozenset(
+    "gmbh mbh ag kg ohg ug ltd limited llc llp plc inc corp co sa sas sarl srl spa bv nv ab as oy "
+    "sp zoo z o oo eg ev kft sro spol".split()
+)
+# Words of role names ("Customer Service", "Accounts Team"): many firms use them, so they name nobody.
+_ROLE_WORDS = frozenset(
+    "account accounts admin billing customer customers delivery department desk enquiries enquiry help "
+    "helpdesk info mail mailer news newsletter noreply notification notifications office reply sales "
+    "service services support system team".split()
+)
+
+
+def name_key(name: str) -> str:
+    """A person's or firm's name in a form to compare, or '' when it names nobody in particular (one
+    word, an address, a role such as "Customer Service"). Case, accents, word order, titles and company
+    forms do not count: "Dr. Müller, Anna" = "anna muller", "Weber Bau GmbH" = "bau weber"."""
+    text = unicodedata.normalize("NFKD", name).casefold()
+    if "@" in text:
+        return ""
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).replace("ß", "ss")
+    words = [w for w in _WORD.findall(text) if w not in _TITLES and w not in _COMPANY_FORMS]
+    if len(words) < 2 or len("".join(words)) < 5 or any(w in _ROLE_WORDS for w in words):
+        return ""
+    return " ".join(sorted(words))
+
+
+# --- how one message arrives ---------------------------------------------------------------------------
+
+
+_MAILERS = (  # (words in X-Mailer / User-Agent, family): the program, not its version
+    ("iphone", "iphone mail"), ("ipad", "iphone mail"), ("apple mail", "apple mail"), ("thunderbird", "thunderbird"),
+    ("outlook", "outlook"), ("microsoft", "outlook"), ("gmail", "gmail"), ("android", "android mail"),
+    ("k-9", "android mail"), ("roundcube", "roundcube"), ("sogo", "sogo"), ("horde", "horde"),
+    ("evolution", "evolution"), ("kmail", "kmail"), ("mutt", "mutt"), ("zimbra", "zimbra"), ("lotus", "notes"),
+    ("open-xchange", "open-xchange"), ("phpmailer", "phpmailer"), ("the bat", "the bat"),
+)
+
+
+def mailer_family(msg: Message) -> str:
+    """The mail program family from X-Mailer or User-Agent ('' when the mail does not say)."""
+    text = (msg.header("x-mailer") or msg.header("user-agent")).lower()
+    if not text:
+        return ""
+    for words, family in _MAILERS:
+        if words in text:
+            return family
+    first = _WORD.findall(text)
+    return first[0][:30] if first else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """What one message tells about its sender and the way it came."""
+
+    address: str
+    name: str
+    when: float
+    dkim: tuple[str, ...] = ()  # organisations whose DKIM signature the user's provider confirmed
+    checked: bool = False  # the user's provider's verdict was there to read
+    host: str = ""  # organisation of the host that handed it to the provider ('unnamed', '' = not shown)
+    msgid: str = ""  # organisation in the Message-ID
+    mailer: str = ""  # mail program family
+
+    def facts(self) -> Iterator[tuple[str, str]]:
+        """(kind, value) pairs the memory counts."""
+        if self.checked:
+            for org in self.dkim or ("-",):  # "-": the provider checked and no signature passed
+                yield "dkim", org
+        for kind, value in (("host", self.host), ("msgid", self.msgid), ("mailer", self.mailer)):
+            if value:
+                yield kind, value
+
+
+def arrival(msg: Message, trusted_authserv: frozenset[str], when: float | None = None) -> Arrival | None:
+    """How `msg` came, or None when its From holds no usable address."""
+    fa = msg.from_addr
+    if fa is None or "@" not in fa.addr or not fa.domain:
+        return None
+    ar = authresults.read(msg, trusted_authserv)
+    dkim = tuple(sorted({org_domain(d) for d in ar.passed("dkim") if d})) if ar.found else ()
+    ids = message_ids(msg.header("message-id"))
+    msgid = org_domain(ids[0].rpartition("@")[2]) if ids and "@" in ids[0] else ""
+    return Arrival(
+        address=fa.addr.lower(),
+        name=fa.name,
+        when=time.time() if when is None else when,
+        dkim=dkim,
+        checked=ar.found,
+        host=authresults.entry_host(msg, trusted_authserv),
+        msgid=msgid,
+        mailer=mailer_family(msg),
+    )
+
+
+# --- the memory ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Contact:
+    """One correspondent address and what the user's mail tells about it."""
+
+    address: str
+    names: Counter[str] = field(default_factory=Counter)  # display names, as written
+    received: int = 0  # clean messages from it
+    written: int = 0  # messages the user sent to it
+    in_book: bool = False  # in an address book the user imported
+    first: float = 0.0
+    last: float = 0.0
+    paths: dict[str, Counter[str]] = field(default_factory=dict)  # kind -> value -> messages
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2]
+
+    @property
+    def vouched(self) -> bool:
+        """The user knows this address: wrote to it, keeps it in an address book, or had mail from it on
+        two days or more. One mail from a stranger makes nobody a correspondent."""
+        return self.written > 0 or self.in_book or (self.received >= 2 and self.last - self.first >= 3600)
+
+    def usual(self, kind: str) -> tuple[str, int] | None:
+        """(value, messages) when one value of `kind` is how this address's mail usually arrives."""
+        counts = self.paths.get(kind)
+        if not counts:
+            return None
+        total = sum(counts.values())
+        value, times = counts.most_common(1)[0]
+        if total >= USUAL_MIN and times >= USUAL_SHARE * total:
+            return value, times
+        return None
+
+    def seen(self, kind: str, value: str) -> bool:
+        return value in self.paths.get(kind, ())
+
+    def touch(self, when: float) -> None:
+        if when:
+            self.first = min(self.first, when) if self.first else when
+            self.last = max(self.last, when)
+
+
+@dataclass
+class Memory:
+    """An account's correspondents, built incrementally; `names` answers "who goes by this name"."""
+
+    contacts: dict[str, Contact] = field(default_factory=dict)
+    _known: int | None = field(default=None, repr=False, compare=False)
+
+    def known_count(self) -> int:
+        """How many correspondents the user knows (vouched for); read per message, so kept."""
+        if self._known is None:
+            self._known = sum(1 for _ in self.vouched())
+        return self._known
+
+    def contact(self, address: str) -> Contact:
+        self._known = None
+        address = address.lower()
+        found = self.contacts.get(address)
+        if found is None:
+            found = self.contacts[address] = Contact(address)
+        return found
+
+    def get(self, address: str) -> Contact | None:
+        return self.contacts.get(address.lower())
+
+    def learn(self, seen: Arrival) -> None:
+        """A clean message from `seen.address` (a message judged a threat or suspicious teaches nothing:
+        the caller decides)."""
+        c = self.contact(seen.address)
+        c.received += 1
+        c.touch(seen.when)
+        if seen.name and name_key(seen.name):
+            c.names[seen.name] += 1
+        for kind, value in seen.facts():
+            c.paths.setdefault(kind, Counter())[value] += 1
+
+    def wrote_to(self, address: str, name: str = "", when: float = 0.0) -> None:
+        c = self.contact(address)
+        c.written += 1
+        c.touch(when)
+        if name and name_key(name):
+            c.names[name] += 1
+
+    def add_to_book(self, address: str, names: Iterable[str]) -> None:
+        c = self.contact(address)
+        c.in_book = True
+        for name in names:
+            if name and name_key(name):
+                c.names[name] += 1
+
+    def forget(self, address: str) -> bool:
+        self._known = None
+        return self.contacts.pop(address.lower(), None) is not None
+
+    def vouched(self) -> Iterator[Contact]:
+        return (c for c in self.contacts.values() if c.vouched)
+
+    def names(self) -> dict[str, frozenset[str]]:
+        """name key -> the vouched-for addresses that go by that name."""
+        out: dict[str, set[str]] = {}
+        for c in self.vouched():
+            for name in c.names:
+                key = name_key(name)
+                if key:
+                    out.setdefault(key, set()).add(c.address)
+        return {k: frozenset(v) for k, v in out.items()}
+
+    def addresses(self) -> frozenset[str]:
+        return frozenset(c.address for c in self.vouched())
+
+    def __len__(self) -> int:
+        return len(self.contacts)
+
+
+# --- address books -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BookEntry:
+    names: tuple[str, ...]
+    addresses: tuple[str, ...]
+
+
+class BookError(ValueError):
+    """An address book file that cannot be read (the message says why, in plain words)."""
+
+
+def read_book(data: bytes, filename: str = "") -> list[BookEntry]:
+    """The entries of a vCard (3 or 4) file or of a CSV export (Thunderbird, Outlook, Google Contacts)."""
+    text = _decode(data)
+    head = text.lstrip("\ufeff \r\n\t")[:200].upper()
+    if head.startswith("BEGIN:VCARD") or filename.lower().endswith((".vcf", ".vcard")):
+        return _read_vcards(text)
+    return _read_csv(text)
+
+
+def _decode(data: bytes) -> str:
+    for codec in ("utf-8-sig", "utf-16"):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if codec == "utf-16" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            continue
+        return text
+    return data.decode("cp1252", "replace")  # Outlook's CSV export in western Windows
+
+
+def _read_vcards(text: str) -> list[BookEntry]:
+    import vobject  # only when a vCard is imported
+
+    entries = []
+    try:
+        for card in vobject.readComponents(text, ignoreUnreadable=True):
+            names = []
+            fn = getattr(card, "fn", None)
+            if fn is not None and str(fn.value).strip():
+                names.append(str(fn.value).strip())
+            n = getattr(card, "n", None)
+            if n is not None and hasattr(n.value, "given"):
+                full = " ".join(p for p in (str(n.value.given), str(n.value.family)) if p.strip())
+                if full.strip():
+                    names.append(full.strip())
+            org = getattr(card, "org", None)
+            if org is not None:
+                value = org.value
+                firm = " ".join(value) if isinstance(value, list) else str(value)
+                if firm.strip():
+                    names.append(firm.strip())
+            addresses = [str(e.value).strip().lower() for e in card.contents.get("email", []) if "@" in str(e.value)]
+            if addresses:
+                entries.append(BookEntry(tuple(dict.fromkeys(names)), tuple(dict.fromkeys(addresses))))
+    except Exception as exc:  # noqa: BLE001 - vobject raises many kinds on a broken file
+        raise BookError(f"This vCard file could not be read: {exc}") from exc
+    return entries
+
+
+_CSV_NAME = ("display name", "name", "full name", "nickname")
+_CSV_FIRST = ("first name", "given name", "vorname", "prénom")
+_CSV_LAST = ("last name", "family name", "surname", "nachname", "nom")
+_CSV_COMPANY = ("company", "organization 1 - name", "organization name", "firma", "organisation")
+
+
+def _read_csv(text: str) -> list[BookEntry]:
+    import csv
+    import io
+
+    sample = text[:4096]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = csv.reader(io.StringIO(text), dialect)
+    try:
+        header = [h.strip().lower() for h in next(rows)]
+    except StopIteration:
+        return []
+    except csv.Error as exc:
+        raise BookError(f"This CSV file could not be read: {exc}") from exc
+    mail_cols = [i for i, h in enumerate(header) if ("mail" in h and "type" not in h and "label" not in h)]
+    if not mail_cols:
+        raise BookError("This file has no column of e-mail addresses. Export the address book as vCard or CSV "
+                        "with the e-mail addresses in it.")
+
+    def col(names: tuple[str, ...]) -> int | None:
+        return next((header.index(n) for n in names if n in header), None)
+
+    name_col, first_col, last_col, firm_col = col(_CSV_NAME), col(_CSV_FIRST), col(_CSV_LAST), col(_CSV_COMPANY)
+    entries = []
+    try:
+        for row in rows:
+            def cell(i: int | None, row: list[str] = row) -> str:
+                return row[i].strip() if i is not None and i < len(row) else ""
+
+            addresses = []
+            for i in mail_cols:
+                for piece in re.split(r"\s*:::\s*|[;,\s]+", cell(i)):  # Google joins several with ' ::: '
+                    if "@" in piece:
+                        addresses.append(piece.strip("<>\"'").lower())
+            if not addresses:
+                continue
+            names = [cell(name_col), " ".join(p for p in (cell(first_col), cell(last_col)) if p), cell(firm_col)]
+            entries.append(BookEntry(tuple(dict.fromkeys(n for n in names if n)), tuple(dict.fromkeys(addresses))))
+    except csv.Error as exc:
+        raise BookError(f"This CSV file could not be read: {exc}") from exc
+    return entries
+
+
+def sent_recipients(msg: Message) -> Iterator[tuple[str, str]]:
+    """(address, name) of everyone a sent message went to."""
+    for header in ("to", "cc", "bcc"):
+        for value in msg.header_all(header):
+            for a in parse_addresses(to_text(value)):
+                if "@" in a.addr:
+                    yield a.addr.lower(), a.name
