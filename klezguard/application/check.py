@@ -15,11 +15,11 @@ from klezguard.rules.engine import Result, evaluate
 def files_context(sent: list[str], own_domains: list[str], trusted_authserv: list[str],
                   errors: list[SourceError], books: Sequence[str] = (), history: Sequence[str] = ()) -> Context:
     """The context of `check`: what the command line was told (sent mail that cannot be read goes to `errors`).
-    With address books or earlier mail, the memory of correspondents is built from them as a scan builds
-    it from the server: the mail received before is judged first and teaches only when clean."""
+    With sent mail, address books or earlier mail, the memory of correspondents is built from them as a scan
+    builds it from the server: the mail received before is judged first and teaches only when clean."""
     sent_index = sent_from_files(sent, errors)
     ctx = build(own_domains=own_domains, trusted_authserv=trusted_authserv, sent=sent_index)
-    if not books and not history:
+    if not books and not history and sent_index is None:
         return ctx
     memory = memory_from_files(ctx, list(books), list(history), sent, errors)
     return build(own_domains=own_domains, trusted_authserv=trusted_authserv, sent=sent_index, memory=memory)

@@ -15,6 +15,8 @@ from klezguard.rules.engine import evaluate
 from klezguard.store.db import Store
 
 MAX_BOOK_BYTES = 50 * 1024 * 1024
+__all__ = ["BookError", "Imported", "contacts", "forget", "forget_all", "import_book", "learn_judged",
+           "memory_from_files", "read_book_file", "written"]
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from klezguard.application.check import check_files, files_context, is_notice
-from klezguard.core.correspondents import BookError
+from klezguard.application.contacts import BookError
 from klezguard.core.sources import SourceError
 from klezguard.i18n import _
 from klezguard.report import as_json, as_text, summary

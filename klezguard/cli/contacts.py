@@ -4,7 +4,7 @@ import datetime
 import sys
 
 from klezguard.application import contacts
-from klezguard.core.correspondents import BookError
+from klezguard.application.contacts import BookError
 from klezguard.i18n import _
 from klezguard.mail.accounts import AccountStore
 from klezguard.store.db import Store
