@@ -152,6 +152,7 @@ class App:
             self.notifier = WindowNotifier(self.window, self.qapp)
         self.grouper = NoticeGrouper(self.notifier, self.settings.get("notify_level"), parent=self.qapp)
         self.window.new_findings.connect(self.grouper.add)
+        self.window.wave_found.connect(self.grouper.wave)  # a backscatter wave: one notice for its bounces
         self.notifier.clicked.connect(self.window.open_message)
         if not start_hidden or not self.tray_available:
             self.window.show()

@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
     new_findings = Signal(str, str, list)
     tray_hint_needed = Signal()  # the window was closed for the first time and KlezGuard stays in the tray
     said = Signal(str)  # what an action or an event came to, as the status line says it (tests wait on it)
+    wave_found = Signal(str, object)  # account key, the Notice of a backscatter wave (the tray tells it too)
 
     def __init__(self, store: Store, services: dict, keep_in_tray: bool = False,
                  add_account: Callable[[], object] | None = None, open_settings: Callable[[], None] | None = None,
@@ -143,7 +144,7 @@ class MainWindow(QMainWindow):
         self.notice_text.setWordWrap(True)
         self.notice_show = QPushButton(tr("Show"))
         self.notice_close = QPushButton(tr("Dismiss"))
-        self.notice_close.clicked.connect(self.notice_bar.hide)
+        self.notice_close.clicked.connect(self._dismiss_notice)
         bar.addWidget(self.notice_icon)
         bar.addWidget(self.notice_text, 1)
         bar.addWidget(self.notice_show)
@@ -151,6 +152,11 @@ class MainWindow(QMainWindow):
         self.notice_domain.clicked.connect(self._notice_domain_clicked)
         self.notice_domain.hide()
         bar.addWidget(self.notice_domain)
+        self.notice_quarantine_all = QPushButton()  # shown for a backscatter wave: "Quarantine all N"
+        self.notice_quarantine_all.clicked.connect(self._notice_quarantine_all_clicked)
+        self.notice_quarantine_all.hide()
+        bar.addWidget(self.notice_quarantine_all)
+        self._notice_quarantine: list[int] = []
         bar.addWidget(self.notice_close)
         self.notice_bar.hide()
         self._notice_action: Callable | None = None
@@ -199,6 +205,9 @@ class MainWindow(QMainWindow):
         self.settings_action = self._action("Settings…", "Ctrl+,", self.open_settings, "Change KlezGuard's settings")
         self.trusted_action = self._action("Trusted senders…", None, self.show_trusted,
                                            "See the senders you marked as not a threat, and stop trusting one")
+        self.correspondents_action = self._action("Correspondents…", None, self.show_correspondents,
+                                                  "See whom KlezGuard knows you write with, import an address book, "
+                                                  "forget someone")
         self.domain_action = self._action("Your domain…", None, lambda: self.show_domain(),
                                           "Can others send mail in your name? Check your domain and see how to stop it")
         self.find_action = self._action("Find", QKeySequence.StandardKey.Find, self._focus_search,
@@ -214,7 +223,7 @@ class MainWindow(QMainWindow):
             toolbar.addAction(action)
         toolbar.addSeparator()
         for action in (self.open_action, self.open_mbox_action, self.add_account_action, self.trusted_action,
-                       self.domain_action, self.settings_action):
+                       self.correspondents_action, self.domain_action, self.settings_action):
             toolbar.addAction(action)
         self.search = QLineEdit()
         self.search.setPlaceholderText(tr("Search sender, subject or reason"))
@@ -263,6 +272,7 @@ class MainWindow(QMainWindow):
         work.changed.connect(self.refresh)
         work.said.connect(self._say)
         work.new_findings.connect(self.new_findings)
+        work.new_findings.connect(self._check_wave)
         work.state.connect(lambda state: self.update_state() if state == "watching" else self.state_changed.emit(state))
         work.undo_offered.connect(self.undo_button.setVisible)
         work.busy.connect(self._busy)
@@ -454,6 +464,36 @@ class MainWindow(QMainWindow):
 
         self.trusted_dialog = TrustedSendersDialog(self.store, self._untrusted_sender, self)
         self.trusted_dialog.open()
+
+    def show_correspondents(self) -> None:
+        from klezguard.gui.correspondents import CorrespondentsDialog
+
+        accounts = [(key, service.title) for key, service in self.services.items()]
+        self.correspondents_dialog = CorrespondentsDialog(self.store, accounts, self)
+        self.correspondents_dialog.open()
+
+    # --- a backscatter wave (application/wave.py): said once, with "Quarantine all" -----------------
+    def _check_wave(self, key: str, title: str, _items: list) -> None:
+        from klezguard.application.wave import WINDOW_DAYS, WaveWatch
+        from klezguard.gui.tray import wave_notice
+        from klezguard.settings import ui_state
+
+        if getattr(self, "waves", None) is None:
+            self.waves = WaveWatch(ui_state().values.get("backscatter_waves_told") or {})
+        wave = self.waves.check(self.store, key, self.model.filter.quarantine_folders)
+        if wave is None:
+            return
+        ui_state().set("backscatter_waves_told", self.waves.told)
+        notice = wave_notice(title, wave.count, wave.row_ids, WINDOW_DAYS)
+        self.show_notice(notice, lambda: self.open_message(notice.row_ids))
+        self.wave_found.emit(key, notice)
+
+    def _notice_quarantine_all_clicked(self) -> None:
+        """The wave's messages still outside the quarantine, in one move (one Undo takes it back)."""
+        self.notice_bar.hide()
+        ids, self._notice_quarantine = self._notice_quarantine, []
+        rows = [row for row in map(self.store.message, ids) if row is not None]
+        self.work.quarantine([row for row in rows if not self._quarantined(row)])
 
     # --- your domain (gui/domainpage.py) ----------------------------------------------------------
     domain_nameserver: str | None = None  # None: the system's resolver (tests point it at their own server)
@@ -665,11 +705,22 @@ class MainWindow(QMainWindow):
 
     # --- notices and closing ----------------------------------------------------------------------
     def show_notice(self, notice: Notice, on_click: Callable[[], None]) -> None:
+        if self._notice_quarantine and not notice.quarantine and not self.notice_bar.isHidden():
+            # a wave is in view: it keeps the bar (its one click matters most); this one goes to the status line
+            self._say(one_line(f"{notice.title}: {notice.text}"))
+            return
+        self._notice_quarantine = list(notice.quarantine)
+        self.notice_quarantine_all.setText(tr("Quarantine all {n}").format(n=len(notice.quarantine)))
+        self.notice_quarantine_all.setVisible(bool(notice.quarantine))
         self.notice_icon.setPixmap(verdict_icon(notice.level).pixmap(24, 24))
         self.notice_text.setText(markup("<b>{title}</b><br>{text}", title=notice.title, text=notice.text))
         self._notice_action = on_click
         self.notice_domain.setVisible(notice.backscatter)
         self.notice_bar.show()
+
+    def _dismiss_notice(self) -> None:
+        self.notice_bar.hide()
+        self._notice_quarantine = []
 
     def _notice_domain_clicked(self) -> None:
         self.notice_bar.hide()

@@ -30,6 +30,7 @@ class Notice:
     row_ids: list[int] = field(default_factory=list)
     level: str = "suspicious"
     backscatter: bool = False  # about mail sent in the user's name: the notice offers the "Your domain" page
+    quarantine: list[int] = field(default_factory=list)  # row ids it offers to quarantine at once (a wave)
 
 
 class Notifier(QObject):
@@ -70,11 +71,15 @@ class WindowNotifier(Notifier):
         self.window.show_notice(notice, lambda: self.clicked.emit(notice.row_ids))
 
 
+def _backscatter(s: Scanned) -> bool:
+    return any(f.category == "backscatter" and f.score > 0 for f in s.result.findings)
+
+
 def describe(account_title: str, found: list[tuple[int, Scanned]]) -> Notice:
     """One notice for one or several new findings of an account."""
     level = "threat" if any(s.result.verdict == "threat" for _, s in found) else "suspicious"
     ids = [row_id for row_id, _ in found if row_id is not None]
-    backscatter = any(f.category == "backscatter" and f.score > 0 for _, s in found for f in s.result.findings)
+    backscatter = any(_backscatter(s) for _, s in found)
     if len(found) == 1:
         _, s = found[0]
         sender = sender_text(s.message.from_display, s.message.from_addr.addr if s.message.from_addr else "")
@@ -87,6 +92,17 @@ def describe(account_title: str, found: list[tuple[int, Scanned]]) -> Notice:
     text = tr("{n} new messages need a look ({t} dangerous).").format(n=len(found), t=threats)
     subjects = "\n".join(f"• {one_line(s.message.subject)}" for _, s in found[:3])
     return Notice(tr("KlezGuard — {a}").format(a=account_title), f"{text}\n{subjects}", ids, level, backscatter)
+
+
+def wave_notice(account_title: str, count: int, row_ids: list[int], days: int) -> Notice:
+    """Several bounces or complaints for mail the user never sent (application/wave.py), said once."""
+    return Notice(
+        tr("Someone is sending mail in your name — {a}").format(a=account_title),
+        tr("{n} bounces or complaints came in the last {d} days for mail you never sent. Someone else put your "
+           "address on their mail. Your computer is probably not infected. What helps: see Your domain… to make "
+           "other servers turn such mail away. You can move all {n} to quarantine at once.").format(
+            n=count, d=days),
+        row_ids, "suspicious", backscatter=True, quarantine=list(row_ids))
 
 
 class NoticeGrouper(QObject):
@@ -114,6 +130,20 @@ class NoticeGrouper(QObject):
         if wanted:
             self.pending.setdefault(account, (account_title, []))[1].extend(wanted)
             self.timer.start()
+
+    def wave(self, account: str, notice: Notice) -> None:
+        """A wave of backscatter (the window says it in its notice bar): the account's bounces waiting to be
+        told make this one notice instead (its other findings are told as before); a notifier that shows
+        notices in the window adds nothing, as the window shows the wave already."""
+        if account in self.pending:
+            title, found = self.pending[account]
+            rest = [(row_id, s) for row_id, s in found if not _backscatter(s)]
+            if rest:
+                self.pending[account] = (title, rest)
+            else:
+                del self.pending[account]
+        if not isinstance(self.notifier, WindowNotifier):
+            self.notifier.show(notice)
 
     def flush(self) -> None:
         pending, self.pending = self.pending, {}

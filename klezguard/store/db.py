@@ -503,6 +503,18 @@ class Store:
                "ORDER BY folder, uid")
         return [StoredMessage(*row) for row in self.query(sql, [account, *verdicts, *folders])]
 
+    def backscatter_since(self, account: str, since: float, quarantine_folders: Iterable[str]) -> list[StoredMessage]:
+        """The account's flagged messages dated `since` or later (when undated: scanned since), outside the
+        quarantine and not cleared by the user, with a backscatter finding that counts (a bounce or complaint
+        for mail the user never sent), oldest first."""
+        folders = list(quarantine_folders)
+        sql = (f"SELECT {ROW_COLUMNS} FROM messages WHERE account=? AND cleared=0 "  # noqa: S608 - fixed text
+               "AND verdict IN ('suspicious', 'threat') AND COALESCE(date, scanned_at) >= ? "
+               f"AND folder NOT IN ({','.join('?' * len(folders))}) "
+               "AND EXISTS (SELECT 1 FROM json_each(findings) WHERE json_extract(value, '$.category') = 'backscatter' "
+               "AND json_extract(value, '$.score') > 0) ORDER BY COALESCE(date, scanned_at), id")
+        return [StoredMessage(*row) for row in self.query(sql, [account, since, *folders])]
+
     def summary(self, account: str, folder: str, uidvalidity: int, uid: int) -> tuple[str, str]:
         """(subject, sender) of a stored message, for the quarantine journal; empty when not scanned."""
         rows = self.query("SELECT subject, from_display FROM messages WHERE account=? AND folder=? AND uidvalidity=? "
