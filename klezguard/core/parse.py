@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from klezguard.core.fetchplan import decoded_bytes_needed
+from klezguard.core.fetchplan import TEXT_BYTES, decoded_bytes_needed
 from klezguard.core.headers import decode_words, to_text
 from klezguard.core.limits import (
     MAX_BOUNDARY_LINES,
@@ -106,10 +106,35 @@ _AS_BYTES_POLICY = _Compat32Plain()
 _LINE_END = re.compile(r"\r\n|\r|\n")  # the generator's own NLCRE
 
 
+# The rules read at most TEXT_BYTES of an enclosed message (as IMAP fetches it); re-serialising one stops
+# once twice that much is written, so a returned message of thousands of parts costs no more than that.
+ENCLOSED_BYTES = 2 * TEXT_BYTES
+
+
 class _BytesGenerator(email.generator.BytesGenerator):
-    """BytesGenerator writing a body's lines in one go: the stdlib writes each line and each line end
-    separately, which is most of the time spent re-serialising a forwarded or bounced message. Splitting
-    on NLCRE and writing the pieces joined by _NL is exactly a substitution of _NL for each line end."""
+    """BytesGenerator writing a body's lines in one go (the stdlib writes each line and each line end
+    separately: splitting on NLCRE and joining with _NL is exactly a substitution of _NL for each line end),
+    and leaving out the parts that would start after `budget` bytes. Parts are written in order, so the first
+    `budget` bytes are those of the whole serialisation, and more than that is written when anything was
+    left out."""
+
+    def __init__(self, *args: Any, budget: list[int] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._budget = budget if budget is not None else [ENCLOSED_BYTES]
+
+    def clone(self, fp: Any) -> "_BytesGenerator":
+        twin = super().clone(fp)
+        twin._budget = self._budget
+        return twin
+
+    def flatten(self, msg: Any, unixfrom: bool = False, linesep: str | None = None) -> None:
+        if self._budget[0] < 0:
+            return  # a part after the budget ran out: left out
+        super().flatten(msg, unixfrom, linesep)
+
+    def write(self, s: str) -> None:
+        self._budget[0] -= len(s)
+        super().write(s)
 
     def _write_lines(self, lines: str) -> None:
         if lines:
@@ -117,7 +142,8 @@ class _BytesGenerator(email.generator.BytesGenerator):
 
 
 def _as_bytes(m: email.message.Message) -> bytes:
-    """`m.as_bytes()` under compat32 (the parser's policy), with faster header folding and body writing."""
+    """`m.as_bytes()` under compat32 (the parser's policy), with faster header folding and body writing;
+    exactly its first ENCLOSED_BYTES bytes or more, never less (the parts after those may be left out)."""
     if m.policy is not email.policy.compat32:
         return m.as_bytes()
     out = io.BytesIO()

@@ -2,6 +2,7 @@
 accepts exactly as the stdlib's `get_params` does (a difference would be a way to name one file and be
 judged as another)."""
 
+import email
 import email.message
 
 from hypothesis import given, settings
@@ -43,3 +44,30 @@ def test_common_forms_take_the_fast_path_and_odd_ones_do_not():
     for text in ["attachment; filename*=utf-8''r%C3%A9sum%C3%A9.pdf", 'attachment; filename="a;b.exe"',
                  'text/plain; name="a\\"b"', "text/plain; a=<b>", "text/plain; a= b c "]:
         assert _plain_params(text) is False
+
+
+def test_an_enclosed_message_is_serialised_exactly_up_to_the_bound_and_no_further():
+    """A bounced message of thousands of parts: the rules read its first TEXT_BYTES, so re-serialising stops
+    past ENCLOSED_BYTES, and what is kept is exactly the start of the whole serialisation."""
+    from email.message import EmailMessage
+
+    from klezguard.core.parse import ENCLOSED_BYTES, from_bytes
+
+    inner = EmailMessage()
+    inner["From"] = "a@b.example"
+    inner["Subject"] = "many parts"
+    inner.set_content("start")
+    for n in range(400):
+        inner.add_attachment(b"x" * 2000 + str(n).encode(), maintype="application", subtype="octet-stream",
+                             filename=f"f{n}.bin")
+    outer = EmailMessage()
+    outer["From"] = "MAILER-DAEMON@mx.example"
+    outer["Subject"] = "Undelivered"
+    outer.set_content("returned")
+    outer.add_attachment(inner)
+    raw = outer.as_bytes()
+    whole = email.message_from_bytes(raw).get_payload()[1].get_payload()[0].as_bytes()
+    assert len(whole) > 2 * ENCLOSED_BYTES
+    part = next(p for p in from_bytes(raw).parts if p.content_type == "message/rfc822")
+    assert ENCLOSED_BYTES < len(part.data) < len(whole)
+    assert part.data[:ENCLOSED_BYTES] == whole[:ENCLOSED_BYTES]
