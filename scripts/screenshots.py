@@ -1,7 +1,7 @@
 """Takes the README's screenshots of the real app under a virtual X display (Xvfb with a tray):
 the main window with a threat selected, the account wizard, and a notification; and, on a 1366x768
 laptop screen, the first run, the demo with a threat open, the Quarantine view after a restore, the
-trusted senders and the dark look.
+trusted senders, the correspondents and the dark look.
 
     .venv/bin/python scripts/screenshots.py [OUT]      # writes docs/screenshots/*.png (or OUT/*.png)
 """
@@ -130,6 +130,10 @@ w.trusted_action.trigger()
 wait(1.0)
 shot("laptop-trusted-senders.png")
 w.trusted_dialog.close()
+w.correspondents_action.trigger()
+wait(1.0)
+shot("laptop-correspondents.png")
+w.correspondents_dialog.close()
 apply_theme(app, "dark")
 w.select_view("threats")
 select(w, "Statement")
@@ -160,7 +164,7 @@ def main() -> int:
         return 1
     for name in ("main-window.png", "wizard.png", "notification.png", "laptop-first-run.png",
                  "laptop-demo-threat.png", "laptop-quarantine-after-restore.png", "laptop-trusted-senders.png",
-                 "laptop-dark.png"):
+                 "laptop-dark.png", "laptop-correspondents.png"):
         print(out / name)
     return 0
 

@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
 )
 
 from klezguard.application import contacts
-from klezguard.core.visible import one_line
+from klezguard.core.visible import one_line, readable_address
 from klezguard.errors import KnownError
 from klezguard.gui.dialogs import ErrorDialog
-from klezguard.gui.safetext import PlainLabel, message_box
+from klezguard.gui.safetext import PlainLabel, message_box, tooltip
 from klezguard.gui.tasks import run_in_background
 from klezguard.store.db import Store
 
@@ -68,7 +68,7 @@ class CorrespondentsDialog(QDialog):
         self.known: list = []
         self._call: object | None = None  # the running import (kept alive until it reports)
         self.setWindowTitle(tr("Correspondents"))
-        self.resize(860, 520)
+        self.resize(940, 540)
         layout = QVBoxLayout(self)
         intro = PlainLabel(tr("The people you write with, as KlezGuard learnt them from your sent mail, the mail it "
                               "checked and address books you import. It uses them to spot mail that uses a known "
@@ -111,7 +111,7 @@ class CorrespondentsDialog(QDialog):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((0, 240), (1, 200), (3, 100)):
+        for column, width in ((0, 300), (1, 200), (3, 100)):
             self.table.setColumnWidth(column, width)
         layout.addWidget(self.table, 1)
         self.status = PlainLabel()
@@ -147,9 +147,11 @@ class CorrespondentsDialog(QDialog):
         for row, c in enumerate(self.known):
             names = ", ".join(name for name, _times in c.names.most_common(3))
             since = datetime.date.fromtimestamp(c.first).isoformat() if c.first else ""
-            for column, text in enumerate((c.address, names, how_known(c), since)):
+            for column, text in enumerate((readable_address(c.address), names, how_known(c), since)):
                 item = QTableWidgetItem(one_line(text))
                 item.setData(Qt.ItemDataRole.UserRole, c.address)
+                if column < 2:  # long addresses and names are cut in the column: the tooltip has them whole
+                    item.setToolTip(tooltip(one_line(text)))
                 self.table.setItem(row, column, item)
         self._filter()
         if said:

@@ -214,6 +214,9 @@ class MainWindow(QMainWindow):
                                         "Search by sender, subject or reason")
         self.quarantine_action.setIcon(verdict_icon("threat"))
         self.restore_action.setIcon(verdict_icon("clean"))
+        self.tools_menu = self.menuBar().addMenu(tr("&Tools"))  # also where a crowded toolbar's last buttons are
+        for action in (self.trusted_action, self.correspondents_action, self.domain_action, self.settings_action):
+            self.tools_menu.addAction(action)
         self.about_action = add_help_menu(self)
         toolbar = QToolBar(tr("Actions"))
         toolbar.setObjectName("actions")
@@ -223,7 +226,7 @@ class MainWindow(QMainWindow):
             toolbar.addAction(action)
         toolbar.addSeparator()
         for action in (self.open_action, self.open_mbox_action, self.add_account_action, self.trusted_action,
-                       self.correspondents_action, self.domain_action, self.settings_action):
+                       self.domain_action, self.settings_action):
             toolbar.addAction(action)
         self.search = QLineEdit()
         self.search.setPlaceholderText(tr("Search sender, subject or reason"))

@@ -3,9 +3,10 @@ imported through the real button (in the background), forgetting one and all wit
 answered, a broken file's error said plainly, and everything reachable on a 1366x768 laptop."""
 
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton, QToolBar
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton
 
 from klezguard.application import contacts
+from klezguard.core.visible import readable_address
 from klezguard.gui.correspondents import CorrespondentsDialog
 from tests.gui.conftest import answer_next_dialog
 
@@ -27,7 +28,7 @@ GOOGLE_CSV = ("Name,Given Name,Family Name,E-mail 1 - Type,E-mail 1 - Value\n"
 
 
 def open_page(qtbot, window) -> CorrespondentsDialog:
-    window.correspondents_action.trigger()  # the toolbar's action, as the user clicks it
+    window.correspondents_action.trigger()  # the Tools menu's action, as the user picks it
     dialog = window.correspondents_dialog
     qtbot.addWidget(dialog)
     qtbot.waitUntil(dialog.isVisible)
@@ -52,17 +53,20 @@ def import_through_the_button(qtbot, monkeypatch, dialog, path) -> None:
     qtbot.waitUntil(lambda: dialog._call is None, timeout=10000)  # the import ran off the GUI thread
 
 
-def test_the_toolbar_action_opens_what_the_scan_learnt(qtbot, demo_window):
-    assert demo_window.correspondents_action in demo_window.findChild(QToolBar, "actions").actions()
+def test_the_menu_action_opens_what_the_scan_learnt(qtbot, demo_window):
+    tools = next(a.menu() for a in demo_window.menuBar().actions() if a.text() == "&Tools")
+    assert demo_window.correspondents_action in tools.actions()
+    assert demo_window.trusted_action in tools.actions()  # beside Trusted senders
     dialog = open_page(qtbot, demo_window)
     assert "nothing is sent anywhere" in dialog.intro.text()
     assert not dialog.account.isVisible()  # one account: no chooser
     key = next(iter(demo_window.services))
     known = contacts.contacts(demo_window.store, key)
     assert known, "the demo's sent mail taught nothing"
-    assert shown_addresses(dialog) == [c.address for c in known]
+    assert shown_addresses(dialog) == [readable_address(c.address) for c in known]
+    assert "info@bäckerei-müller.de (xn--bckerei-mller-bfb28a.de)" in shown_addresses(dialog)  # as the list shows it
     first = known[0]
-    row = shown_addresses(dialog).index(first.address)
+    row = shown_addresses(dialog).index(readable_address(first.address))
     if first.written:
         assert "you wrote" in dialog.table.item(row, 2).text()
     assert not dialog.forget_button.isEnabled()  # nothing selected yet

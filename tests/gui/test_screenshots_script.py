@@ -21,4 +21,4 @@ def test_the_screenshot_script_runs_through_every_scene(tmp_path):
                           capture_output=True, text=True, timeout=400)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     shots = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert len(shots) == 8 and all((tmp_path / s).stat().st_size > 10_000 for s in shots)
+    assert len(shots) == 9 and all((tmp_path / s).stat().st_size > 10_000 for s in shots)
