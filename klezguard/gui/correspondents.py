@@ -5,6 +5,7 @@ import datetime
 from functools import partial
 
 from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -124,6 +125,7 @@ class CorrespondentsDialog(QDialog):
         self.import_button.clicked.connect(self.import_book)
         self.forget_button = QPushButton(tr("Forget"))
         self.forget_button.clicked.connect(self.forget_selected)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table, self.forget_selected)
         self.forget_all_button = QPushButton(tr("Forget everything"))
         self.forget_all_button.clicked.connect(self.forget_everything)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

@@ -2,6 +2,8 @@
 imported through the real button (in the background), forgetting one and all with the confirmation
 answered, a broken file's error said plainly, and everything reachable on a 1366x768 laptop."""
 
+import threading
+
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton
 
@@ -77,7 +79,16 @@ def test_import_a_vcard_and_a_csv_then_search(qtbot, monkeypatch, demo_window, t
     key = dialog.account_key
     vcf = tmp_path / "contacts.vcf"
     vcf.write_text(VCARD)
+    threads = []
+    real = contacts.import_book
+
+    def import_book(*args):
+        threads.append(threading.current_thread())
+        return real(*args)
+
+    monkeypatch.setattr(contacts, "import_book", import_book)
     import_through_the_button(qtbot, monkeypatch, dialog, vcf)
+    assert threads and threads[0] is not threading.main_thread()  # never on the GUI thread
     assert dialog.status.text() == "Imported 2 contacts with 3 addresses."
     assert {"anna@weber-bau.example", "anna.weber@mail.example", "jonas@brandt-holz.example"} <= \
         set(shown_addresses(dialog))
@@ -130,6 +141,16 @@ def test_forget_one_then_everything(qtbot, monkeypatch, demo_window, tmp_path):
     assert "jonas@brandt-holz.example" in seen[0][0]
     assert "jonas@brandt-holz.example" not in shown_addresses(dialog)
     assert demo_window.store.contacts_memory(key).get("jonas@brandt-holz.example") is None
+    assert dialog.table.rowCount() == count - 1
+    # the Delete key asks the same (No keeps it)
+    dialog.table.selectRow(0)
+    asked: list = []
+    answer_next_dialog(QMessageBox.StandardButton.No, asked)
+    dialog.activateWindow()
+    dialog.table.setFocus()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.keyClick(dialog.table, Qt.Key.Key_Delete)
+    assert asked and asked[0][0].startswith("Forget ")
     assert dialog.table.rowCount() == count - 1
     # No keeps everything
     answer_next_dialog(QMessageBox.StandardButton.No)
