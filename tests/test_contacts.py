@@ -142,3 +142,18 @@ def test_the_contacts_command_imports_lists_and_forgets(tmp_path, capsys):
     main(["contacts", "list"])
     assert "knows no correspondents" in capsys.readouterr().out
     assert main(["contacts", "import", str(tmp_path / "missing.vcf")]) == 2
+
+
+def test_bounces_auto_replies_and_newsletters_teach_nothing(tmp_path):
+    hist = tmp_path / "history"
+    hist.mkdir()
+    bounce = build(from_="Mail Delivery System <MAILER-DAEMON@mx.lloyd-accounts.co.uk>", subject="Undelivered Mail",
+                   headers=[("Return-Path", "<>"), ("Auto-Submitted", "auto-replied")])
+    away = build(from_="Gareth Lloyd <gareth@lloyd-accounts.co.uk>", subject="Out of office",
+                 headers=[("Auto-Submitted", "auto-replied")])
+    news = build(from_="Lloyd News <news@lloyd-accounts.co.uk>", subject="Tax tips",
+                 headers=[("List-Unsubscribe", "<mailto:unsub@lloyd-accounts.co.uk>")])
+    for n, raw in enumerate((bounce, away, news)):
+        (hist / f"{n}.eml").write_bytes(raw)
+    ctx = files_context([], [], [AUTHSERV], [], history=[str(hist)])
+    assert ctx.memory is not None and ctx.memory.contacts == {}

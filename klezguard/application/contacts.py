@@ -8,7 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from klezguard.core.context import Context
-from klezguard.core.correspondents import Arrival, BookError, Contact, Memory, arrival, read_book, sent_recipients
+from klezguard.core.correspondents import (
+    Arrival,
+    BookError,
+    Contact,
+    Memory,
+    arrival,
+    read_book,
+    sent_recipients,
+    teaches,
+)
 from klezguard.core.parse import from_bytes
 from klezguard.core.sources import SourceError, read_mail
 from klezguard.rules.engine import evaluate
@@ -97,7 +106,7 @@ def memory_from_files(ctx: Context, books: list[str], history: list[str], sent: 
         msg = from_bytes(item[1])
         if msg.message_id_key and msg.message_id_key in learnt:
             continue
-        if evaluate(msg, ctx).verdict != "clean":
+        if not teaches(msg) or evaluate(msg, ctx).verdict != "clean":
             continue
         date = msg.parsed_date()
         seen = arrival(msg, ctx.trusted_authserv, date.timestamp() if date else 0.0)

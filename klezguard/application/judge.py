@@ -15,7 +15,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 
 from klezguard.core.context import Context
-from klezguard.core.correspondents import Arrival, arrival
+from klezguard.core.correspondents import Arrival, arrival, teaches
 from klezguard.core.headers import Address
 from klezguard.core.parse import from_partial
 from klezguard.mail.fetcher import Fetched
@@ -64,7 +64,8 @@ def judge_one(item: Fetched, ctx: Context) -> Judged:
         summary = Summary(msg.message_id, msg.from_display, msg.from_addr, msg.subject, timestamp)
         view = pack_view(item.head, [asdict(p) for p in item.structure], item.parts)
         findings = json.dumps([f.to_dict() for f in result.findings], default=str)
-        seen = arrival(msg, ctx.trusted_authserv, timestamp or 0.0) if result.verdict == "clean" else None
+        teach = result.verdict == "clean" and teaches(msg)
+        seen = arrival(msg, ctx.trusted_authserv, timestamp or 0.0) if teach else None
     except Exception as exc:  # noqa: BLE001 - one message must never stop the scan of all the others
         log.exception("message %s could not be judged", item.uid)
         try:

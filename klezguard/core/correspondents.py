@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from klezguard.core import authresults
+from klezguard.core import authresults, bounces
 from klezguard.core.domains import org_domain
 from klezguard.core.headers import message_ids, parse_addresses, to_text
 from klezguard.core.message import Message
@@ -102,6 +102,17 @@ class Arrival:
                 yield kind, value
 
 
+def teaches(msg: Message) -> bool:
+    """Mail from a person or firm writing to the user. Bounces, auto-replies, complaints and reports (a
+    mail server or a stranger answering mail the user may never have sent), mailing lists, newsletters and
+    mail with no return address say nothing about whom the user deals with."""
+    if msg.is_mailing_list or msg.null_return_path or msg.has("list-unsubscribe"):
+        return False
+    if msg.header("auto-submitted").lower() not in ("", "no"):
+        return False
+    return bounces.analyse(msg) is None
+
+
 def arrival(msg: Message, trusted_authserv: frozenset[str], when: float | None = None) -> Arrival | None:
     """How `msg` came, or None when its From holds no usable address."""
     fa = msg.from_addr
@@ -145,9 +156,9 @@ class Contact:
 
     @property
     def vouched(self) -> bool:
-        """The user knows this address: wrote to it, keeps it in an address book, or had mail from it on
-        two days or more. One mail from a stranger makes nobody a correspondent."""
-        return self.written > 0 or self.in_book or (self.received >= 2 and self.last - self.first >= 3600)
+        """The user knows this address: wrote to it, keeps it in an address book, or had mail from it
+        three times over a week or more. A few mails from a stranger make nobody a correspondent."""
+        return self.written > 0 or self.in_book or (self.received >= 3 and self.last - self.first >= 7 * 86400)
 
     def usual(self, kind: str) -> tuple[str, int] | None:
         """(value, messages) when one value of `kind` is how this address's mail usually arrives."""
