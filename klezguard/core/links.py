@@ -100,10 +100,17 @@ def host_of(url: str) -> str:
             url = "http://" + url
         else:
             return ""
-    try:
-        netloc = urlsplit(url.replace("\\", "/")).netloc
-    except ValueError:
-        return ""
+    url = url.replace("\\", "/")
+    if url.isascii() and url.isprintable() and "[" not in url and "]" not in url:
+        # the plain form (no brackets, no tab or line break for urlsplit to drop): what urlsplit's netloc is
+        netloc = url.partition("://")[2]
+        for end in "/?#":
+            netloc = netloc.partition(end)[0]
+    else:
+        try:
+            netloc = urlsplit(url).netloc
+        except ValueError:
+            return ""
     host = netloc.rpartition("@")[2]
     if host.startswith("["):
         return host[: host.find("]") + 1] if "]" in host else ""
