@@ -157,3 +157,19 @@ def test_bounces_auto_replies_and_newsletters_teach_nothing(tmp_path):
         (hist / f"{n}.eml").write_bytes(raw)
     ctx = files_context([], [], [AUTHSERV], [], history=[str(hist)])
     assert ctx.memory is not None and ctx.memory.contacts == {}
+
+
+def test_check_says_a_backscatter_wave_once(tmp_path, capsys):
+    from tests.rules import test_bounces
+
+    sent = tmp_path / "sent"
+    sent.mkdir()
+    (sent / "s.eml").write_bytes(build(from_="Owner <owner@harbour-test.example>", subject="x",
+                                       message_id="<real-1@harbour-test.example>"))
+    names = sorted(test_bounces.SAMPLES)
+    for n, name in enumerate(names):
+        (tmp_path / f"{n}.eml").write_bytes(test_bounces.sample(name))
+    main(["check", "--sent", str(sent), "--own-domain", "harbour-test.example", str(tmp_path / "0.eml"),
+          *(str(tmp_path / f"{n}.eml") for n in range(1, len(names)))])
+    err = capsys.readouterr().err
+    assert err.count("Someone is sending mail in your name") == 1

@@ -3,6 +3,7 @@
 import argparse
 import sys
 
+from klezguard.application import wave
 from klezguard.application.check import check_files, files_context, is_notice
 from klezguard.application.contacts import BookError
 from klezguard.core.sources import SourceError
@@ -69,6 +70,7 @@ def run_check(args: argparse.Namespace) -> int:
         return 2
     counts = {"clean": 0, "suspicious": 0, "threat": 0}
     notices = 0  # bounces and the like, which cannot be judged without the sent mail
+    backscatter = 0  # bounces and complaints for mail the user never sent
     out = sys.stdout
     for error in errors:
         _report_error(error)
@@ -79,6 +81,7 @@ def run_check(args: argparse.Namespace) -> int:
             continue
         source, msg, result = item
         counts[result.verdict] += 1
+        backscatter += any(f.category == "backscatter" and f.score > 0 for f in result.findings)
         notices += not ctx.knows_sent and is_notice(msg)
         if args.json:
             out.write(as_json(source, msg, result) + "\n")
@@ -90,6 +93,10 @@ def run_check(args: argparse.Namespace) -> int:
         print(_("klezguard: {n} of them are bounces or replies to mail. Whether they are backscatter (replies to "
                 "mail you never sent) can only be told with your sent mail: add --sent PATH.").format(n=notices),
               file=sys.stderr)
+    if backscatter >= wave.MIN_MESSAGES:  # said once, not per bounce (as the app does)
+        print(_("klezguard: {n} of them are bounces or complaints about mail you never sent. Someone is sending "
+                "mail in your name; your computer is probably not infected. What helps is protecting your domain: "
+                "see 'klezguard domain'.").format(n=backscatter), file=sys.stderr)
     if errors:
         return 2
     return 1 if counts["suspicious"] or counts["threat"] else 0
