@@ -25,7 +25,7 @@ from klezguard.store.db import Store
 
 MAX_BOOK_BYTES = 50 * 1024 * 1024
 __all__ = ["BookError", "Imported", "contacts", "forget", "forget_all", "import_book", "learn_judged",
-           "memory_from_files", "read_book_file", "written"]
+           "memory_from_files", "read_book_file", "usual_path", "written"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,17 @@ def contacts(store: Store, account: str) -> list[Contact]:
     """What the memory knows, the people the user knows best first."""
     memory = store.contacts_memory(account)
     return sorted(memory.contacts.values(), key=lambda c: (-(c.written + c.received + 5 * c.in_book), c.address))
+
+
+def usual_path(c: Contact) -> str:
+    """How this correspondent's mail usually arrives, in a few words ('' before it is a habit)."""
+    words = {"dkim": "signed by {}", "host": "via {}", "mailer": "written with {}"}
+    said = []
+    for kind, template in words.items():
+        usual = c.usual(kind)
+        if usual and usual[0] not in ("-", "unnamed"):
+            said.append(template.format(usual[0]))
+    return ", ".join(said)
 
 
 def forget(store: Store, account: str, address: str) -> bool:

@@ -58,7 +58,7 @@ def run_list(args) -> int:
             how.append(_("in your address book"))
         since = datetime.date.fromtimestamp(c.first).isoformat() if c.first else ""
         names = ", ".join(n for n, _times in c.names.most_common(3))
-        print("\t".join((c.address, names, "; ".join(how), since)))
+        print("\t".join((c.address, names, "; ".join(how), since, contacts.usual_path(c))))
     return 0
 
 

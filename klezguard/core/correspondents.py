@@ -18,7 +18,7 @@ from klezguard.core.headers import message_ids, parse_addresses, to_text
 from klezguard.core.message import Message
 
 # How a message arrives, in the words the memory keeps ("kinds" of path facts).
-PATH_KINDS = ("dkim", "host", "msgid", "mailer")
+PATH_KINDS = ("dkim", "spf", "dmarc", "host", "msgid", "mailer", "file")
 USUAL_SHARE = 0.8  # a fact seen in this share of a contact's mail is "how their mail usually arrives"
 USUAL_MIN = 3  # ... and only after this many messages: two mails are no habit
 
@@ -91,15 +91,23 @@ class Arrival:
     host: str = ""  # organisation of the host that handed it to the provider ('unnamed', '' = not shown)
     msgid: str = ""  # organisation in the Message-ID
     mailer: str = ""  # mail program family
+    spf: tuple[str, ...] = ()  # organisations SPF passed for, by the user's provider
+    dmarc: str = ""  # the provider's DMARC result
+    files: tuple[str, ...] = ()  # extensions of the attached files
 
     def facts(self) -> Iterator[tuple[str, str]]:
         """(kind, value) pairs the memory counts."""
         if self.checked:
             for org in self.dkim or ("-",):  # "-": the provider checked and no signature passed
                 yield "dkim", org
+            for org in self.spf or ("-",):
+                yield "spf", org
+            yield "dmarc", self.dmarc or "-"
         for kind, value in (("host", self.host), ("msgid", self.msgid), ("mailer", self.mailer)):
             if value:
                 yield kind, value
+        for ext in self.files or ("-",):  # "-": no file attached
+            yield "file", ext
 
 
 def teaches(msg: Message) -> bool:
@@ -122,6 +130,7 @@ def arrival(msg: Message, trusted_authserv: frozenset[str], when: float | None =
     dkim = tuple(sorted({org_domain(d) for d in ar.passed("dkim") if d})) if ar.found else ()
     ids = message_ids(msg.header("message-id"))
     msgid = org_domain(ids[0].rpartition("@")[2]) if ids and "@" in ids[0] else ""
+    files = tuple(sorted({p.extension.lower() or p.content_type for p in msg.parts if p.is_attachment}))[:10]
     return Arrival(
         address=fa.addr.lower(),
         name=fa.name,
@@ -131,6 +140,9 @@ def arrival(msg: Message, trusted_authserv: frozenset[str], when: float | None =
         host=authresults.entry_host(msg, trusted_authserv),
         msgid=msgid,
         mailer=mailer_family(msg),
+        spf=tuple(sorted({org_domain(d) for d in ar.passed("spf") if d})) if ar.found else (),
+        dmarc=ar.dmarc if ar.found else "",
+        files=files,
     )
 
 
