@@ -26,13 +26,20 @@ _WORD = re.compile(r"\w+")
 # Titles and company forms that one writer puts in and another leaves out: "Dr. Anna Weber",
 # "Weber Bau GmbH" and "Weber Bau" are the same correspondent.
 _TITLES = frozenset(
-    "dr dr. prof mr mrs ms miss mx sir herr frau hr fr ing dipl mag mme mlle m monsieur madame sr sra srta "
-    "don dona pan pani dhr mevr sig sig.ra dott ir".split()
+    "dr prof mr mrs ms miss mx sir herr frau hr fr ing dipl mag mme mlle monsieur madame sr sra srta "
+    "don dona pan pani dhr mevr sig sigra dott dottssa ir med rer nat phil jur dent vet oec mba msc bsc phd llm "
+    "meng beng jr sen jun".split()
 )
 _COMPANY_FORMS = frozenset(
-    "gmbh mbh ag kg ohg ug ltd limited llc llp plc inc corp co sa sas sarl srl spa bv nv ab as oy "
-    "sp zoo z o oo eg ev kft sro spol".split()
+    "gmbh mbh ag kg ohg ug gbr partg mbb haftungsbeschrankt kgaa se ltd limited llc llp plc inc corp co sa sas "
+    "sarl eurl sasu snc srl srls spa snc bv bvba nv vof ab as asa aps oy oyj sl slu ltda sp zoo oo eg ev kft zrt "
+    "sro spol doo".split()
 )
+# Letters that do not come apart into a base letter and an accent, as people write them without one
+_PLAIN_LETTERS = str.maketrans({"ł": "l", "ı": "i", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe",
+                                "ß": "ss", "ŀ": "l", "ħ": "h"})
+# ... and German and Scandinavian spellings without umlauts: "Günther", "Gunther" and "Guenther" are one name
+_UMLAUT_SPELLING = re.compile(r"(?<=[a-z])([aou])e")
 # Words of role names ("Customer Service", "Accounts Team"): many firms use them, so they name nobody.
 _ROLE_WORDS = frozenset(
     "account accounts admin billing customer customers delivery department desk enquiries enquiry help "
@@ -45,11 +52,12 @@ def name_key(name: str) -> str:
     """A person's or firm's name in a form to compare, or '' when it names nobody in particular (one
     word, an address, a role such as "Customer Service"). Case, accents, word order, titles and company
     forms do not count: "Dr. Müller, Anna" = "anna muller", "Weber Bau GmbH" = "bau weber"."""
-    text = unicodedata.normalize("NFKD", name).casefold()
+    text = unicodedata.normalize("NFKD", name).casefold().translate(_PLAIN_LETTERS)
     if "@" in text:
         return ""
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).replace("ß", "ss")
-    words = [w for w in _WORD.findall(text) if w not in _TITLES and w not in _COMPANY_FORMS]
+    text = _UMLAUT_SPELLING.sub(r"\1", "".join(ch for ch in text if not unicodedata.combining(ch)))
+    words = [w for w in _WORD.findall(text)
+             if len(w) > 1 and w not in _TITLES and w not in _COMPANY_FORMS]  # (initials: "Anna M. Weber")
     if len(words) < 2 or len("".join(words)) < 5 or any(w in _ROLE_WORDS for w in words):
         return ""
     return " ".join(sorted(words))
@@ -94,6 +102,7 @@ class Arrival:
     spf: tuple[str, ...] = ()  # organisations SPF passed for, by the user's provider
     dmarc: str = ""  # the provider's DMARC result
     files: tuple[str, ...] = ()  # extensions of the attached files
+    dkim_unsure: bool = False  # the provider could not check a signature this time (temperror)
 
     def facts(self) -> Iterator[tuple[str, str]]:
         """(kind, value) pairs the memory counts."""
@@ -143,6 +152,7 @@ def arrival(msg: Message, trusted_authserv: frozenset[str], when: float | None =
         spf=tuple(sorted({org_domain(d) for d in ar.passed("spf") if d})) if ar.found else (),
         dmarc=ar.dmarc if ar.found else "",
         files=files,
+        dkim_unsure=ar.found and any(r.result == "temperror" for r in ar.of("dkim")),
     )
 
 
@@ -350,7 +360,8 @@ def _read_csv(text: str) -> list[BookEntry]:
         return []
     except csv.Error as exc:
         raise BookError(f"This CSV file could not be read: {exc}") from exc
-    mail_cols = [i for i, h in enumerate(header) if ("mail" in h and "type" not in h and "label" not in h)]
+    mail_cols = [i for i, h in enumerate(header)
+                 if "mail" in h and not any(w in h for w in ("type", "label", "display", "name"))]
     if not mail_cols:
         raise BookError("This file has no column of e-mail addresses. Export the address book as vCard or CSV "
                         "with the e-mail addresses in it.")

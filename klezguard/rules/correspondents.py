@@ -20,6 +20,7 @@ KNOWN_MAILBOX = 10  # first contact means something only once the memory knows t
 
 _KIND_WORDS = {
     "dkim": "signed by {value}",
+    "spf": "sent from a server that {value} allows",
     "host": "handed over by {value}",
     "msgid": "numbered by {value}",
     "mailer": "written with {value}",
@@ -29,6 +30,8 @@ _KIND_WORDS = {
 def _said(kind: str, value: str) -> str:
     if kind == "dkim" and value == "-":
         return "not signed by any domain your provider could check"
+    if kind == "spf" and value == "-":
+        return "sent from a server that their domain does not name as its own"
     if kind == "host" and value == "unnamed":
         return "handed over by a computer with no name on the internet (often a home or hijacked computer)"
     if kind in ("dkim", "host", "msgid"):
@@ -43,8 +46,11 @@ def changes(c: Contact, seen: Arrival) -> tuple[list[str], bool]:
     if seen.checked and (own_org in seen.dkim or (signed and signed[0] in seen.dkim)):
         return [], True  # signed as always, or by their own domain after a move: theirs
     found = []
-    if seen.checked and signed and signed[0] != "-":
+    if seen.checked and signed and signed[0] != "-" and not seen.dkim_unsure:
         found.append("dkim")
+    allowed = c.usual("spf")  # their server always passed SPF for their domain, and this one did not
+    if seen.checked and allowed and allowed[0] != "-" and allowed[0] not in seen.spf and own_org not in seen.spf:
+        found.append("spf")
     for kind, value in (("host", seen.host), ("msgid", seen.msgid), ("mailer", seen.mailer)):
         usual = c.usual(kind)
         if usual and value and value != usual[0] and not c.seen(kind, value):
@@ -53,10 +59,17 @@ def changes(c: Contact, seen: Arrival) -> tuple[list[str], bool]:
 
 
 def _severity(found: list[str], seen: Arrival) -> Severity | None:
-    """How strong the change is. A phone instead of the desktop changes the program only; a new provider
-    without a signature changes the hop and the numbering but comes from a named server."""
+    """How strong the change is. A phone instead of the desktop changes the program only; a signature
+    broken once on the usual way (a disclaimer added by a gateway) changes nothing else; a new provider
+    without a signature changes the hop and the numbering but comes from a named server. A server that no
+    longer passes the SPF check their own server always passed is sending from elsewhere."""
+    path = [k for k in found if k not in ("dkim", "spf")]
+    if "spf" in found:
+        return "high" if ("dkim" in found or "host" in found) else "medium"
     if "dkim" in found:
-        return "high" if ("host" in found or len(found) >= 3) else "medium"
+        if "host" in path or len(path) >= 2:
+            return "high"
+        return "medium" if path else None
     if "host" not in found:
         return None
     if len(found) >= 3:
@@ -64,6 +77,13 @@ def _severity(found: list[str], seen: Arrival) -> Severity | None:
     if len(found) == 2 and seen.host == "unnamed":
         return "medium"
     return None
+
+
+def _now(seen: Arrival, kind: str) -> str:
+    if kind in ("dkim", "spf"):
+        orgs = seen.dkim if kind == "dkim" else seen.spf
+        return orgs[0] if orgs else "-"
+    return str(getattr(seen, kind))
 
 
 @register
@@ -104,9 +124,8 @@ class ContactWrongPath(Rule):
         severity = _severity(found, seen)
         if severity is None:
             return
-        usual = [_said(kind, u[0]) for kind in ("dkim", "host", "msgid", "mailer") if (u := c.usual(kind))]
-        now = [_said(kind, getattr(seen, kind) if kind != "dkim" else (seen.dkim[0] if seen.dkim else "-"))
-               for kind in found]
+        usual = [_said(kind, u[0]) for kind in ("dkim", "spf", "host", "msgid", "mailer") if (u := c.usual(kind))]
+        now = [_said(kind, _now(seen, kind)) for kind in found]
         evidence: dict[str, object] = {"From": visible(msg.header("from"))}
         _, end = authresults.provider_zone(msg, ctx.trusted_authserv)
         entry = [v for n, v in msg.headers[:end] if n.lower() == "received"][-1:] if end else []

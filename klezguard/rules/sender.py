@@ -330,6 +330,10 @@ class NameHoldsOtherAddress(Rule):
             "The name also carries a label with your own mailbox in brackets. Forwarding and alias services "
             "show the first sender this way, so this alone is a small sign."
         ),
+        "pec": (
+            "This is certified mail (PEC). Its provider always writes the sender's address in the name this way, "
+            "and your provider confirmed the PEC provider."
+        ),
     }
 
     def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
@@ -362,6 +366,8 @@ class NameHoldsOtherAddress(Rule):
                 severity, notes = "high", ["known"]
             if service and f.aligned and _service_matches(service, f.from_org):
                 severity, notes = "low", ["service"]
+            elif f.aligned and _certified_mail(name, msg):
+                severity, notes = "low", ["pec"]
             elif severity == "medium" and _alias_label(name, msg):
                 severity, notes = "low", ["alias"]
             yield Hit(
@@ -371,6 +377,13 @@ class NameHoldsOtherAddress(Rule):
                 severity=severity,
             )
             return
+
+
+def _certified_mail(name: str, msg: Message) -> bool:
+    """Italian certified mail (PEC): the provider's envelope says 'Per conto di: <sender>' in the name and
+    marks itself with X-Trasporto (the standard's transport header), as every PEC provider must."""
+    return name.lower().lstrip().startswith("per conto di:") and msg.header("x-trasporto").lower() in (
+        "posta-certificata", "errore")
 
 
 def _alias_label(name: str, msg: Message) -> bool:

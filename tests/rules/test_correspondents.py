@@ -62,8 +62,27 @@ def test_a_known_address_arriving_through_a_hijacked_computer_unsigned_is_high()
     assert result.verdict == "threat"
 
 
-def test_unsigned_where_always_signed_alone_is_medium():
-    found = rules_of(mail(dkim="none", n=50), history())
+def test_a_signature_broken_once_on_the_usual_way_does_not_alarm():
+    """A disclaimer gateway or a DNS hiccup: the same server, numbering and program, only no valid signature."""
+    assert "sender.contact_wrong_path" not in rules_of(mail(dkim="fail", n=50), history())
+    assert "sender.contact_wrong_path" not in rules_of(mail(dkim="temperror", mailer="Thunderbird 115", n=57),
+                                                       history())
+
+
+def test_unsigned_where_always_signed_from_another_program_is_medium():
+    found = rules_of(mail(dkim="none", mailer="Foxmail 7.2", n=58), history())
+    assert found.get("sender.contact_wrong_path") == "medium"
+
+
+def test_the_usual_shared_server_but_another_customers_envelope_is_caught():
+    """A contact who never signs, forged through the same shared host: only SPF tells, as it no longer passes
+    for their domain."""
+    unsigned = learnt(*(mail(dkim="none", n=n) for n in range(6)))
+    forged = build(from_=LLOYD, received=False, message_id="<f1@lloyd-accounts.co.uk>", headers=[
+        ("Authentication-Results", f"{AUTHSERV}; spf=pass smtp.mailfrom=other-customer.co.uk; dkim=none; "
+                                   "dmarc=fail header.from=lloyd-accounts.co.uk"),
+        ("Received", USUAL_HOP), ("X-Mailer", "Microsoft Outlook 16.0")])
+    found = rules_of(forged, unsigned)
     assert found.get("sender.contact_wrong_path") == "medium"
 
 

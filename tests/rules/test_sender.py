@@ -1057,3 +1057,14 @@ def test_right_to_left_names_and_emoji_without_overrides_are_not_flagged():
                  "Anna \U0001f469\u200d\U0001f373 Weber", "Ren\u00e9e M\u00fcller"):
         result = check(build(from_=f"{_encoded_name(name)} <anna@weber-bau.example>"))
         assert "sender.name_turns_text_around" not in rules(result)
+
+
+def test_italian_certified_mail_names_the_sender_in_the_name_and_is_not_a_trick():
+    pec = [("Authentication-Results", auth(domain="pec.hostingvalle.it")), ("X-Trasporto", "posta-certificata")]
+    raw = build(from_='"Per conto di: davide@pec.trasportimoretti.it" <posta-certificata@pec.hostingvalle.it>',
+                headers=pec)
+    found = {f.rule: f.severity for f in check(raw).findings}
+    assert found.get("sender.name_shows_other_address") == "low"
+    forged = build(from_='"Per conto di: davide@pec.trasportimoretti.it" <posta-certificata@pec.hostingvalle.it>',
+                   headers=pec[:1])  # the same name without the PEC transport mark
+    assert {f.rule: f.severity for f in check(forged).findings}.get("sender.name_shows_other_address") == "medium"
