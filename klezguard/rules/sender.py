@@ -445,7 +445,10 @@ class NameOfContact(Rule):
             severity = "high" if (own or close) else "medium"
             notes.append("freemail")
         else:
-            severity = "medium" if (own or not f.aligned) else "low"
+            # a firm the user never dealt with, using the name of someone they write to or keep in the book:
+            # the fraud's own domain (a namesake at another firm reads the same, hence medium, not high)
+            stranger_firm = close and f.from_org not in f.known_domains  # (known: every vouched correspondent's)
+            severity = "medium" if (own or not f.aligned or stranger_firm) else "low"
         notes.append("innocent")
         yield Hit(
             facts={"name": visible(fa.name), "real": visible(fa.addr), "known": ", ".join(sorted(known)[:3])},

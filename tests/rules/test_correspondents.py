@@ -224,3 +224,21 @@ def test_first_contact_needs_a_mailbox_the_memory_knows():
     unconfirmed = mail(from_="Clara Vogt <clara@vogt-design.de>", spf="fail", dkim="fail", dkim_domain="vogt-design.de",
                        msgid_domain="vogt-design.de", extra=[("Reply-To", "clara.vogt.pay@gmail.com")])
     assert "sender.first_contact" not in rules_of(unconfirmed, book(("Anna Weber", "anna@weber-bau.de")))
+
+
+def test_a_known_name_from_a_firm_never_dealt_with_is_suspicious_and_says_it_may_be_a_namesake():
+    memory = book(("Paolo Gatti", "paolo.gatti@gatti-trasporti.it"))
+    fake = mail(from_="Paolo Gatti <paolo.gatti@gatti-logistica.com>", dkim_domain="gatti-logistica.com",
+                msgid_domain="gatti-logistica.com")
+    result = check(fake, context(memory=memory))
+    finding = next(f for f in result.findings if f.rule == "sender.name_of_contact")
+    assert finding.severity == "medium" and result.verdict == "suspicious"
+    assert "new address" in finding.explanation or "private" in finding.explanation  # the innocent reading
+
+
+def test_a_known_name_from_a_known_firm_is_a_low_note():
+    memory = book(("Paolo Gatti", "paolo.gatti@gatti-trasporti.it"), ("Ufficio Gatti", "ufficio@gatti-trasporti.it"))
+    memory.wrote_to("info@gatti-logistica.com", "Gatti Logistica")
+    colleague = mail(from_="Paolo Gatti <p.gatti@gatti-logistica.com>", dkim_domain="gatti-logistica.com",
+                     msgid_domain="gatti-logistica.com")
+    assert rules_of(colleague, memory).get("sender.name_of_contact") == "low"
