@@ -27,12 +27,14 @@ test: lint
 
 eval: $(STAMP)
 	$(PY) scripts/evaluate.py
+	$(PY) scripts/evaluate_contacts.py
 	@scripts/system-deps.sh
 	$(PY) scripts/parity.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_check.py
 	$(PY) benchmarks/bench_scan.py
+	$(PY) benchmarks/bench_contacts.py
 	$(PY) benchmarks/bench_gui.py
 	$(PY) benchmarks/bench_domain.py
 
