@@ -187,6 +187,37 @@ def targets_met(s: dict) -> bool:
     return pct(f, n) >= DETECTION_TARGET and pct(fa, na) <= FALSE_ALARM_TARGET
 
 
+def written_apart(folder: Path, results: Path) -> None:
+    """A mailbox written by someone who never read the rules (eval/correspondents-apart/*): its address
+    book, Sent and earlier mail, and new mail labelled malicious or benign with a kind."""
+    box = json.loads((folder / "mailbox.json").read_text(encoding="utf-8"))
+    args = ["check", "--json", "--trusted-authserv", box["authserv_id"], "--sent", str(folder / "sent"),
+            "--history", str(folder / "history")]
+    args += [x for d in box["own_domains"] for x in ("--own-domain", d)]
+    args += [x for b in box.get("books", []) for x in ("--contacts", str(folder / b))]
+    out = results / f"apart-{folder.name}.jsonl"
+    with out.open("w") as fh:
+        klezguard(*args, str(folder / "new"), stdout=fh)
+    labels = {json.loads(line)["path"].rsplit("/", 1)[-1]: json.loads(line)
+              for line in (folder / "manifest.jsonl").read_text().splitlines() if line.strip()}
+    caught = Counter()
+    total = Counter()
+    wrong = []
+    for line in out.read_text().splitlines():
+        row = json.loads(line)
+        label = labels[row["source"].rsplit("/", 1)[-1]]
+        flagged = row["verdict"] != "clean"
+        total[label["label"]] += 1
+        caught[label["label"]] += flagged
+        if flagged != (label["label"] == "malicious"):
+            rules = ", ".join(sorted({f["rule"] for f in row["findings"] if f["score"] > 0}))
+            wrong.append(f"{'missed' if not flagged else 'false alarm'}: {label['kind']} ({rules or 'nothing'})")
+    print(f"\n[written apart: {folder.name}] malicious flagged {caught['malicious']}/{total['malicious']}, "
+          f"benign flagged {caught['benign']}/{total['benign']}")
+    for line in wrong:
+        print("  " + line)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="/tmp/kg-history", help="the synthetic mailbox (made if missing)")
@@ -214,6 +245,8 @@ def main() -> int:
     report(runs)
     print(f"\nresults: {results}/{{bare,sent,memory}}.jsonl (also scorable: python3 ../shared/eval/score.py "
           f"{results}/memory.jsonl {out}/manifest.jsonl --by-trick)")
+    for folder in sorted((ROOT / "eval" / "correspondents-apart").glob("*/manifest.jsonl")):
+        written_apart(folder.parent, results)
     met = targets_met(runs["memory"][0])
     print("targets met" if met else "a target is missed")
     return 1 if args.strict and not met else 0
