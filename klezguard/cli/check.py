@@ -81,7 +81,8 @@ def run_check(args: argparse.Namespace) -> int:
             continue
         source, msg, result = item
         counts[result.verdict] += 1
-        backscatter += any(f.category == "backscatter" and f.score > 0 for f in result.findings)
+        backscatter += result.verdict != "clean" and any(f.category == "backscatter" and f.score > 0
+                                                         for f in result.findings)
         notices += not ctx.knows_sent and is_notice(msg)
         if args.json:
             out.write(as_json(source, msg, result) + "\n")
@@ -93,7 +94,7 @@ def run_check(args: argparse.Namespace) -> int:
         print(_("klezguard: {n} of them are bounces or replies to mail. Whether they are backscatter (replies to "
                 "mail you never sent) can only be told with your sent mail: add --sent PATH.").format(n=notices),
               file=sys.stderr)
-    if backscatter >= wave.MIN_MESSAGES:  # said once, not per bounce (as the app does)
+    if ctx.knows_sent and backscatter >= wave.MIN_MESSAGES:  # said once, not per bounce (as the app does)
         print(_("klezguard: {n} of them are bounces or complaints about mail you never sent. Someone is sending "
                 "mail in your name; your computer is probably not infected. What helps is protecting your domain: "
                 "see 'klezguard domain'.").format(n=backscatter), file=sys.stderr)
