@@ -173,3 +173,5 @@ def test_check_says_a_backscatter_wave_once(tmp_path, capsys):
           *(str(tmp_path / f"{n}.eml") for n in range(1, len(names)))])
     err = capsys.readouterr().err
     assert err.count("Someone is sending mail in your name") == 1
+    main(["check", *(str(tmp_path / f"{n}.eml") for n in range(len(names)))])  # without the sent mail
+    assert "Someone is sending mail in your name" not in capsys.readouterr().err
