@@ -48,8 +48,8 @@ def test_the_metainfo_validates_and_names_this_version():
     assert root.find("launchable").text == DESKTOP.name
     releases = [r.get("version") for r in root.iter("release")]
     assert releases[0] == VERSION
-    shots = [Path(image.text).name for image in root.iter("image")]
-    assert shots and all((ROOT / "docs" / "screenshots" / name).exists() for name in shots)
+    # no web address the project does not own (it has no public home yet: see the comment in the file)
+    assert not re.search(r"https?://", METAINFO.read_text())
 
 
 def test_the_changelog_starts_with_this_version():
