@@ -153,7 +153,8 @@ def test_bounces_auto_replies_and_newsletters_teach_nothing(tmp_path):
                  headers=[("Auto-Submitted", "auto-replied")])
     news = build(from_="Lloyd News <news@lloyd-accounts.co.uk>", subject="Tax tips",
                  headers=[("List-Unsubscribe", "<mailto:unsub@lloyd-accounts.co.uk>")])
-    for n, raw in enumerate((bounce, away, news)):
+    robot = build(from_="Jo Whitfield via FileShare <no-reply@fileshare.example>", subject="Jo shared a file")
+    for n, raw in enumerate((bounce, away, news, robot)):
         (hist / f"{n}.eml").write_bytes(raw)
     ctx = files_context([], [], [AUTHSERV], [], history=[str(hist)])
     assert ctx.memory is not None and ctx.memory.contacts == {}

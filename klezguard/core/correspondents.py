@@ -119,6 +119,9 @@ class Arrival:
             yield "file", ext
 
 
+_MACHINE_SENDER = re.compile(r"(?i)^(?:no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?)(?:[+._-].*)?$")
+
+
 def teaches(msg: Message) -> bool:
     """Mail from a person or firm writing to the user. Bounces, auto-replies, complaints and reports (a
     mail server or a stranger answering mail the user may never have sent), mailing lists, newsletters and
@@ -127,6 +130,9 @@ def teaches(msg: Message) -> bool:
         return False
     if msg.header("auto-submitted").lower() not in ("", "no"):
         return False
+    fa = msg.from_addr
+    if fa is not None and _MACHINE_SENDER.match(fa.local):
+        return False  # a service's robot: nobody the user deals with
     return bounces.analyse(msg) is None
 
 
