@@ -32,7 +32,20 @@ class OAuthServer:
     browser_answer: str = ""  # "" approve; else the error the user causes ("access_denied")
     introspections: int = 0
     refreshes: int = 0
+    rotate: bool = False  # each refresh gives a new refresh token, and a used one is refused (as Microsoft's)
+    refresh_delay: float = 0.0  # seconds a refresh takes (two at once overlap)
+    client_secrets: dict[str, str] = field(default_factory=dict)  # client id -> the secret its token calls need
+    access_size: int = 0  # access tokens this long (Microsoft's are often several KB)
+    revoked: list[str] = field(default_factory=list)  # refresh tokens revoked at /revoke (RFC 7009)
+    hold_revocation: threading.Event | None = None  # /revoke answers only once this is set
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reset(self) -> None:
+        """The defaults again (the server lives for the whole test session)."""
+        self.delay = self.refresh_delay = 0.0
+        self.rotate, self.access_size, self.hold_revocation = False, 0, None
+        self.client_secrets.clear()
+        self.browser_answer = ""
 
     @property
     def url(self) -> str:
@@ -52,6 +65,7 @@ class OAuthServer:
 
     def _access(self, user: str, refresh: str, lifetime: float) -> dict:
         token = "a-" + secrets.token_urlsafe(24)
+        token += "x" * max(0, self.access_size - len(token))
         with self.lock:
             self.access[token] = (user, time.time() + lifetime)
         return {"access_token": token, "token_type": "Bearer", "expires_in": int(lifetime),
@@ -101,7 +115,18 @@ def start(lifetime: float = 3600) -> OAuthServer:
             form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
             if server.delay:
                 time.sleep(server.delay)
-            if self.path == "/introspect":
+            if self.path == "/token" and not self._client_ok(form):
+                self._reply(401, {"error": "invalid_client", "error_description": "client authentication failed"})
+            elif self.path == "/revoke":
+                if server.hold_revocation is not None:
+                    server.hold_revocation.wait(30)
+                with server.lock:
+                    grant = server.grants.get(form.get("token", ""))
+                    if grant is not None:
+                        grant.revoked = True
+                        server.revoked.append(grant.refresh_token)
+                self._reply(200, {})
+            elif self.path == "/introspect":
                 with server.lock:
                     server.introspections += 1
                     user, expires = server.access.get(form.get("token", ""), ("", 0.0))
@@ -138,15 +163,30 @@ def start(lifetime: float = 3600) -> OAuthServer:
                 self._reply(200, {"device_code": device, "user_code": user_code, "interval": 1, "expires_in": 60,
                                   "verification_uri": server.url + "/activate"})
             elif self.path == "/token" and form.get("grant_type") == "refresh_token":
+                if server.refresh_delay:
+                    time.sleep(server.refresh_delay)
                 with server.lock:
                     server.refreshes += 1
                     grant = server.grants.get(form.get("refresh_token", ""))
+                    if grant is not None and not grant.revoked and server.rotate:
+                        grant.revoked = True  # used once: the new refresh token replaces it
+                        rotated = "r-" + secrets.token_urlsafe(16)
+                        grant = server.grants[rotated] = Grant(grant.user, rotated)
                 if grant is None or grant.revoked:
                     self._reply(400, {"error": "invalid_grant", "error_description": "The grant was revoked."})
                 else:
                     self._reply(200, server._access(grant.user, grant.refresh_token, lifetime))
             else:
                 self._reply(400, {"error": "unsupported_grant_type"})
+
+        def _client_ok(self, form: dict) -> bool:
+            """A confidential client (Google's "desktop" clients) must send its secret, in the body or Basic."""
+            client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+            basic = self.headers.get("Authorization", "")
+            if basic.startswith("Basic "):
+                client_id, _, secret = base64.b64decode(basic[6:]).decode().partition(":")
+            wanted = server.client_secrets.get(client_id)
+            return wanted is None or secrets.compare_digest(wanted, secret)
 
         def do_GET(self) -> None:  # noqa: N802 - the browser step: sign in and consent at once
             url = urlparse(self.path)
@@ -172,10 +212,11 @@ def start(lifetime: float = 3600) -> OAuthServer:
     return server
 
 
-def provider_file(path, server: OAuthServer, title: str = "Bakery Mail", domains=(), hosts=()) -> str:
-    """A provider file (the format of resources/oauth.json) pointing at this server, for KLEZGUARD_OAUTH_CONFIG."""
+def provider_file(path, server: OAuthServer, title: str = "Bakery Mail", domains=(), hosts=(), **more) -> str:
+    """A provider file (the format of resources/oauth.json) pointing at this server, for KLEZGUARD_OAUTH_CONFIG;
+    `more`: other fields (client_secret, device_flow, revocation_url)."""
     entry = {"title": title, "authorize_url": server.url + "/authorize", "token_url": server.token_endpoint,
              "device_url": server.url + "/device", "scope": "https://mail.test/imap offline_access",
-             "client_id": "klezguard-test", "domains": list(domains), "hosts": list(hosts)}
+             "client_id": "klezguard-test", "domains": list(domains), "hosts": list(hosts), **more}
     path.write_text(json.dumps({"providers": {title.lower().replace(" ", "-"): entry}}))
     return str(path)
