@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from klezguard.application.accounts import (
     CodeSignIn,
     Discovery,
+    code_sign_in_refused,
     TokenSource,
     discover,
     finish_code_sign_in,
@@ -256,7 +257,8 @@ class TestPage(QWizardPage):
         self.attempt += 1
         self.tokens = None
         provider = oauth_provider(email, settings.host)
-        self.by_code.setVisible(bool(provider))
+        # (Google lets programs sign in to mail only in a browser: no code button, and its message says so)
+        self.by_code.setVisible(bool(provider) and not code_sign_in_refused(email, settings.host))
         if provider:
             self.status.setText(tr("Signing in with {p} in your browser… Finish there, then come back here.").format(
                 p=provider))
