@@ -133,10 +133,12 @@ def saved_password(account: Account) -> tuple[str | None, str]:
 
 
 def sign_in(email: str, host: str = "", device: bool = False, show_code: Callable[[DeviceCode], None] | None = None,
-            open_url: Callable[[str], object] | None = None, cancel: threading.Event | None = None) -> TokenSource:
+            open_url: Callable[[str], object] | None = None, cancel: threading.Event | None = None,
+            issuer: str = "") -> TokenSource:
     """Signs in with the provider of this address or server: in the system browser, or with a code typed on
-    another device. The tokens are returned, not yet saved (add_account saves them with the account)."""
-    provider = signin.provider_for(email, host)
+    another device. The tokens are returned, not yet saved (add_account saves them with the account).
+    `issuer`: the sign-in the server's autoconfig named (Discovery.sign_in, Account.sign_in_issuer)."""
+    provider = signin.provider_for(email, host, issuer)
     if provider is None:
         raise KnownError(f"{host or email} does not use sign-in with a mail provider.", "Use its password instead.")
     provider = signin.configured(provider)
@@ -159,8 +161,8 @@ class CodeSignIn:
     code: DeviceCode
 
 
-def start_code_sign_in(email: str, host: str = "") -> CodeSignIn:
-    provider = signin.provider_for(email, host)
+def start_code_sign_in(email: str, host: str = "", issuer: str = "") -> CodeSignIn:
+    provider = signin.provider_for(email, host, issuer)
     if provider is None:
         raise KnownError(f"{host or email} does not use sign-in with a mail provider.", "Use its password instead.")
     provider = signin.configured(provider)
@@ -184,19 +186,19 @@ def save_sign_in(account: Account, tokens: TokenSource) -> Saved:
     return Saved(account, True)
 
 
-def code_sign_in_refused(email: str, host: str = "") -> str:
+def code_sign_in_refused(email: str, host: str = "", issuer: str = "") -> str:
     """Why this address's provider cannot sign in with a code ('' when it can, or has no sign-in at all)."""
     try:
-        provider = signin.provider_for(email, host)
+        provider = signin.provider_for(email, host, issuer)
     except KnownError:
         return ""
     return signin.no_code_sign_in(provider).text() if provider is not None and not provider.device_flow else ""
 
 
-def oauth_provider(email: str, host: str = "") -> str:
+def oauth_provider(email: str, host: str = "", issuer: str = "") -> str:
     """The name of the provider this address or server signs in with ("Microsoft"), '' for a password."""
     try:
-        provider = signin.provider_for(email, host)
+        provider = signin.provider_for(email, host, issuer)
         if provider is None:
             return ""
         signin.configured(provider)

@@ -214,7 +214,8 @@ class App:
         """Signs the account in with its provider again (the browser opens), then scans with the new sign-in."""
         account = AccountStore().get(key)
         self.window.said.emit(tr("Signing in again: finish in the browser window that opens."))
-        self._sign_in = run_in_background(lambda: account_use.sign_in(account.email, account.server.host),
+        self._sign_in = run_in_background(lambda: account_use.sign_in(account.email, account.server.host,
+                                                                     issuer=account.sign_in_issuer),
                                           partial(self._signed_in_again, account), self._sign_in_failed, self.window)
 
     def sign_in_with_code(self, key: str) -> None:
@@ -223,8 +224,8 @@ class App:
         cancel = threading.Event()
 
         def shown(pending: account_use.CodeSignIn) -> None:
-            self.code_box: QMessageBox | None = show_code(self.window, pending.provider.title, pending.code.verification_uri,
-                                      pending.code.user_code, cancel.set)
+            self.code_box: QMessageBox | None = show_code(
+                self.window, pending.provider.title, pending.code.verification_uri, pending.code.user_code, cancel.set)
             self._sign_in = run_in_background(lambda: account_use.finish_code_sign_in(pending, cancel),
                                               finished, failed, self.window)
 
@@ -238,7 +239,8 @@ class App:
             self._close_code_box()
 
         self.window.said.emit(tr("Asking your mail provider for a code…"))
-        self._sign_in = run_in_background(lambda: account_use.start_code_sign_in(account.email, account.server.host),
+        self._sign_in = run_in_background(lambda: account_use.start_code_sign_in(
+                                              account.email, account.server.host, account.sign_in_issuer),
                                           shown, self._sign_in_failed, self.window)
 
     def _signed_in_again(self, account, tokens) -> None:

@@ -276,7 +276,7 @@ class MainWindow(QMainWindow):
         service = self.services.get(key)
         account = getattr(service, "account", None)
         by_code = (self.sign_in_with_code_callback is not None and account is not None
-                   and not code_sign_in_refused(account.email, account.server.host))
+                   and not code_sign_in_refused(account.email, account.server.host, account.sign_in_issuer))
         self.asking_sign_in.add(key)
         try:
             choice = ask_to_sign_in(self, text, by_code, keep=lambda box: setattr(self, "sign_in_box", box))

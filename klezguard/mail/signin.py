@@ -89,15 +89,23 @@ def providers() -> dict[str, Provider]:
     return out
 
 
-def provider_for(email: str, host: str = "") -> Provider | None:
-    """The provider that wants OAuth2 for this address or IMAP server (None: use a password)."""
+def provider_for(email: str, host: str = "", issuer: str = "") -> Provider | None:
+    """The provider that wants OAuth2 for this address or IMAP server (None: use a password). `issuer`: the
+    sign-in the server's autoconfig file names (discovery.Discovery.sign_in), for providers known by neither
+    the address nor the server (a company's own, in its provider file)."""
     domain = email.rpartition("@")[2].lower()
     host = host.lower()
-    for provider in providers().values():
+    known = providers().values()
+    for provider in known:
         if host in provider.hosts:
             return provider
         if domain in provider.domains and (not host or not provider.hosts):
             return provider  # (a provider's address on a server typed by hand gets no token of it)
+    if issuer and issuer != "*":
+        for provider in known:  # (its tokens still go only to its own servers, where it lists them)
+            issuers = {urlparse(provider.authorize_url).hostname, urlparse(provider.token_url).hostname}
+            if issuer.lower() in issuers and (not provider.hosts or host in provider.hosts):
+                return provider
     return None
 
 

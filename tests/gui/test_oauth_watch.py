@@ -95,3 +95,40 @@ def test_the_wizard_offers_no_code_where_the_provider_allows_none_and_says_so(qt
     assert not wizard.test_page.by_code.isVisible()
     text = wizard.test_page.status.text()
     assert "Google allows signing in to mail only in a browser" in text and "code" not in text.lower()
+
+
+def test_the_wizard_signs_in_where_the_servers_autoconfig_says_oauth2(qtbot, oauth_imap_server, oauth_server,
+                                                                      tmp_path, monkeypatch, isolated_user_dirs):
+    """A firm's own domain and a company's own provider: only the autoconfig file the firm publishes says the
+    server wants OAuth2 (and from which issuer), so the wizard signs in instead of asking for a password, and
+    the account remembers it for signing in again."""
+    from PySide6.QtCore import Qt
+
+    from klezguard.application.accounts import add_account
+    from klezguard.mail import discovery
+    from klezguard.store.db import Store
+    from tests.integration.test_oauth2_tokens import autoconfig_xml, serve_once
+
+    monkeypatch.setenv("KLEZGUARD_OAUTH_CONFIG", provider_file(tmp_path / "oauth.json", oauth_server, "Company"))
+    oauth_server.browser_user, oauth_server.browser_answer = oauth_imap_server.user, ""
+    url = serve_once(autoconfig_xml(oauth_imap_server.host, oauth_imap_server.ssl_port, issuer="127.0.0.1"))
+
+    def discover(email):  # the real autoconfig step, at the firm's published address (here on 127.0.0.1)
+        return discovery.discover(email, steps=[lambda e: discovery.from_autoconfig(e, urls=(url,), timeout=2)])
+
+    wizard = AccountWizard(discover=discover, open_url=follow_in_browser)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.keyClicks(wizard.email_page.email, oauth_imap_server.user)
+    assert wizard.email_page.password.isVisible()  # nothing known from the address alone
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.server_page.host.text() == oauth_imap_server.host, timeout=5000)
+    assert "published settings" in wizard.server_page.status.text()
+    wizard.server_page.cafile.setText(oauth_imap_server.cafile)
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.test_page.ok, timeout=20000)
+    account = wizard.account()
+    assert account.auth == "oauth2" and account.sign_in_issuer == "127.0.0.1"
+    add_account(account, wizard.password(), Store(tmp_path / "s.sqlite3"), check_login=False)
+    assert AccountStore().get(account.key).sign_in_issuer == "127.0.0.1"
+    assert oauth.load_tokens(account.key) is not None

@@ -259,3 +259,79 @@ def test_a_sign_in_keeps_where_its_provider_revokes(auth, oauth_imap_server, tmp
     assert tokens.revocation_endpoint == auth.url + "/revoke"
     assert oauth.revoke(tokens) and tokens.refresh_token in auth.revoked
     assert providers()["google"].revocation_url.startswith("https://") and not providers()["microsoft"].revocation_url
+
+
+# --- 4. watching stops and says so when the grant is withdrawn ----------------------------------------------
+def test_watching_stops_at_a_withdrawn_grant_and_the_command_line_exits_2(oauth_imap_server, capsys, monkeypatch):
+    from klezguard.mail.watch import Watcher
+
+    account = Account(oauth_imap_server.user, settings_of(oauth_imap_server), auth="oauth2")
+    events = []
+    stop = threading.Event()
+    timer = threading.Timer(10, stop.set)  # (without the fix it would retry until stopped)
+    timer.start()
+
+    def withdrawn():
+        raise SignInAgain("Your mail provider no longer accepts KlezGuard's sign-in.", "Sign in again.")
+
+    Watcher(withdrawn, account, lambda client: list, events.append, stop, backoff=(0.1,)).run()
+    timer.cancel()
+    assert [e.kind for e in events] == ["sign_in", "stopped"] and not stop.is_set()
+    monkeypatch.setenv("KLEZGUARD_ACCESS_TOKEN", "a-withdrawn")
+    code = main(["watch", oauth_imap_server.user, "--host", oauth_imap_server.host, "--port",
+                 str(oauth_imap_server.ssl_port), "--security", "ssl", "--cafile", oauth_imap_server.cafile,
+                 "--auth", "oauth2"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Sign in again" in err and "Traceback" not in err
+
+
+# --- 6. autoconfig saying OAuth2 ----------------------------------------------------------------------------
+def autoconfig_xml(host: str, port: int, issuer: str = "", token_url: str = "", auth: str = "OAuth2") -> bytes:
+    block = (f"<oAuth2><issuer>{issuer}</issuer><scope>https://mail.test/imap</scope>"
+             f"<tokenURL>{token_url}</tokenURL></oAuth2>") if issuer or token_url else ""
+    return (f'<?xml version="1.0"?><clientConfig version="1.1"><emailProvider id="bakery.example">'
+            f'<domain>brightwater-bakery.com</domain><incomingServer type="imap"><hostname>{host}</hostname>'
+            f"<port>{port}</port><socketType>SSL</socketType><username>%EMAILADDRESS%</username>"
+            f"<authentication>{auth}</authentication></incomingServer></emailProvider>{block}"
+            f"</clientConfig>").encode()
+
+
+def serve_once(body: bytes) -> str:
+    """An autoconfig file served on 127.0.0.1, as a provider publishes it."""
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            return
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/mail/config-v1.1.xml"
+
+
+def test_an_autoconfig_file_that_says_oauth2_makes_the_account_sign_in_with_its_provider(
+        auth, oauth_imap_server, tmp_path, monkeypatch):
+    """A company's own provider (its provider file names neither its domain nor its server): the autoconfig
+    file it publishes says OAuth2 and names the issuer, so KlezGuard signs in instead of asking a password."""
+    from klezguard.application.accounts import oauth_provider
+    from klezguard.mail import discovery
+    from klezguard.mail.signin import provider_for
+
+    monkeypatch.setenv("KLEZGUARD_OAUTH_CONFIG", provider_file(tmp_path / "oauth.json", auth, "Company"))
+    email, host = oauth_imap_server.user, oauth_imap_server.host
+    for xml, said in [(autoconfig_xml(host, oauth_imap_server.ssl_port, issuer="127.0.0.1"), "127.0.0.1"),
+                      (autoconfig_xml(host, oauth_imap_server.ssl_port, token_url=auth.token_endpoint), "127.0.0.1"),
+                      (autoconfig_xml(host, oauth_imap_server.ssl_port), "*"),
+                      (autoconfig_xml(host, oauth_imap_server.ssl_port, auth="password-cleartext"), "")]:
+        found = discovery.from_autoconfig(email, urls=(serve_once(xml),), timeout=2)
+        assert found.source == "autoconfig" and found.settings.host == host and found.sign_in == said
+    assert provider_for(email, host) is None  # neither the address nor the server say it
+    assert provider_for(email, host, "127.0.0.1").name == "company"
+    assert oauth_provider(email, host, "127.0.0.1") == "Company" and oauth_provider(email, host, "*") == ""
+    assert provider_for(email, host, "login.elsewhere.example") is None
