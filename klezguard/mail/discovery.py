@@ -45,7 +45,7 @@ class Discovery:
 
 @functools.cache
 def _providers() -> list[dict]:
-    text = resources.files("klezguard.data").joinpath("providers.json").read_text("utf-8")
+    text = resources.files("klezguard.resources").joinpath("providers.json").read_text("utf-8")
     return json.loads(text)["providers"]
 
 
@@ -54,8 +54,29 @@ def from_table(email: str) -> Discovery | None:
     for entry in _providers():
         if domain in entry["domains"]:
             settings = ServerSettings(entry["host"], entry["port"], entry["security"], user=email)
-            return Discovery(settings, "provider table", entry["name"], entry.get("note", ""))
+            return Discovery(settings, "provider table", entry["name"], entry.get("note", "") or _password_note(entry))
     return None
+
+
+def _password_note(entry: dict) -> str:
+    """For a provider that wants OAuth2 when KlezGuard has no registration with it: the password path stays,
+    and the password it takes is an app password."""
+    from klezguard.errors import KnownError
+    from klezguard.mail import signin
+
+    wanted = entry.get("oauth2")
+    if not wanted or not entry.get("app_password"):
+        return ""
+    try:
+        provider = signin.providers().get(wanted["provider"])
+        if provider is not None:
+            signin.configured(provider)
+            return ""  # it signs in with the provider
+    except KnownError:
+        pass
+    return (f"{entry['name']} asks programs to sign in with {entry['name']} itself, and this copy of KlezGuard has "
+            f"no registration for that: use an app password, made in your {entry['name']} account's security "
+            "settings.")
 
 
 def _imap_servers(xml: bytes, email: str) -> tuple[list[tuple[ServerSettings, bool]], str]:

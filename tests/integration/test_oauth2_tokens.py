@@ -335,3 +335,28 @@ def test_an_autoconfig_file_that_says_oauth2_makes_the_account_sign_in_with_its_
     assert provider_for(email, host, "127.0.0.1").name == "company"
     assert oauth_provider(email, host, "127.0.0.1") == "Company" and oauth_provider(email, host, "*") == ""
     assert provider_for(email, host, "login.elsewhere.example") is None
+
+
+# --- 7. the provider table says OAuth2 for Gmail and Outlook.com --------------------------------------------
+def test_the_provider_table_says_oauth2_as_the_sign_in_settings_do_and_keeps_the_password_path(monkeypatch):
+    from pathlib import Path
+
+    from klezguard.mail import discovery, signin
+
+    table = {e["name"]: e for e in discovery._providers()}
+    shipped = signin.providers()
+    for name, provider in (("Gmail", "google"), ("Outlook.com", "microsoft")):
+        entry = table[name]
+        sign_in = shipped[entry["oauth2"]["provider"]]
+        assert entry["oauth2"]["provider"] == provider and entry["oauth2"]["scope"] == sign_in.scope
+        assert entry["host"] in sign_in.hosts and set(entry["domains"]) <= set(sign_in.domains)
+    monkeypatch.delenv("KLEZGUARD_OAUTH_CLIENT_ID", raising=False)
+    found = discovery.from_table("anna@gmail.com")  # no registration: the password path, an app password
+    assert found.settings.host == "imap.gmail.com" and "app password" in found.note
+    monkeypatch.setenv("KLEZGUARD_OAUTH_CLIENT_ID", "my-company-app")
+    assert discovery.from_table("anna@gmail.com").note == ""  # it signs in with Google
+    # the table never judges mail, so it lives outside klezguard/data, whose files make the engine's version:
+    # changing it re-judges no stored message
+    package = Path(discovery.__file__).parents[1]
+    assert (package / "resources" / "providers.json").exists() and not (package / "data" / "providers.json").exists()
+    assert not any("providers.json" in p.read_text() for p in (package / "rules").rglob("*.py"))
