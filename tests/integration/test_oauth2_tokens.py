@@ -360,3 +360,27 @@ def test_the_provider_table_says_oauth2_as_the_sign_in_settings_do_and_keeps_the
     package = Path(discovery.__file__).parents[1]
     assert (package / "resources" / "providers.json").exists() and not (package / "data" / "providers.json").exists()
     assert not any("providers.json" in p.read_text() for p in (package / "rules").rglob("*.py"))
+
+
+def test_microsoft_gets_the_localhost_redirect_entra_matches(auth, oauth_imap_server, tmp_path, monkeypatch):
+    """Entra matches a registered http://localhost on any port but on its path: for Microsoft the redirect is
+    http://localhost:PORT/ (the random state still ties the answer to this sign-in)."""
+    from urllib.parse import parse_qs, urlparse
+
+    from klezguard.mail.signin import configured, providers, sign_in_with_browser
+    from tests.integration.test_oauth2 import follow_in_browser
+
+    assert providers()["microsoft"].redirect == "http://localhost/" and providers()["google"].redirect == ""
+    auth.browser_user = oauth_imap_server.user
+    monkeypatch.setenv("KLEZGUARD_OAUTH_CONFIG", provider_file(tmp_path / "oauth.json", auth, "Entra-like",
+                                                               redirect="http://localhost/"))
+    opened: list[str] = []
+
+    def browser(url: str) -> None:
+        opened.append(url)
+        follow_in_browser(url)
+
+    tokens = sign_in_with_browser(configured(providers()["entra-like"]), open_url=browser, wait=20)
+    redirect = urlparse(parse_qs(urlparse(opened[0]).query)["redirect_uri"][0])
+    assert redirect.hostname == "localhost" and redirect.port and redirect.path == "/"
+    connect(settings_of(oauth_imap_server), TokenSource("k", tokens), email=oauth_imap_server.user).logout()
