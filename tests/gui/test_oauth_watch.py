@@ -61,9 +61,9 @@ def test_the_watcher_finding_a_withdrawn_grant_asks_to_sign_in_again_in_the_brow
             if button == "Sign in with a code":  # the code is shown; the user types it on a phone
                 qtbot.waitUntil(lambda: getattr(app, "code_box", None) is not None, timeout=20000)
                 code_text = app.code_box.text()
-                device = next(e for e in oauth_server.devices.values() if e["state"] == "pending")
-                assert device["user_code"] in code_text and "/activate" in code_text
-                oauth_server.approve_device(device["user_code"], oauth_imap_server.user)
+                user_code = oauth_server.pending_devices()[0]
+                assert user_code in code_text and "/activate" in code_text
+                oauth_server.approve_device(user_code, oauth_imap_server.user)
             qtbot.waitUntil(lambda: any("Watching" in t for t in said), timeout=30000)
             assert "no longer accepts" in seen[0] and "password" not in seen[0].lower()
             after = oauth.load_tokens(account.key)

@@ -384,3 +384,34 @@ def test_microsoft_gets_the_localhost_redirect_entra_matches(auth, oauth_imap_se
     redirect = urlparse(parse_qs(urlparse(opened[0]).query)["redirect_uri"][0])
     assert redirect.hostname == "localhost" and redirect.port and redirect.path == "/"
     connect(settings_of(oauth_imap_server), TokenSource("k", tokens), email=oauth_imap_server.user).logout()
+
+
+def test_the_test_authorization_server_checks_pkce_the_redirect_and_plain_challenges(auth, oauth_imap_server):
+    """The local server is Authlib's server side: what a provider checks, it checks (so the tests mean it)."""
+    import base64
+    import hashlib
+    from urllib.parse import parse_qs, urlencode, urlparse
+
+    import requests
+
+    verifier = "v" * 64
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    redirect = "http://127.0.0.1:9/cb"
+    auth.browser_user = oauth_imap_server.user
+
+    def code(method: str = "S256") -> requests.Response:
+        query = {"response_type": "code", "client_id": "klezguard-test", "redirect_uri": redirect,
+                 "scope": "https://mail.test/imap", "state": "s", "code_challenge": challenge,
+                 "code_challenge_method": method}
+        return requests.get(f"{auth.url}/authorize?{urlencode(query)}", allow_redirects=False, timeout=10)
+
+    def token(answer: requests.Response, **changes) -> requests.Response:
+        issued = parse_qs(urlparse(answer.headers["Location"]).query)["code"][0]
+        form = {"grant_type": "authorization_code", "code": issued, "client_id": "klezguard-test",
+                "redirect_uri": redirect, "code_verifier": verifier, **changes}
+        return requests.post(auth.token_endpoint, data=form, timeout=10)
+
+    assert token(code(), code_verifier="w" * 64).json()["error"] == "invalid_grant"
+    assert token(code(), redirect_uri="http://127.0.0.1:9/elsewhere").json()["error"] == "invalid_grant"
+    assert token(code()).json()["access_token"]
+    assert code("plain").status_code == 400
