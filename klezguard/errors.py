@@ -22,7 +22,7 @@ class KnownError(KlezGuardError):
 
     def __reduce__(self):
         # Errors travel from the scanning helper process to the app: keep all three parts.
-        return (type(self), (self.what, self.todo, self.detail))
+        return (type(self), (self.what, self.todo, self.detail), dict(self.__dict__))
 
 
 class LoginFailed(KnownError):

@@ -19,7 +19,8 @@ from klezguard.mail.signin import DeviceCode
 
 __all__ = ["Discovery", "discover", "list_folders", "add_account", "edit_account", "remove_account", "test_login",
            "saved_password", "keyring_works", "TokenSource", "signed_in", "sign_in", "DeviceCode",
-           "oauth_provider", "save_sign_in", "CodeSignIn", "start_code_sign_in", "finish_code_sign_in"]
+           "oauth_provider", "save_sign_in", "code_sign_in_refused", "CodeSignIn", "start_code_sign_in",
+           "finish_code_sign_in"]
 from klezguard.settings import Settings
 from klezguard.store.db import Store
 
@@ -92,16 +93,27 @@ def edit_account(account: Account, password: str | None = None, accounts: Accoun
     return _save_password(account, password)
 
 
-def remove_account(key: str, store: Store, accounts: AccountStore | None = None) -> str:
+def remove_account(key: str, store: Store, accounts: AccountStore | None = None,
+                   revoke_wait: float = 0.0) -> str:
     """Removes the account, its password and everything stored for it. Returns a problem to tell the
-    user ('' when all went well): the keyring may refuse to delete the password."""
+    user ('' when all went well): the keyring may refuse to delete the password.
+
+    A sign-in's grant is also revoked at the provider where it has a revocation endpoint (RFC 7009), on a
+    thread of its own with a short timeout: nothing waits for it but a command line, `revoke_wait` seconds
+    at most (its process would end it), and a provider that does not answer changes nothing here."""
     account = (accounts or AccountStore()).remove(key)
     store.forget_account(account.key)
     try:
         credentials.delete_password(account.key)
+        tokens = oauth.load_tokens(account.key)
         oauth.delete_tokens(account.key)  # a sign-in's refresh token goes with the account
     except KnownError as exc:
         return exc.text()
+    if tokens is not None and tokens.revocation_endpoint:
+        revoking = threading.Thread(target=oauth.revoke, args=(tokens,), daemon=True, name="revoke-sign-in")
+        revoking.start()
+        if revoke_wait:
+            revoking.join(revoke_wait)
     return ""
 
 
@@ -121,10 +133,12 @@ def saved_password(account: Account) -> tuple[str | None, str]:
 
 
 def sign_in(email: str, host: str = "", device: bool = False, show_code: Callable[[DeviceCode], None] | None = None,
-            open_url: Callable[[str], object] | None = None, cancel: threading.Event | None = None) -> TokenSource:
+            open_url: Callable[[str], object] | None = None, cancel: threading.Event | None = None,
+            issuer: str = "") -> TokenSource:
     """Signs in with the provider of this address or server: in the system browser, or with a code typed on
-    another device. The tokens are returned, not yet saved (add_account saves them with the account)."""
-    provider = signin.provider_for(email, host)
+    another device. The tokens are returned, not yet saved (add_account saves them with the account).
+    `issuer`: the sign-in the server's autoconfig named (Discovery.sign_in, Account.sign_in_issuer)."""
+    provider = signin.provider_for(email, host, issuer)
     if provider is None:
         raise KnownError(f"{host or email} does not use sign-in with a mail provider.", "Use its password instead.")
     provider = signin.configured(provider)
@@ -147,8 +161,8 @@ class CodeSignIn:
     code: DeviceCode
 
 
-def start_code_sign_in(email: str, host: str = "") -> CodeSignIn:
-    provider = signin.provider_for(email, host)
+def start_code_sign_in(email: str, host: str = "", issuer: str = "") -> CodeSignIn:
+    provider = signin.provider_for(email, host, issuer)
     if provider is None:
         raise KnownError(f"{host or email} does not use sign-in with a mail provider.", "Use its password instead.")
     provider = signin.configured(provider)
@@ -172,10 +186,19 @@ def save_sign_in(account: Account, tokens: TokenSource) -> Saved:
     return Saved(account, True)
 
 
-def oauth_provider(email: str, host: str = "") -> str:
+def code_sign_in_refused(email: str, host: str = "", issuer: str = "") -> str:
+    """Why this address's provider cannot sign in with a code ('' when it can, or has no sign-in at all)."""
+    try:
+        provider = signin.provider_for(email, host, issuer)
+    except KnownError:
+        return ""
+    return signin.no_code_sign_in(provider).text() if provider is not None and not provider.device_flow else ""
+
+
+def oauth_provider(email: str, host: str = "", issuer: str = "") -> str:
     """The name of the provider this address or server signs in with ("Microsoft"), '' for a password."""
     try:
-        provider = signin.provider_for(email, host)
+        provider = signin.provider_for(email, host, issuer)
         if provider is None:
             return ""
         signin.configured(provider)

@@ -231,9 +231,9 @@ def scan_account(client: imapclient.IMAPClient, account: Account, store: Store,
                                  "deleted, as your settings say.")
         outcome.notes.extend(t for t in cleaned.notes if t not in outcome.notes)
     scanner = Scanner(client, account, store, progress=progress, cancel=cancel, judge=judge)
-    scanner.index_sent()
-    outcome.rejudged = rejudge_stale(store, account.key, scanner.context())
-    try:
+    try:  # (a cancel can come while the Sent folder is read, too: an account removed during its scan)
+        scanner.index_sent()
+        outcome.rejudged = rejudge_stale(store, account.key, scanner.context())
         for folder in folders or account.folders:
             if folder.upper() != "INBOX" and not scanner.fetcher.exists(folder):
                 outcome.notes.append(f"The folder {folder} is not on the server (any more), so KlezGuard skipped "

@@ -14,6 +14,7 @@ from dataclasses import asdict
 
 from klezguard.errors import KnownError
 from klezguard.mail.accounts import Account, ServerSettings
+from klezguard.mail.oauth import TokenSource
 
 _channel = None  # the helper's end of the progress queue
 _cancel = None
@@ -45,7 +46,7 @@ def _ready() -> bool:
     return True
 
 
-def _scan(account_data: dict, password: str, store_path: str) -> tuple[int, list, list[str]]:
+def _scan(account_data: dict, password: "str | TokenSource", store_path: str) -> tuple[int, list, list[str], object]:
     """Runs in the helper process: one account's scan, the same use case the command line runs."""
     from klezguard.application.scan import AccountScan, Progress, scan_account
     from klezguard.errors import ConnectionDropped
@@ -76,14 +77,22 @@ def _scan(account_data: dict, password: str, store_path: str) -> tuple[int, list
                     except OSError:
                         pass
 
+    # Tokens renewed here where no keyring is at hand travel back with the answer (or the error), and the
+    # app saves them: with rotating refresh tokens, the ones it holds are used up.
+    def renewed():
+        return password.tokens if isinstance(password, TokenSource) and password.unsaved else None
+
     try:
         try:
             outcome = once()
         except ConnectionDropped:  # once more on a fresh connection, as the app's workers do; the scan goes
             outcome = once()       # on where it stopped
+    except KnownError as exc:
+        exc.renewed_tokens = renewed()  # type: ignore[attr-defined]
+        raise
     finally:
         store.close()
-    return outcome.count, found, outcome.notes
+    return outcome.count, found, outcome.notes, renewed()
 
 
 class _CancelFlag:
@@ -128,12 +137,20 @@ class ScanProcess:
                 except queue_module.Empty:
                     break
             try:
-                return future.result()
-            except KnownError:
+                count, found, notes, renewed = future.result()
+            except KnownError as exc:
+                self._adopt(password, getattr(exc, "renewed_tokens", None))
                 raise
             except Exception as exc:  # noqa: BLE001 - a broken helper becomes a plain message
                 raise KnownError("KlezGuard's scanning helper stopped unexpectedly.",
                                  "Try again. If it keeps happening, restart KlezGuard.", detail=repr(exc)) from exc
+            self._adopt(password, renewed)
+            return count, found, notes
+
+    @staticmethod
+    def _adopt(password, renewed) -> None:
+        if renewed is not None and isinstance(password, TokenSource):
+            password.adopt(renewed)
 
     def close(self) -> None:
         self.cancel.set()

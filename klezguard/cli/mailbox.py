@@ -233,6 +233,7 @@ def run_watch(args) -> int:
     account, password = resolve(args, args.email)
     store = open_store()
     stop = threading.Event()
+    signed_out = threading.Event()
 
     def show(event: WatchEvent) -> None:
         if event.kind == "new" and event.scanned and (event.scanned.result.flagged or event.scanned.unchecked):
@@ -240,8 +241,10 @@ def run_watch(args) -> int:
             where = source_url(account, scanned.folder, scanned.uid)
             print(as_text(where, scanned.message, scanned.result, note=scanned.note) + "\n",
                   flush=True)
-        elif event.kind == "error":
+        elif event.kind in ("error", "sign_in"):
             print(_("klezguard: {text}").format(text=event.text), file=sys.stderr, flush=True)
+            if event.kind == "sign_in":  # watching has stopped: sign in again (exit status 2)
+                signed_out.set()
         elif event.kind == "connected":
             print(_("Watching {email} ... (Ctrl+C to stop)").format(email=account.email), file=sys.stderr,
                   flush=True)
@@ -252,6 +255,6 @@ def run_watch(args) -> int:
         stop.set()
     finally:
         store.close()
-    return 0
+    return 2 if signed_out.is_set() else 0
 
 

@@ -8,7 +8,9 @@ import argparse
 import logging
 import sys
 import tempfile
+import threading
 import traceback
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt
@@ -26,6 +28,7 @@ from klezguard.gui.dialogs import AccountDialog, ErrorDialog, SettingsDialog
 from klezguard.gui.icons import app_icon
 from klezguard.gui.mainwindow import MainWindow
 from klezguard.gui.safetext import message_box
+from klezguard.gui.signinbox import show_code
 from klezguard.gui.tasks import run_in_background
 from klezguard.gui.tray import NoticeGrouper, TrayController, TrayNotifier, WindowNotifier
 from klezguard.gui.wizard import AccountWizard
@@ -130,7 +133,7 @@ class App:
         self.window = MainWindow(self.store, services, keep_in_tray=self.tray_available and not demo,
                                  add_account=self.add_account, open_settings=self.open_settings,
                                  edit_account=self.edit_account, remove_account=self.remove_account,
-                                 sign_in_again=self.sign_in_again)
+                                 sign_in_again=self.sign_in_again, sign_in_with_code=self.sign_in_with_code)
         if demo:
             self.window.setWindowTitle(tr("KlezGuard — demo mailbox (a local copy: nothing leaves this computer)"))
         self.tray = None
@@ -217,19 +220,51 @@ class App:
         """Signs the account in with its provider again (the browser opens), then scans with the new sign-in."""
         account = AccountStore().get(key)
         self.window.said.emit(tr("Signing in again: finish in the browser window that opens."))
+        self._sign_in = run_in_background(lambda: account_use.sign_in(account.email, account.server.host,
+                                                                     issuer=account.sign_in_issuer),
+                                          partial(self._signed_in_again, account), self._sign_in_failed, self.window)
 
-        def done(tokens) -> None:
-            saved = account_use.save_sign_in(account, tokens)
-            self.window.remove_service(key)
-            self.window.add_service(self.service(account, None if saved.password_saved else tokens))
-            self.window.scan_all()
-            self.window.start_watching()
+    def sign_in_with_code(self, key: str) -> None:
+        """Signs the account in again with a code the user types on another device (no browser here)."""
+        account = AccountStore().get(key)
+        cancel = threading.Event()
+
+        def shown(pending: account_use.CodeSignIn) -> None:
+            self.code_box: QMessageBox | None = show_code(
+                self.window, pending.provider.title, pending.code.verification_uri, pending.code.user_code, cancel.set)
+            self._sign_in = run_in_background(lambda: account_use.finish_code_sign_in(pending, cancel),
+                                              finished, failed, self.window)
+
+        def finished(tokens) -> None:
+            self._close_code_box()
+            self._signed_in_again(account, tokens)
 
         def failed(text: str, details: str) -> None:
-            message_box(self.window, tr("Sign in again"), text or details)
+            if not cancel.is_set():  # (the user's own Cancel needs no message)
+                self._sign_in_failed(text, details)
+            self._close_code_box()
 
-        self._sign_in = run_in_background(lambda: account_use.sign_in(account.email, account.server.host),
-                                          done, failed, self.window)
+        self.window.said.emit(tr("Asking your mail provider for a code…"))
+        self._sign_in = run_in_background(lambda: account_use.start_code_sign_in(
+                                              account.email, account.server.host, account.sign_in_issuer),
+                                          shown, self._sign_in_failed, self.window)
+
+    def _signed_in_again(self, account, tokens) -> None:
+        saved = account_use.save_sign_in(account, tokens)
+        self.window.remove_service(account.key)
+        self.window.add_service(self.service(account, None if saved.password_saved else tokens))
+        self.window.scan_all()
+        self.window.start_watching()
+
+    def _sign_in_failed(self, text: str, details: str) -> None:
+        self._close_code_box()
+        message_box(self.window, tr("Sign in again"), text or details)
+
+    def _close_code_box(self) -> None:
+        box, self.code_box = getattr(self, "code_box", None), None
+        if box is not None:
+            box.blockSignals(True)  # closing it is no Cancel
+            box.done(0)
 
     def edit_account(self, key: str):
         account = AccountStore().get(key)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from klezguard.application.accounts import code_sign_in_refused
 from klezguard.application.service import LocalSource, local_service
 from klezguard.core.visible import one_line
 from klezguard.gui.about import add_help_menu
@@ -35,6 +36,7 @@ from klezguard.gui.dialogs import ErrorDialog
 from klezguard.gui.icons import app_icon, verdict_icon
 from klezguard.gui.models import MessageTableModel, Row, counts, sender_text
 from klezguard.gui.safetext import PlainLabel, RichLabel, markup, message_box
+from klezguard.gui.signinbox import AGAIN, BY_CODE, ask_to_sign_in
 from klezguard.gui.tasks import Job
 from klezguard.gui.tray import Notice
 from klezguard.gui.work import AccountsWork
@@ -72,7 +74,8 @@ class MainWindow(QMainWindow):
                  add_account: Callable[[], object] | None = None, open_settings: Callable[[], None] | None = None,
                  edit_account: Callable[[str], object] | None = None,
                  remove_account: Callable[[str], bool] | None = None,
-                 sign_in_again: Callable[[str], None] | None = None):
+                 sign_in_again: Callable[[str], None] | None = None,
+                 sign_in_with_code: Callable[[str], None] | None = None):
         super().__init__()
         self.store = store
         self.work = AccountsWork(store, self)
@@ -82,6 +85,8 @@ class MainWindow(QMainWindow):
         self.edit_account_callback = edit_account
         self.remove_account_callback = remove_account
         self.sign_in_again_callback = sign_in_again
+        self.sign_in_with_code_callback = sign_in_with_code
+        self.asking_sign_in: set[str] = set()  # accounts whose "sign in again" box is showing (scan and watcher)
         self.quitting = False
         self.welcome_wanted = add_account is not None  # the app's window (not a bare window in a test)
         self.setWindowTitle("KlezGuard")
@@ -286,16 +291,23 @@ class MainWindow(QMainWindow):
         work.bug.connect(lambda details: ErrorDialog(details, self).exec())
 
     def _sign_in_needed(self, key: str, text: str) -> None:
-        """The provider no longer accepts the account's sign-in: say so, and offer to sign in again."""
-        box = QMessageBox(QMessageBox.Icon.Warning, tr("Sign in again"), "", QMessageBox.StandardButton.Cancel, self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setText(text)
-        again = box.addButton(tr("Sign in again"), QMessageBox.ButtonRole.AcceptRole)
-        box.setDefaultButton(again)
-        self.sign_in_box = box  # (tests press its button)
-        box.exec()
-        if box.clickedButton() is again and self.sign_in_again_callback is not None:
+        """The provider no longer accepts the account's sign-in (a scan or the watcher found it): say so once,
+        and offer to sign in again, in the browser or with a code where the provider allows it."""
+        if key in self.asking_sign_in:
+            return
+        service = self.services.get(key)
+        account = getattr(service, "account", None)
+        by_code = (self.sign_in_with_code_callback is not None and account is not None
+                   and not code_sign_in_refused(account.email, account.server.host, account.sign_in_issuer))
+        self.asking_sign_in.add(key)
+        try:
+            choice = ask_to_sign_in(self, text, by_code, keep=lambda box: setattr(self, "sign_in_box", box))
+        finally:
+            self.asking_sign_in.discard(key)
+        if choice == AGAIN and self.sign_in_again_callback is not None:
             self.sign_in_again_callback(key)
+        elif choice == BY_CODE and self.sign_in_with_code_callback is not None:
+            self.sign_in_with_code_callback(key)
 
     @property
     def services(self) -> dict:

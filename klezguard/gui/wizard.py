@@ -28,6 +28,7 @@ from klezguard.application.accounts import (
     CodeSignIn,
     Discovery,
     TokenSource,
+    code_sign_in_refused,
     discover,
     finish_code_sign_in,
     keyring_works,
@@ -145,7 +146,14 @@ class ServerPage(QWizardPage):
         self.allow_plain.toggled.connect(self.completeChanged)
         self._security_changed()
         self._settings_for = ""  # the address the page's settings were found or typed for
+        self._found_sign_in = ("", "")  # (server, the sign-in its autoconfig named: Discovery.sign_in)
         self._pending: object | None = None  # the background task, kept alive while it runs
+
+    def sign_in_issuer(self) -> str:
+        """The provider sign-in the found server's autoconfig named ('*': one it did not name), while the server
+        is the one found (a server typed by hand gets no token on that say-so)."""
+        host, issuer = self._found_sign_in
+        return issuer if host and self.host.text().strip().lower() == host else ""
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, tr("Certificate file"), "", tr("Certificates (*.pem *.crt)"))
@@ -164,6 +172,7 @@ class ServerPage(QWizardPage):
         if email == self._settings_for and self.host.text().strip():
             return  # Back and Next again: what is on the page (typed by hand, perhaps) stays
         self._settings_for = email
+        self._found_sign_in = ("", "")
         if cast("AccountWizard", self.wizard()).email_page.manual.isChecked():
             self.status.setText(tr("Type the settings your provider gave you."))
             if not self.host.text():
@@ -176,6 +185,7 @@ class ServerPage(QWizardPage):
     def _found(self, found: Discovery) -> None:
         self.setEnabled(True)
         s = found.settings
+        self._found_sign_in = (s.host.lower(), found.sign_in)
         self.host.setText(s.host)
         self.security.setCurrentIndex([k for k, _ in SECURITY].index(s.security))
         self.port.setValue(s.port)
@@ -255,8 +265,10 @@ class TestPage(QWizardPage):
         self.cancel = threading.Event()
         self.attempt += 1
         self.tokens = None
-        provider = oauth_provider(email, settings.host)
-        self.by_code.setVisible(bool(provider))
+        issuer = wizard.server_page.sign_in_issuer()
+        provider = oauth_provider(email, settings.host, issuer)
+        # (Google lets programs sign in to mail only in a browser: no code button, and its message says so)
+        self.by_code.setVisible(bool(provider) and not code_sign_in_refused(email, settings.host, issuer))
         if provider:
             self.status.setText(tr("Signing in with {p} in your browser… Finish there, then come back here.").format(
                 p=provider))
@@ -265,10 +277,16 @@ class TestPage(QWizardPage):
             cancel = self.cancel
 
             def work():
-                tokens = sign_in(email, settings.host, open_url=open_url, cancel=cancel)
+                tokens = sign_in(email, settings.host, open_url=open_url, cancel=cancel, issuer=issuer)
                 return tokens, self.login(settings, tokens, email, allow_plain)
 
             self._pending = run_in_background(work, self._current(self._signed_in), self._current(self._failed), self)
+        elif not password and issuer:
+            self.busy.hide()
+            self.status.setText(tr("{server} wants you to sign in with your mail provider (its published settings "
+                                   "say so), but KlezGuard has no sign-in settings for that provider. Ask whoever "
+                                   "runs your mail for them (README: Signing in with Microsoft 365 or Google).")
+                                .format(server=settings.host))
         elif not password:
             self.busy.hide()
             self.status.setText(tr("{server} signs in with a password. Go back and type it.").format(
@@ -288,8 +306,9 @@ class TestPage(QWizardPage):
         self.by_code.hide()
         self.again.hide()
         self.busy.show()
-        self.status.setText(tr("Asking {p} for a code…").format(p=oauth_provider(email, settings.host)))
-        self._pending = run_in_background(lambda: start_code_sign_in(email, settings.host),
+        issuer = wizard.server_page.sign_in_issuer()
+        self.status.setText(tr("Asking {p} for a code…").format(p=oauth_provider(email, settings.host, issuer)))
+        self._pending = run_in_background(lambda: start_code_sign_in(email, settings.host, issuer),
                                           self._current(self._code_shown), self._current(self._failed), self)
 
     def _code_shown(self, pending: CodeSignIn) -> None:
@@ -339,8 +358,9 @@ class TestPage(QWizardPage):
 
     def _failed(self, text: str, details: str) -> None:
         self.busy.hide()
-        signing_in = bool(oauth_provider(self.field("email").strip(),
-                                         cast("AccountWizard", self.wizard()).server_page.settings().host))
+        server_page = cast("AccountWizard", self.wizard()).server_page
+        signing_in = bool(oauth_provider(self.field("email").strip(), server_page.settings().host,
+                                         server_page.sign_in_issuer()))
         self.again.setVisible(signing_in)
         self.status.setText((text or tr("The login failed for an unexpected reason.")) + "\n\n" +
                             (tr("Sign in again, or go back to change the server settings.") if signing_in else
@@ -380,7 +400,8 @@ class AccountWizard(QWizard):
         settings = self.server_page.settings()
         return Account(self.field("email").strip(), settings, folders=self.test_page.chosen(),
                        allow_plain=self.server_page.allow_plain.isChecked(),
-                       auth="oauth2" if self.test_page.tokens is not None else "password")
+                       auth="oauth2" if self.test_page.tokens is not None else "password",
+                       sign_in_issuer=self.server_page.sign_in_issuer() if self.test_page.tokens is not None else "")
 
     def password(self) -> "str | TokenSource":
         """The password, or the tokens of the sign-in with the provider."""

@@ -317,6 +317,10 @@ class AccountsWork(QObject):
         elif event.kind == "error":
             self.said.emit(event.text)
             self.state.emit("error")
+        elif event.kind == "sign_in":  # the watcher has stopped; signing in again replaces the service and it
+            self.said.emit(event.text)
+            self.state.emit("error")
+            self.sign_in_needed.emit(event.account, event.text)
         elif event.kind == "watching":
             self.said.emit(tr("Watching {t} for new mail.").format(t=service.title if service else ""))
             self.state.emit("watching")

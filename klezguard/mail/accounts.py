@@ -41,6 +41,7 @@ class Account:
     allow_plain: bool = False  # plain-text login only when the user said so for this account
     trusted_authserv: list[str] = field(default_factory=list)
     auth: Auth = "password"  # "oauth2": signed in with the mail provider; its tokens are in the keyring
+    sign_in_issuer: str = ""  # the provider sign-in the server's autoconfig named (when address and server do not)
 
     @property
     def login_user(self) -> str:

@@ -9,6 +9,7 @@ import functools
 import json
 import logging
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,11 +38,14 @@ class Discovery:
     source: str  # "provider table", "autoconfig", "DNS SRV", "guess"
     provider: str = ""
     note: str = ""
+    # The server wants a sign-in with the mail provider (OAuth2), as its autoconfig file says: the issuer that
+    # file names (a host, e.g. login.microsoftonline.com), or "*" when it names none; "" when it says nothing.
+    sign_in: str = ""
 
 
 @functools.cache
 def _providers() -> list[dict]:
-    text = resources.files("klezguard.data").joinpath("providers.json").read_text("utf-8")
+    text = resources.files("klezguard.resources").joinpath("providers.json").read_text("utf-8")
     return json.loads(text)["providers"]
 
 
@@ -50,16 +54,38 @@ def from_table(email: str) -> Discovery | None:
     for entry in _providers():
         if domain in entry["domains"]:
             settings = ServerSettings(entry["host"], entry["port"], entry["security"], user=email)
-            return Discovery(settings, "provider table", entry["name"], entry.get("note", ""))
+            return Discovery(settings, "provider table", entry["name"], entry.get("note", "") or _password_note(entry))
     return None
 
 
-def parse_autoconfig(xml: bytes, email: str) -> ServerSettings | None:
-    """The best IMAP server of an autoconfig file (TLS first, then STARTTLS; plain is never chosen)."""
+def _password_note(entry: dict) -> str:
+    """For a provider that wants OAuth2 when KlezGuard has no registration with it: the password path stays,
+    and the password it takes is an app password."""
+    from klezguard.errors import KnownError
+    from klezguard.mail import signin
+
+    wanted = entry.get("oauth2")
+    if not wanted or not entry.get("app_password"):
+        return ""
+    try:
+        provider = signin.providers().get(wanted["provider"])
+        if provider is not None:
+            signin.configured(provider)
+            return ""  # it signs in with the provider
+    except KnownError:
+        pass
+    return (f"{entry['name']} asks programs to sign in with {entry['name']} itself, and this copy of KlezGuard has "
+            f"no registration for that: use an app password, made in your {entry['name']} account's security "
+            "settings.")
+
+
+def _imap_servers(xml: bytes, email: str) -> tuple[list[tuple[ServerSettings, bool]], str]:
+    """The encrypted IMAP servers of an autoconfig file (TLS first), each with whether it wants OAuth2; and
+    the issuer its <oAuth2> block names ("" when none)."""
     try:
         root = SafeET.fromstring(xml)
     except Exception:  # noqa: BLE001 - defusedxml and expat raise many types on hostile or broken XML
-        return None
+        return [], ""
     local, _, domain = email.partition("@")
     candidates = []
     for server in root.iter("incomingServer"):
@@ -75,10 +101,32 @@ def parse_autoconfig(xml: bytes, email: str) -> ServerSettings | None:
         user = user.replace("%EMAILADDRESS%", email).replace("%EMAILLOCALPART%", local)
         user = user.replace("%EMAILDOMAIN%", domain)
         host = host.replace("%EMAILDOMAIN%", domain)
+        oauth2 = any((a.text or "").strip().lower() == "oauth2" for a in server.iter("authentication"))
         if host and socket_type in ("ssl", "starttls"):
-            candidates.append(ServerSettings(host, port, "ssl" if socket_type == "ssl" else "starttls", user=user))
-    candidates.sort(key=lambda s: 0 if s.security == "ssl" else 1)
-    return candidates[0] if candidates else None
+            candidates.append((ServerSettings(host, port, "ssl" if socket_type == "ssl" else "starttls", user=user),
+                               oauth2))
+    candidates.sort(key=lambda c: 0 if c[0].security == "ssl" else 1)
+    issuer = ""
+    for block in root.iter("oAuth2"):
+        issuer = (block.findtext("issuer") or "").strip().lower()
+        issuer = issuer or (urllib.parse.urlparse((block.findtext("tokenURL") or "").strip()).hostname or "")
+        break
+    return candidates, issuer
+
+
+def parse_autoconfig(xml: bytes, email: str) -> ServerSettings | None:
+    """The best IMAP server of an autoconfig file (TLS first, then STARTTLS; plain is never chosen)."""
+    candidates, _ = _imap_servers(xml, email)
+    return candidates[0][0] if candidates else None
+
+
+def autoconfig_sign_in(xml: bytes, email: str) -> str:
+    """Whether the best IMAP server of an autoconfig file wants OAuth2: the issuer named, "*" when none is,
+    "" when it wants a password."""
+    candidates, issuer = _imap_servers(xml, email)
+    if not candidates or not candidates[0][1]:
+        return ""
+    return issuer or "*"
 
 
 def from_autoconfig(email: str, urls=AUTOCONFIG_URLS, timeout: float = STEP_TIMEOUT) -> Discovery | None:
@@ -95,7 +143,7 @@ def from_autoconfig(email: str, urls=AUTOCONFIG_URLS, timeout: float = STEP_TIME
             continue
         settings = parse_autoconfig(body, email)
         if settings:
-            return Discovery(settings, "autoconfig")
+            return Discovery(settings, "autoconfig", sign_in=autoconfig_sign_in(body, email))
     return None
 
 

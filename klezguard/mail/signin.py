@@ -5,7 +5,9 @@ on another device (RFC 8628). Authlib speaks the protocol; nothing here is hand-
 The providers, their endpoints and scopes, and which client registration to use are configuration
 (`resources/oauth.json`, the settings, or KLEZGUARD_OAUTH_CLIENT_ID / KLEZGUARD_OAUTH_TENANT): a company can
 point KlezGuard at its own registration. A registration for a desktop program is a public client: there is
-no secret to keep.
+no secret to keep. (Google still gives its "desktop app" clients a client secret that its token endpoint
+wants; it ships in every copy and protects nothing, so it may sit in the provider file or in
+KLEZGUARD_OAUTH_CLIENT_SECRET.)
 """
 
 import json
@@ -25,6 +27,7 @@ from klezguard.mail.oauth import TokenSet
 
 ENV_CLIENT_ID = "KLEZGUARD_OAUTH_CLIENT_ID"
 ENV_TENANT = "KLEZGUARD_OAUTH_TENANT"
+ENV_CLIENT_SECRET = "KLEZGUARD_OAUTH_CLIENT_SECRET"  # noqa: S105 - a name; Google's desktop clients need one
 BROWSER_WAIT = 300.0  # seconds a user gets to finish signing in in the browser
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 TIMEOUT = 20
@@ -41,6 +44,12 @@ class Provider:
     client_id: str
     domains: tuple[str, ...] = ()
     hosts: tuple[str, ...] = ()
+    client_secret: str = field(default="", repr=False)
+    device_flow: bool = True  # whether it lets a program sign in for mail with a code (Google does not)
+    revocation_url: str = ""  # RFC 7009, where it has one (Google has, Microsoft has not)
+    # The redirect's form: "" is http://127.0.0.1:PORT/<random path>; "http://localhost/" is what Entra
+    # matches against a registered http://localhost (any port; the path must match, so it is fixed then).
+    redirect: str = ""
 
     def with_tenant(self, tenant: str) -> "Provider":
         return replace(self, authorize_url=self.authorize_url.replace("{tenant}", tenant),
@@ -65,27 +74,38 @@ def providers() -> dict[str, Provider]:
     out = {}
     for name, p in entries.items():
         try:
-            urls = (p["authorize_url"], p["token_url"], p["device_url"])
+            urls: tuple[str, ...] = (p["authorize_url"], p["token_url"], p["device_url"])
         except (KeyError, TypeError):
             raise KnownError(f"The sign-in settings for {name} are incomplete.",
                              f"Check the file named by {ENV_CONFIG}.") from None
+        urls += (p.get("revocation_url") or "https://",)
         if any(not (u.startswith("https://") or u.startswith(("http://127.0.0.1", "http://localhost"))) for u in urls):
             raise KnownError(f"The sign-in settings for {name} use an unencrypted address.",
                              "Sign-in addresses must start with https://.")
         out[name] = Provider(name, p["title"], p["authorize_url"], p["token_url"], p["device_url"], p["scope"],
-                             p.get("client_id", ""), tuple(p.get("domains", ())), tuple(p.get("hosts", ())))
+                             p.get("client_id", ""), tuple(p.get("domains", ())), tuple(p.get("hosts", ())),
+                             p.get("client_secret", ""), bool(p.get("device_flow", True)),
+                             p.get("revocation_url", ""), p.get("redirect", ""))
     return out
 
 
-def provider_for(email: str, host: str = "") -> Provider | None:
-    """The provider that wants OAuth2 for this address or IMAP server (None: use a password)."""
+def provider_for(email: str, host: str = "", issuer: str = "") -> Provider | None:
+    """The provider that wants OAuth2 for this address or IMAP server (None: use a password). `issuer`: the
+    sign-in the server's autoconfig file names (discovery.Discovery.sign_in), for providers known by neither
+    the address nor the server (a company's own, in its provider file)."""
     domain = email.rpartition("@")[2].lower()
     host = host.lower()
-    for provider in providers().values():
+    known = providers().values()
+    for provider in known:
         if host in provider.hosts:
             return provider
         if domain in provider.domains and (not host or not provider.hosts):
             return provider  # (a provider's address on a server typed by hand gets no token of it)
+    if issuer and issuer != "*":
+        for provider in known:  # (its tokens still go only to its own servers, where it lists them)
+            issuers = {urlparse(provider.authorize_url).hostname, urlparse(provider.token_url).hostname}
+            if issuer.lower() in issuers and (not provider.hosts or host in provider.hosts):
+                return provider
     return None
 
 
@@ -98,14 +118,28 @@ def configured(provider: Provider, client_id: str = "", tenant: str = "") -> Pro
             f"Ask whoever runs your mail to register KlezGuard with {provider.title} (the README says how) and "
             f"enter its client id in Settings, or set {ENV_CLIENT_ID}.")
     tenant = tenant or os.environ.get(ENV_TENANT, "") or "common"
-    return replace(provider, client_id=client_id).with_tenant(tenant)
+    secret = os.environ.get(ENV_CLIENT_SECRET, "") or provider.client_secret
+    return replace(provider, client_id=client_id, client_secret=secret).with_tenant(tenant)
 
 
 def _session(provider: Provider, **kw):
     from authlib.integrations.requests_client import OAuth2Session
 
-    return OAuth2Session(client_id=provider.client_id, scope=provider.scope, token_endpoint=provider.token_url,
-                         code_challenge_method="S256", **kw)
+    method = "client_secret_post" if provider.client_secret else "none"
+    return OAuth2Session(client_id=provider.client_id, client_secret=provider.client_secret or None,
+                         scope=provider.scope, token_endpoint=provider.token_url, code_challenge_method="S256",
+                         token_endpoint_auth_method=method, **kw)
+
+
+def _tokens(response: dict, provider: Provider) -> TokenSet:
+    return TokenSet.from_response(response, provider.token_url, provider.client_id,
+                                  client_secret=provider.client_secret, revocation_endpoint=provider.revocation_url)
+
+
+def no_code_sign_in(provider: Provider) -> KnownError:
+    return KnownError(f"{provider.title} does not let programs sign in to mail with a code.",
+                      f"Sign in with {provider.title} in a browser on this computer. On a computer without one, "
+                      f"sign in on one that has a browser, or use an app password if {provider.title} allows it.")
 
 
 def _fetch(session, provider: Provider, **kw) -> dict:
@@ -167,8 +201,14 @@ def sign_in_with_browser(provider: Provider, login_hint: str = "", open_url: Cal
 
     server = _Redirect(("127.0.0.1", 0), Handler)
     server.timeout = 0.2
-    server.path = "/" + generate_token(16)
-    redirect_uri = f"http://127.0.0.1:{server.server_address[1]}{server.path}"
+    port = server.server_address[1]
+    if provider.redirect:  # a fixed form the provider matches (the random state still ties it to us)
+        fixed = urlparse(provider.redirect)
+        server.path = fixed.path or "/"
+        redirect_uri = f"{fixed.scheme}://{fixed.hostname}:{port}{server.path}"
+    else:
+        server.path = "/" + generate_token(16)
+        redirect_uri = f"http://127.0.0.1:{port}{server.path}"
     verifier = generate_token(64)
     session = _session(provider, redirect_uri=redirect_uri)
     extra = {"login_hint": login_hint} if login_hint else {}
@@ -178,7 +218,9 @@ def sign_in_with_browser(provider: Provider, login_hint: str = "", open_url: Cal
         if (open_url or webbrowser.open)(url) is False:
             raise SignInAgain("KlezGuard could not open a browser here.",
                               "Sign in with a code instead (klezguard account add EMAIL --auth oauth2 --device, "
-                              "or the code button in the window).")
+                              "or the code button in the window)." if provider.device_flow else
+                              f"{provider.title} allows signing in to mail only in a browser: sign in on a "
+                              "computer where one opens.")
         deadline = time.monotonic() + wait
         while server.answer is None:
             if (cancel is not None and cancel.is_set()) or time.monotonic() > deadline:
@@ -195,7 +237,7 @@ def sign_in_with_browser(provider: Provider, login_hint: str = "", open_url: Cal
                           "Sign in again and allow access, or ask whoever runs your mail.")
     response = _fetch(session, provider, code=answer["code"], code_verifier=verifier, redirect_uri=redirect_uri)
     session.close()
-    return TokenSet.from_response(response, provider.token_url, provider.client_id)
+    return _tokens(response, provider)
 
 
 @dataclass(frozen=True)
@@ -212,6 +254,8 @@ class DeviceCode:
 def start_device_sign_in(provider: Provider) -> DeviceCode:
     from requests import RequestException
 
+    if not provider.device_flow:  # (Google refuses the mail scope there with a puzzling error)
+        raise no_code_sign_in(provider)
     session = _session(provider)
     try:
         answer = session.post(provider.device_url, data={"client_id": provider.client_id, "scope": provider.scope},
@@ -246,7 +290,7 @@ def finish_device_sign_in(provider: Provider, code: DeviceCode, cancel: threadin
                 raise SignInAgain("The sign-in code ran out before it was used.", "Sign in again for a new code.")
             try:
                 response = _fetch(session, provider, grant_type=DEVICE_GRANT, device_code=code.device_code)
-                return TokenSet.from_response(response, provider.token_url, provider.client_id)
+                return _tokens(response, provider)
             except OAuthError as exc:
                 if exc.error == "slow_down":
                     interval += 5

@@ -14,7 +14,7 @@ from typing import Any
 
 import imapclient
 
-from klezguard.errors import KnownError
+from klezguard.errors import KnownError, SignInAgain
 from klezguard.mail.accounts import Account
 from klezguard.mail.connection import translate
 
@@ -32,7 +32,8 @@ BACKOFF = (1, 2, 5, 10, 30, 60, 120)
 @dataclass
 class WatchEvent:
     """kind: 'new' (a scanned message), 'connected', 'watching' (IDLE or polling has begun),
-    'error' (with a plain text), 'stopped'."""
+    'error' (with a plain text), 'sign_in' (the provider no longer accepts the account's sign-in: watching
+    stops, since trying again cannot help until the user signs in again), 'stopped'."""
 
     kind: str
     account: str
@@ -81,6 +82,9 @@ class Watcher:
                     self._idle_loop(client, scan)
                 else:
                     self._poll_loop(scan)
+            except SignInAgain as exc:
+                self._emit("sign_in", text=exc.text())
+                break
             except KnownError as exc:
                 failures += 1
                 self._emit("error", text=exc.text())

@@ -239,9 +239,8 @@ def test_account_add_signs_in_with_a_device_code_and_keeps_the_tokens_in_the_key
 
     def user_types_the_code() -> None:
         while not stop.is_set():
-            for entry in list(oauth_server.devices.values()):
-                if entry["state"] == "pending":
-                    oauth_server.approve_device(entry["user_code"], oauth_imap_server.user)
+            for user_code in oauth_server.pending_devices():
+                oauth_server.approve_device(user_code, oauth_imap_server.user)
             time.sleep(0.05)
 
     helper = threading.Thread(target=user_types_the_code, daemon=True)
