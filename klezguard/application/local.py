@@ -34,8 +34,7 @@ def index_sent(box: LocalMailbox, store: Store) -> None:
         sent = sent_from_files(box.source.sent)
         if sent is not None:
             heads = [item[1] for item in read_mail(box.source.sent) if not isinstance(item, SourceError)]
-            store.learn_written(box.key, contacts.written(heads))
-            store.add_sent(box.key, sent, (SENT_STATE, UIDVALIDITY, 0))
+            store.add_sent(box.key, sent, (SENT_STATE, UIDVALIDITY, 0), contacts.written(heads))
 
 
 def scan_mailbox(box: LocalMailbox, store: Store, folder: str = "INBOX",

@@ -612,9 +612,16 @@ class Store:
                                 for v in verdicts if v.was is not None])
 
     # --- sent mail ----------------------------------------------------------------------------
-    def add_sent(self, account: str, sent: SentIndex, folder_state: tuple[str, int, int] | None = None) -> None:
-        """What a piece of the Sent folder told (with how far it was read, in the same transaction)."""
+    def add_sent(self, account: str, sent: SentIndex, folder_state: tuple[str, int, int] | None = None,
+                 written: Iterable[tuple[str, str, float]] = ()) -> None:
+        """What a piece of the Sent folder told: its index, whom the user wrote to (address, name, when) for the
+        memory of correspondents, and how far it was read, all in one transaction (read again after a crash,
+        nothing is counted twice)."""
         with self.transaction() as db:
+            for address, name, when in written:
+                self._touch_contact(db, account, address.lower(), when, written=1)
+                if name:
+                    self._add_name(db, account, address.lower(), name)
             db.executemany("INSERT OR IGNORE INTO sent_ids (account, message_id) VALUES (?, ?)",
                            [(account, i) for i in sent.message_ids])
             db.executemany("INSERT OR IGNORE INTO correspondents (account, address) VALUES (?, ?)",
@@ -684,11 +691,7 @@ class Store:
 
     def learn_written(self, account: str, recipients: Iterable[tuple[str, str, float]]) -> None:
         """(address, name, when) of everyone the user wrote to."""
-        with self.transaction() as db:
-            for address, name, when in recipients:
-                self._touch_contact(db, account, address.lower(), when, written=1)
-                if name:
-                    self._add_name(db, account, address.lower(), name)
+        self.add_sent(account, SentIndex(), None, recipients)
 
     def learn_book(self, account: str, entries: Iterable[tuple[str, Iterable[str]]]) -> int:
         """(address, names) from an imported address book."""
