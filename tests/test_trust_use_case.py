@@ -94,3 +94,19 @@ def test_a_rejudging_begun_under_a_trust_does_not_overwrite_its_taking_back(tmp_
     assert store.message(twin.id).verdict == row.verdict != "clean"  # the judgement under the trust was dropped
     rejudge_stale(store, b.key, context_of(b, store))  # and the row is still stale: judged again without it
     assert store.message(twin.id).verdict == row.verdict
+
+
+def test_a_rejudging_whose_context_was_built_under_a_trust_reads_the_trust_again(tmp_path):
+    """The other order: the worker builds its context while the sender is trusted, the user takes the trust
+    back (which marks the rows stale again), and only then does the worker read the stale rows. Judged with
+    the old context, the row would be stored clean, its new mark matched, and nothing left to correct it."""
+    store = Store(tmp_path / "s.sqlite3")
+    a, b = two_mailboxes(tmp_path, store)
+    row = trustable(store, a)
+    twin = next(r for r in store.messages(account=b.key) if r.message_id == row.message_id)
+    outcome = not_a_threat(store, a.key, context_of(a, store), [row.id])
+    address, domain = outcome.senders[0]
+    built_under_trust = context_of(b, store)
+    assert untrust(store, address, domain)
+    rejudge_stale(store, b.key, built_under_trust)
+    assert store.message(twin.id).verdict == row.verdict != "clean"

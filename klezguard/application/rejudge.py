@@ -46,6 +46,10 @@ def rejudge_stale(store: Store, account: str, ctx: Context,
     total = store.stale_count(account, engine)
     judged = done = last = 0
     while rows := store.stale(account, engine, BATCH, after=last):
+        # The trusts as they are now, read after the rows: a trust taken back marks its rows stale after it
+        # is gone, so rows read with that mark are judged without it (a context built before, still holding
+        # it, would judge them clean and the matching mark would let that stand).
+        ctx.trusted_senders = store.trusted_senders()
         verdicts = []
         for row_id, blob, stored, was in rows:
             result = _judged_again(blob, stored, ctx, trusting=False)
