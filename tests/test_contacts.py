@@ -176,3 +176,17 @@ def test_check_says_a_backscatter_wave_once(tmp_path, capsys):
     assert err.count("Someone is sending mail in your name") == 1
     main(["check", *(str(tmp_path / f"{n}.eml") for n in range(len(names)))])  # without the sent mail
     assert "Someone is sending mail in your name" not in capsys.readouterr().err
+
+
+def test_forgetting_a_correspondent_forgets_the_sent_folders_word_for_them_too():
+    from klezguard.core.context import SentIndex
+
+    store = Store(":memory:")
+    sent = SentIndex()
+    sent.add(build(from_="Owner <owner@harbour-test.example>", to="Gareth Lloyd <gareth@lloyd-accounts.co.uk>"))
+    store.add_sent("a", sent, None, [("gareth@lloyd-accounts.co.uk", "Gareth Lloyd", 1.0)])
+    assert "gareth@lloyd-accounts.co.uk" in store.sent_index("a").recipients
+    assert contacts.forget(store, "a", "gareth@lloyd-accounts.co.uk")
+    index = store.sent_index("a")
+    assert "gareth@lloyd-accounts.co.uk" not in index.recipients and not index.names
+    assert index.message_ids  # what was sent stays known: bounces are still told apart

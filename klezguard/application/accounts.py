@@ -93,6 +93,9 @@ def edit_account(account: Account, password: str | None = None, accounts: Accoun
     return _save_password(account, password)
 
 
+REVOKE_WAIT = oauth.REVOKE_TIMEOUT  # how long the command line waits for the provider to revoke a sign-in
+
+
 def remove_account(key: str, store: Store, accounts: AccountStore | None = None,
                    revoke_wait: float = 0.0) -> str:
     """Removes the account, its password and everything stored for it. Returns a problem to tell the

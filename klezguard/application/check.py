@@ -6,6 +6,7 @@ from klezguard.application.contacts import memory_from_files
 from klezguard.application.context import build, sent_from_files
 from klezguard.core import bounces
 from klezguard.core.context import Context
+from klezguard.core.correspondents import Memory
 from klezguard.core.message import Message
 from klezguard.core.parse import from_bytes
 from klezguard.core.sources import SourceError, read_mail
@@ -21,8 +22,11 @@ def files_context(sent: list[str], own_domains: list[str], trusted_authserv: lis
     ctx = build(own_domains=own_domains, trusted_authserv=trusted_authserv, sent=sent_index)
     if not books and not history and sent_index is None:
         return ctx
-    memory = memory_from_files(ctx, list(books), list(history), sent, errors)
-    return build(own_domains=own_domains, trusted_authserv=trusted_authserv, sent=sent_index, memory=memory)
+
+    def context_for(memory: Memory) -> Context:
+        return build(own_domains=own_domains, trusted_authserv=trusted_authserv, sent=sent_index, memory=memory)
+
+    return context_for(memory_from_files(context_for, list(books), list(history), sent, errors))
 
 
 def is_notice(msg: Message) -> bool:

@@ -3,7 +3,7 @@ book, list what is known, forget. The scan, the app, `klezguard contacts` and `c
 all come through here, so each path remembers alike.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from klezguard.core.correspondents import (
     sent_recipients,
     teaches,
 )
+from klezguard.core.message import Message
 from klezguard.core.parse import from_bytes
 from klezguard.core.sources import SourceError, read_mail
 from klezguard.rules.engine import evaluate
@@ -96,10 +97,11 @@ def written(raw_heads: Iterable[bytes]) -> Iterator[tuple[str, str, float]]:
 # --- `check --contacts FILE --history PATH`: the same memory from local files --------------------------------
 
 
-def memory_from_files(ctx: Context, books: list[str], history: list[str], sent: list[str],
-                      errors: list[SourceError]) -> Memory:
-    """The memory a scan would have built: address books, the Sent mail, and the mail received before,
-    each judged first (with what `ctx` knows) and learnt only when clean."""
+def memory_from_files(context_for: Callable[[Memory], Context], books: list[str], history: list[str],
+                      sent: list[str], errors: list[SourceError]) -> Memory:
+    """The memory a scan would have built: address books and the Sent mail first, then the mail received
+    before, oldest first, each judged with what is known by then (as each scan judges with what earlier
+    scans learnt) and learnt only when clean."""
     memory = Memory()
     for path in books:
         for address, names in read_book_file(path):
@@ -109,18 +111,22 @@ def memory_from_files(ctx: Context, books: list[str], history: list[str], sent: 
             continue  # (the sent index reports these already)
         for address, name, when in written([item[1]]):
             memory.wrote_to(address, name, when)
-    learnt: set[str] = set()
+    received: list[tuple[float, int, Message]] = []
     for item in read_mail(history) if history else ():
         if isinstance(item, SourceError):
             errors.append(item)
             continue
         msg = from_bytes(item[1])
+        date = msg.parsed_date()
+        received.append((date.timestamp() if date else 0.0, len(received), msg))
+    ctx = context_for(memory)  # (its memory is this one, growing as it learns)
+    learnt: set[str] = set()
+    for when, _, msg in sorted(received, key=lambda r: (r[0], r[1])):
         if msg.message_id_key and msg.message_id_key in learnt:
             continue
         if not teaches(msg) or evaluate(msg, ctx).verdict != "clean":
             continue
-        date = msg.parsed_date()
-        seen = arrival(msg, ctx.trusted_authserv, date.timestamp() if date else 0.0)
+        seen = arrival(msg, ctx.trusted_authserv, when)
         if seen is not None:
             memory.learn(seen)
             learnt.add(msg.message_id_key)

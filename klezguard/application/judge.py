@@ -65,7 +65,9 @@ def judge_one(item: Fetched, ctx: Context) -> Judged:
         view = pack_view(item.head, [asdict(p) for p in item.structure], item.parts)
         findings = json.dumps([f.to_dict() for f in result.findings], default=str)
         teach = result.verdict == "clean" and teaches(msg)
-        seen = arrival(msg, ctx.trusted_authserv, timestamp or 0.0) if teach else None
+        # (when the server received it, not the Date the sender wrote: a forger could spread three mails
+        # over a "week" in one minute)
+        seen = arrival(msg, ctx.trusted_authserv, item.internaldate or timestamp or 0.0) if teach else None
     except Exception as exc:  # noqa: BLE001 - one message must never stop the scan of all the others
         log.exception("message %s could not be judged", item.uid)
         try:

@@ -7,7 +7,7 @@ import sys
 from klezguard.application import accounts
 from klezguard.errors import KnownError
 from klezguard.i18n import _
-from klezguard.mail import credentials, oauth
+from klezguard.mail import credentials
 from klezguard.mail.accounts import DEFAULT_PORTS, Account, AccountStore, Security, ServerSettings
 from klezguard.settings import Settings
 from klezguard.store.db import Store
@@ -135,7 +135,7 @@ def run_remove(args) -> int:
     account = AccountStore().get(args.email)
     store = Store()
     try:
-        problem = accounts.remove_account(account.key, store, revoke_wait=oauth.REVOKE_TIMEOUT)
+        problem = accounts.remove_account(account.key, store, revoke_wait=accounts.REVOKE_WAIT)
     finally:
         store.close()
     if problem:

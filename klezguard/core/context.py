@@ -8,7 +8,7 @@ import email.parser
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from klezguard.core.correspondents import Memory, name_key
+from klezguard.core.correspondents import Memory, NameIndex, name_keys
 from klezguard.core.domains import ascii_domain, is_freemail, org_domain
 from klezguard.core.headers import message_ids, parse_addresses, to_text
 
@@ -41,8 +41,7 @@ class SentIndex:
                         self._add_name(a.name, a.addr)
 
     def _add_name(self, name: str, addr: str) -> None:
-        key = name_key(name) if name else ""
-        if key:
+        for key in name_keys(name) if name else ():
             self.names.setdefault(key, set()).add(addr.lower())
 
 
@@ -58,6 +57,14 @@ class Context:
     trusted_senders: frozenset[tuple[str, str]] = frozenset()  # (address, authenticated domain)
     known_names: dict[str, frozenset[str]] = field(default_factory=dict)  # name_key -> addresses with that name
     memory: Memory | None = None  # the account's correspondents (None: no history was given)
+
+    @property
+    def name_index(self) -> NameIndex:
+        """`known_names` indexed by word (built once per context)."""
+        index = self.__dict__.get("_name_index")
+        if index is None or index.known is not self.known_names:
+            index = self.__dict__["_name_index"] = NameIndex(self.known_names)
+        return index
 
     @property
     def knows_sent(self) -> bool:

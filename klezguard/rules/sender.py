@@ -17,7 +17,7 @@ from typing import cast
 from klezguard.core import authresults, reports
 from klezguard.core.authresults import AuthResults
 from klezguard.core.context import Context
-from klezguard.core.correspondents import name_key
+from klezguard.core.correspondents import name_keys
 from klezguard.core.domains import ascii_domain, is_freemail, org_domain, public_suffix, unicode_domain
 from klezguard.core.headers import Address, parse_addresses
 from klezguard.core.message import Message
@@ -420,14 +420,21 @@ class NameOfContact(Rule):
         fa = _from(msg)
         if not fa or not fa.name:
             return
-        key = name_key(fa.name)
-        known = ctx.known_names.get(key) if key else None
-        if not known or fa.addr.lower() in known:
+        found = ctx.name_index.find(fa.name)
+        if found is None:
+            return
+        key, known = found
+        if fa.addr.lower() in known:
             return
         memory = ctx.memory
-        if memory is not None and (this := memory.get(fa.addr)) is not None and this.vouched:
-            return  # an address the user knows too, under another name
+        this = memory.get(fa.addr) if memory is not None else None
+        if this is not None and (this.written or this.in_book or (
+                this.vouched and any(key in name_keys(n) for n in this.names))):
+            return  # an address the user knows too (a stranger's mail alone never vouches for a new name)
         f = facts(msg, ctx)
+        via = _VIA.search(unicodedata.normalize("NFKC", fa.name))
+        if via and f.aligned and _service_matches(via.group(1).strip(), f.from_org):
+            return  # "Gareth Lloyd via DocuSign" from DocuSign itself: a service sending for them
         free = is_freemail(f.from_org)
         if not free and any(org_domain(a.rpartition("@")[2]) == f.from_org for a in known):
             return  # another address at the same firm

@@ -746,16 +746,18 @@ class Store:
         with self.transaction() as db:
             found = db.execute("DELETE FROM contacts WHERE account=? AND address=?",
                                (account, address.lower())).rowcount
-            for table in ("contact_names", "contact_paths"):
-                db.execute(f"DELETE FROM {table} WHERE account=? AND address=?",  # noqa: S608 - fixed names
-                           (account, address.lower()))
+            # (and from the Sent folder's index, or the address would stay known by another way)
+            for table in ("contact_names", "contact_paths", "correspondents"):
+                found += db.execute(f"DELETE FROM {table} WHERE account=? AND address=?",  # noqa: S608
+                                    (account, address.lower())).rowcount
+            db.execute("DELETE FROM sent_names WHERE account=? AND address=?", (account, address.lower()))
         return bool(found)
 
     def forget_contacts(self, account: str) -> None:
         """Everything the memory holds for the account (what it learnt stays unlearnt: the mail already
         seen is not read again)."""
         with self.transaction() as db:
-            for table in ("contacts", "contact_names", "contact_paths"):
+            for table in ("contacts", "contact_names", "contact_paths", "correspondents", "sent_names"):
                 db.execute(f"DELETE FROM {table} WHERE account=?", (account,))  # noqa: S608 - fixed names
 
     # --- accounts -------------------------------------------------------------------------------

@@ -242,3 +242,74 @@ def test_a_known_name_from_a_known_firm_is_a_low_note():
     colleague = mail(from_="Paolo Gatti <p.gatti@gatti-logistica.com>", dkim_domain="gatti-logistica.com",
                      msgid_domain="gatti-logistica.com")
     assert rules_of(colleague, memory).get("sender.name_of_contact") == "low"
+
+
+# --- what a review found an attacker could do (each must stay impossible) ------------------------------------
+
+
+def test_a_strangers_free_mail_address_never_becomes_a_contact_by_writing_and_cannot_then_borrow_a_name():
+    memory = book(("Weber Bau GmbH", "buchhaltung@weber-bau.de"))
+    for n in range(3):  # three bland, clean mails over three weeks
+        learnt(mail(from_="Max Power <weberbau.rechnung@gmail.com>", dkim_domain="gmail.com",
+                    msgid_domain="mail.gmail.com", n=70 + n, subject=f"hello {n}"), memory=memory)
+    stranger = memory.get("weberbau.rechnung@gmail.com")
+    stranger.first, stranger.last = 1_700_000_000, 1_700_000_000 + 21 * 86400
+    assert stranger.received == 3 and stranger.authenticated == 3 and not stranger.vouched
+    fake = mail(from_="Weber Bau GmbH <weberbau.rechnung@gmail.com>", dkim_domain="gmail.com",
+                msgid_domain="mail.gmail.com", n=80)
+    assert rules_of(fake, memory).get("sender.name_of_contact") == "high"
+
+
+def test_a_known_address_vouched_by_its_mail_cannot_take_another_known_name():
+    memory = book(("Weber Bau GmbH", "buchhaltung@weber-bau.de"))
+    peter = [mail(from_="Peter Brandt <peter@brandt-holz.de>", dkim_domain="brandt-holz.de",
+                  msgid_domain="brandt-holz.de", n=90 + n) for n in range(3)]
+    learnt(*peter, memory=memory)
+    c = memory.get("peter@brandt-holz.de")
+    c.first, c.last = 1_700_000_000, 1_700_000_000 + 21 * 86400
+    assert c.vouched
+    fake = mail(from_="Weber Bau GmbH <peter@brandt-holz.de>", dkim_domain="brandt-holz.de",
+                msgid_domain="brandt-holz.de", n=95)
+    assert "sender.name_of_contact" in rules_of(fake, memory)
+
+
+def test_a_signature_by_another_tenant_of_the_same_platform_is_not_theirs():
+    shared = learnt(*(mail(dkim_domain="lloyd-accounts-co-uk.20230601.gappssmtp.com", n=n) for n in range(5)))
+    other = mail(dkim_domain="evil-example.20230601.gappssmtp.com", n=96)
+    assert rules_of(other, shared).get("sender.contact_wrong_path") == "medium"
+
+
+def test_a_list_header_added_by_the_forger_does_not_silence_the_wrong_path():
+    klez = mail(hop=BOTNET_HOP, dkim="none", mailer="Foxmail 7.2", msgid_domain="dsl-pool.example", n=97,
+                extra=[("List-Id", "<x.example>"), ("Precedence", "bulk")])
+    assert rules_of(klez, history()).get("sender.contact_wrong_path") == "high"
+
+
+def test_a_contact_signed_twice_has_a_usual_signature():
+    twice = learnt(*(mail(n=n, extra=[("Authentication-Results",
+                                        f"{AUTHSERV}; dkim=pass header.d=lloyd.onmicrosoft.com")]) for n in range(5)))
+    assert twice.get("gareth@lloyd-accounts.co.uk").usual("dkim") is not None
+
+
+@pytest.mark.parametrize("shown", ["Gareth Lloyd (CEO)", "Lloyd, Gareth | Lloyd Accounts", "Gаreth Lloyd"])
+def test_extra_words_and_look_alike_letters_do_not_hide_a_known_name(shown):
+    memory = book(("Gareth Lloyd", "gareth@lloyd-accounts.co.uk"))
+    fake = mail(from_=f'"{shown}" <g.lloyd.office@gmail.com>', dkim_domain="gmail.com", msgid_domain="mail.gmail.com")
+    assert "sender.name_of_contact" in rules_of(fake, memory)
+
+
+def test_a_contact_sending_through_a_signing_service_is_not_an_impersonation():
+    memory = book(("Gareth Lloyd", "gareth@lloyd-accounts.co.uk"))
+    docusign = mail(from_="Gareth Lloyd via DocuSign <dse@docusign.net>", dkim_domain="docusign.net",
+                    msgid_domain="docusign.net")
+    assert "sender.name_of_contact" not in rules_of(docusign, memory)
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    ("Michael Braun", "Michał Braun", False), ("Günther Köhler", "Guenther Koehler", True),
+    ("Günther Köhler", "Gunther Kohler", True), ("Don Johnson", "Johnson", False)])
+def test_names_fold_only_where_people_write_them_so(a, b, same):
+    from klezguard.core.correspondents import name_keys
+
+    assert bool(set(name_keys(a)) & set(name_keys(b))) == same
+    assert name_keys("Li Na") and name_keys("Don Johnson") == ("don johnson",)
