@@ -277,6 +277,11 @@ def _zone(msg: Message, trusted_ids: frozenset[str]) -> tuple[str, int, bool]:
     return cache[trusted_ids]
 
 
+_LOOKED_UP_NAME = re.compile(r"\(([A-Za-z0-9._-]+\.[A-Za-z]{2,}\.?)[\s\[)]")  # "(mail.x.de. [ip])" too
+# "(unknown [ip])" (Postfix), "([ip])" (sendmail), "from [ip] (helo=...)" (Exim): the lookup found no name
+_NO_NAME = re.compile(r"\(unknown \[|\(\s*\[[0-9a-fA-F.:]+\]|^\s*\[?[0-9a-fA-F.:]+\]?\s*(?:\(|$)", re.I)
+
+
 def entry_host(msg: Message, trusted_ids: frozenset[str] = frozenset()) -> str:
     """Who handed the message to the user's provider: the organisation of the sending host named in the
     Received line where it entered, by the name the provider looked up for its address ('' when no line
@@ -287,11 +292,14 @@ def entry_host(msg: Message, trusted_ids: frozenset[str] = frozenset()) -> str:
         return ""
     text = " ".join(str(msg.headers[end - 1][1]).split())
     match = _FROM_PART.match(text)
-    found = _RDNS_IN_FROM.search(match.group(1)) if match else None
+    part = match.group(1) if match else ""
+    found = _LOOKED_UP_NAME.search(part)
     name = found.group(1).lower().rstrip(".") if found else ""
     if "." in name and not is_ip(name):
         return operator(name)
-    return "unnamed"
+    if _NO_NAME.search(part):
+        return "unnamed"  # the provider looked the address up and found no name
+    return ""  # the provider does not write down the name it looked up (Microsoft 365, some Exim set-ups)
 
 
 def provider_zone(msg: Message, trusted_ids: frozenset[str] = frozenset()) -> tuple[str, int]:

@@ -22,7 +22,7 @@ _KIND_WORDS = {
     "dkim": "signed by {value}",
     "spf": "sent from a server that {value} allows",
     "host": "handed over by {value}",
-    "msgid": "numbered by {value}",
+    "msgid": "with a message number from {value}",
     "mailer": "written with {value}",
 }
 
@@ -104,7 +104,7 @@ class ContactWrongPath(Rule):
         "new mail if they really sent it."
     )
     notes = {
-        "innocent": "If they just moved to a new mail provider or a new office, this is fine.",
+        "innocent": "Only if they told you they moved to a new mail provider is this fine.",
     }
 
     def check(self, msg: Message, ctx: Context) -> Iterator[Hit]:
@@ -139,7 +139,7 @@ class ContactWrongPath(Rule):
         yield Hit(
             facts={"address": visible(fa.addr), "usual": ", ".join(usual) or "?", "now": ", ".join(now)},
             evidence=evidence,
-            notes=("innocent",),
+            notes=("innocent",) if severity == "medium" else (),
             severity=severity,
         )
 

@@ -313,3 +313,15 @@ def test_names_fold_only_where_people_write_them_so(a, b, same):
 
     assert bool(set(name_keys(a)) & set(name_keys(b))) == same
     assert name_keys("Li Na") and name_keys("Don Johnson") == ("don johnson",)
+
+
+@pytest.mark.parametrize(("hop", "host"), [
+    ("from mail-ej1-f41.google.com (mail-ej1-f41.google.com. [209.85.218.41]) by mx.provider-test.example",
+     "google.com"),
+    ("from unknown (unknown [203.0.113.7]) by mx.provider-test.example", "unnamed"),
+    ("from dsl-1.isp.example ([203.0.113.5]) by mx.provider-test.example", "unnamed"),
+    ("from mail.sender.de (198.51.100.4) by mx.provider-test.example", ""),  # the name looked up is not written
+])
+def test_the_host_that_handed_the_mail_over_is_read_as_each_server_writes_it(hop, host):
+    seen = arrival(from_bytes(mail(hop=hop + "; Mon, 2 Nov 2026 10:00:00 +0000")), frozenset({AUTHSERV}))
+    assert seen is not None and seen.host == host
