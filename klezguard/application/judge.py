@@ -120,16 +120,38 @@ def _warm() -> None:
     prepare()
 
 
+_HELD: dict[str, object] = {}  # in the helper process: the context it was last handed, by its number
+
+
+def _judge_held(items: list[Fetched], number: int, ctx: Context | None) -> list[Judged]:
+    """In the helper: judges with the context handed over with this batch, or with the one kept from an
+    earlier batch of the same scan (a memory of thousands of correspondents is sent once, not per batch)."""
+    if ctx is not None:
+        _HELD.update(number=number, ctx=ctx)
+    elif _HELD.get("number") != number:
+        raise RuntimeError("the helper process lost the judging context")  # (never expected: one worker, in order)
+    held = _HELD["ctx"]
+    assert isinstance(held, Context)
+    return judge_batch(items, held)
+
+
 class ProcessJudge:
-    """Judges in one helper process, started once and reused (its start-up loads the rules)."""
+    """Judges in one helper process, started once and reused (its start-up loads the rules). Each context
+    crosses to it once: later batches judged with the same one name it by number."""
 
     def __init__(self):
         context = multiprocessing.get_context("spawn")  # never fork a process that runs Qt or threads
         self.pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_warm)
         self.started = time.monotonic()
+        self._sent: tuple[int, Context] | None = None  # (number, the context last handed over)
+        self._numbers = 0
 
     def submit(self, items: list[Fetched], ctx: Context) -> Future:
-        return self.pool.submit(judge_batch, items, ctx)
+        if self._sent is not None and self._sent[1] is ctx:
+            return self.pool.submit(_judge_held, items, self._sent[0], None)
+        self._numbers += 1
+        self._sent = (self._numbers, ctx)
+        return self.pool.submit(_judge_held, items, self._numbers, ctx)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
