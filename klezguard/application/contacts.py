@@ -18,6 +18,7 @@ from klezguard.core.correspondents import (
     sent_recipients,
     teaches,
 )
+from klezguard.core.headers import message_ids
 from klezguard.core.message import Message
 from klezguard.core.parse import from_bytes
 from klezguard.core.sources import SourceError, read_mail
@@ -26,7 +27,7 @@ from klezguard.store.db import Store
 
 MAX_BOOK_BYTES = 50 * 1024 * 1024
 __all__ = ["BookError", "Imported", "contacts", "forget", "forget_all", "import_book", "learn_judged",
-           "memory_from_files", "read_book_file", "usual_path", "written"]
+           "learn_key", "memory_from_files", "read_book_file", "usual_path", "written"]
 
 
 @dataclass(frozen=True)
@@ -79,19 +80,26 @@ def forget_all(store: Store, account: str) -> None:
     store.forget_contacts(account)
 
 
+def learn_key(message_id: str, folder: str, uidvalidity: int, uid: int) -> str:
+    """What a learnt message is known by: its Message-ID, or where it is when it has none (else each
+    re-reading of the folder would teach it again)."""
+    ids = message_ids(message_id)
+    return ids[0] if ids else f"uid:{folder}:{uidvalidity}:{uid}"
+
+
 def learn_judged(store: Store, account: str, seen: Iterable[tuple[str, Arrival | None]]) -> int:
     """(Message-ID, how it came) of mail just judged clean; a threat teaches nothing (the judge leaves it out)."""
     return store.learn_arrivals(account, [(mid, a) for mid, a in seen if a is not None])
 
 
-def written(raw_heads: Iterable[bytes]) -> Iterator[tuple[str, str, float]]:
-    """(address, name, when) of everyone the sent messages went to."""
+def written(raw_heads: Iterable[bytes]) -> Iterator[tuple[str, str, str, float]]:
+    """(Message-ID, address, name, when) of everyone the sent messages went to."""
     for raw in raw_heads:
         msg = from_bytes(raw)
         date = msg.parsed_date()
         when = date.timestamp() if date else 0.0
         for address, name in sent_recipients(msg):
-            yield address, name, when
+            yield msg.message_id_key, address, name, when
 
 
 # --- `check --contacts FILE --history PATH`: the same memory from local files --------------------------------
@@ -109,7 +117,7 @@ def memory_from_files(context_for: Callable[[Memory], Context], books: list[str]
     for item in read_mail(sent) if sent else ():
         if isinstance(item, SourceError):
             continue  # (the sent index reports these already)
-        for address, name, when in written([item[1]]):
+        for _mid, address, name, when in written([item[1]]):
             memory.wrote_to(address, name, when)
     received: list[tuple[float, int, Message]] = []
     for item in read_mail(history) if history else ():

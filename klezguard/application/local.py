@@ -55,7 +55,8 @@ def scan_mailbox(box: LocalMailbox, store: Store, folder: str = "INBOX",
         item = Fetched(uid, head, structure, fetched, len(raw), flags, None)
         judged = judge_one(item, ctx)
         store.save_judged(box.key, folder, UIDVALIDITY, [judgement(item, judged, engine)])
-        contacts.learn_judged(store, box.key, [(judged.summary.message_id, judged.arrival)])
+        key = contacts.learn_key(judged.summary.message_id, folder, UIDVALIDITY, uid)
+        contacts.learn_judged(store, box.key, [(key, judged.arrival)])
         scanned.append(Scanned(box.key, folder, UIDVALIDITY, uid, judged.summary, judged.result, flags, judged.reason))
         if progress is not None:
             progress(folder, n, len(todo))

@@ -188,7 +188,9 @@ class Scanner:
         self.store.save_judged(self.account.key, folder, uidvalidity,
                                [judgement(item, j, self.engine) for item, j in zip(items, judged, strict=True)])
         if folder != self.account.quarantine_folder:  # (what the user put away teaches nothing)
-            contacts.learn_judged(self.store, self.account.key, [(j.summary.message_id, j.arrival) for j in judged])
+            contacts.learn_judged(self.store, self.account.key,
+                                  [(contacts.learn_key(j.summary.message_id, folder, uidvalidity, item.uid), j.arrival)
+                                   for item, j in zip(items, judged, strict=True)])
         for item, j in zip(items, judged, strict=True):
             scanned = Scanned(self.account.key, folder, uidvalidity, item.uid, j.summary, j.result, item.flags,
                               j.reason)
