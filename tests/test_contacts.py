@@ -204,3 +204,17 @@ def test_a_sent_folder_read_again_counts_nobody_twice():
         sent.add(raw)
         store.add_sent("a", sent, None, written([raw]))
     assert store.contacts_memory("a").get("gareth@lloyd-accounts.co.uk").written == 1
+
+
+def test_odd_address_books_are_read_as_far_as_they_can_be():
+    broken_card = b"BEGIN:VCARD\nVERSION:3.0\nFN:Broken\nEMAIL:broken@x.example\nEND:VCALENDAR\n"
+    good = b"BEGIN:VCARD\nVERSION:3.0\nFN:Anna Weber\nEMAIL:mailto:Anna@Weber-Bau.de\nEND:VCARD\n"
+    assert [e.addresses for e in read_book(broken_card + good, "b.vcf")] == [("anna@weber-bau.de",)]
+    french = "Prénom,Nom,Adresse de messagerie\nClara,Vogt,clara@vogt-design.de\n".encode("cp1252")
+    assert read_book(french, "f.csv")[0].addresses == ("clara@vogt-design.de",)
+    notes = ("Name,E-mail Address,Notes\nPeter Brandt,peter@brandt-holz.de,\"" + "x" * 200_000 + "\"\n").encode()
+    assert read_book(notes, "n.csv")[0].addresses == ("peter@brandt-holz.de",)
+    utf16 = "Name,E-mail Address\nAnna Weber,anna@weber-bau.de\n".encode("utf-16-le")
+    assert read_book(utf16, "u.csv")[0].addresses == ("anna@weber-bau.de",)
+    nul = b"Name,E-mail Address\nX,bad\x00@x.example\n"
+    assert read_book(nul, "z.csv") == []

@@ -362,6 +362,9 @@ def read_book(data: bytes, filename: str = "") -> list[BookEntry]:
 
 
 def _decode(data: bytes) -> str:
+    head = data[:1000]
+    if head.count(b"\x00") > len(head) // 4:  # UTF-16 without a byte-order mark
+        return data.decode("utf-16-le" if head[1:2] == b"\x00" else "utf-16-be", "replace")
     for codec in ("utf-8-sig", "utf-16"):
         try:
             text = data.decode(codec)
@@ -373,32 +376,62 @@ def _decode(data: bytes) -> str:
     return data.decode("cp1252", "replace")  # Outlook's CSV export in western Windows
 
 
+_CARD_START = re.compile(r"^(?=BEGIN:VCARD\s*$)", re.I | re.M)
+_CARD_END = re.compile(r"^END:VCARD\s*$", re.I | re.M)
+
+
+def _cards(text: str) -> list[str]:
+    """Each BEGIN:VCARD ... END:VCARD; a card that never ends is left out, not merged with the next."""
+    cards = []
+    for piece in _CARD_START.split(text):
+        end = _CARD_END.search(piece)
+        if piece[:11].upper() == "BEGIN:VCARD" and end:
+            cards.append(piece[: end.end()])
+    return cards
+_ADDRESS = re.compile(r"[^\s@<>\"',;:]+@[^\s@<>\"',;:]+\.[^\s@<>\"',;:]+")
+
+
+def _clean_address(value: str) -> str:
+    """An address as a book holds it ('mailto:a@b.example', ' <a@b.example> '), or '' for anything else."""
+    text = value.strip().strip("<>\"'").strip()
+    if text.lower().startswith("mailto:"):
+        text = text[7:]
+    return text.lower() if _ADDRESS.fullmatch(text) and text.isprintable() else ""
+
+
 def _read_vcards(text: str) -> list[BookEntry]:
+    """Card by card: one broken card is left out, the others are read."""
+    import logging
+
     import vobject  # only when a vCard is imported
 
+    logging.getLogger("vobject").setLevel(logging.CRITICAL)  # (it reports each odd line on stderr)
     entries = []
-    try:
-        for card in vobject.readComponents(text, ignoreUnreadable=True):
-            names = []
-            fn = getattr(card, "fn", None)
-            if fn is not None and str(fn.value).strip():
-                names.append(str(fn.value).strip())
-            n = getattr(card, "n", None)
-            if n is not None and hasattr(n.value, "given"):
-                full = " ".join(p for p in (str(n.value.given), str(n.value.family)) if p.strip())
-                if full.strip():
-                    names.append(full.strip())
-            org = getattr(card, "org", None)
-            if org is not None:
-                value = org.value
-                firm = " ".join(value) if isinstance(value, list) else str(value)
-                if firm.strip():
-                    names.append(firm.strip())
-            addresses = [str(e.value).strip().lower() for e in card.contents.get("email", []) if "@" in str(e.value)]
-            if addresses:
-                entries.append(BookEntry(tuple(dict.fromkeys(names)), tuple(dict.fromkeys(addresses))))
-    except Exception as exc:  # noqa: BLE001 - vobject raises many kinds on a broken file
-        raise BookError(f"This vCard file could not be read: {exc}") from exc
+    for block in _cards(text):
+        try:
+            card = vobject.readOne(block, ignoreUnreadable=True)
+        except Exception:  # noqa: BLE001, S112 - vobject raises many kinds on a broken card: leave it out
+            continue
+        names = []
+        fn = getattr(card, "fn", None)
+        if fn is not None and str(fn.value).strip():
+            names.append(str(fn.value).strip())
+        n = getattr(card, "n", None)
+        if n is not None and hasattr(n.value, "given"):
+            full = " ".join(str(p) for p in (n.value.given, n.value.family) if str(p).strip())
+            if full.strip():
+                names.append(full.strip())
+        org = getattr(card, "org", None)
+        if org is not None:
+            value = org.value
+            firm = " ".join(map(str, value)) if isinstance(value, list) else str(value)
+            if firm.strip():
+                names.append(firm.strip())
+        addresses = [a for a in (_clean_address(str(e.value)) for e in card.contents.get("email", [])) if a]
+        if addresses:
+            entries.append(BookEntry(tuple(dict.fromkeys(names)), tuple(dict.fromkeys(addresses))))
+    if not entries and "BEGIN:VCARD" in text.upper() and not _cards(text):
+        raise BookError("This vCard file could not be read: its cards do not end with END:VCARD.")
     return entries
 
 
@@ -412,6 +445,7 @@ def _read_csv(text: str) -> list[BookEntry]:
     import csv
     import io
 
+    csv.field_size_limit(16 * 1024 * 1024)  # (Outlook's notes column can hold anything)
     sample = text[:4096]
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -424,8 +458,15 @@ def _read_csv(text: str) -> list[BookEntry]:
         return []
     except csv.Error as exc:
         raise BookError(f"This CSV file could not be read: {exc}") from exc
+    try:
+        body = list(rows)
+    except csv.Error as exc:
+        raise BookError(f"This CSV file could not be read: {exc}") from exc
     mail_cols = [i for i, h in enumerate(header)
                  if "mail" in h and not any(w in h for w in ("type", "label", "display", "name"))]
+    if not mail_cols:  # another language's headings ("Adresse de messagerie"): the columns holding addresses
+        filled = [sum(1 for row in body[:200] if i < len(row) and _clean_address(row[i])) for i in range(len(header))]
+        mail_cols = [i for i, count in enumerate(filled) if count and count >= max(filled) // 2]
     if not mail_cols:
         raise BookError("This file has no column of e-mail addresses. Export the address book as vCard or CSV "
                         "with the e-mail addresses in it.")
@@ -436,15 +477,15 @@ def _read_csv(text: str) -> list[BookEntry]:
     name_col, first_col, last_col, firm_col = col(_CSV_NAME), col(_CSV_FIRST), col(_CSV_LAST), col(_CSV_COMPANY)
     entries = []
     try:
-        for row in rows:
+        for row in body:
             def cell(i: int | None, row: list[str] = row) -> str:
                 return row[i].strip() if i is not None and i < len(row) else ""
 
             addresses = []
             for i in mail_cols:
                 for piece in re.split(r"\s*:::\s*|[;,\s]+", cell(i)):  # Google joins several with ' ::: '
-                    if "@" in piece:
-                        addresses.append(piece.strip("<>\"'").lower())
+                    if address := _clean_address(piece):
+                        addresses.append(address)
             if not addresses:
                 continue
             names = [cell(name_col), " ".join(p for p in (cell(first_col), cell(last_col)) if p), cell(firm_col)]
