@@ -433,8 +433,9 @@ class NameOfContact(Rule):
             return  # an address the user knows too (a stranger's mail alone never vouches for a new name)
         f = facts(msg, ctx)
         via = _VIA.search(unicodedata.normalize("NFKC", fa.name))
-        if via and f.aligned and _service_matches(via.group(1).strip(), f.from_org):
-            return  # "Gareth Lloyd via DocuSign" from DocuSign itself: a service sending for them
+        if via and _service_matches(via.group(1).strip(), f.from_org) and not (
+                f.aligned is False and f.ar.found and (f.ar.dmarc == "fail" or _from_fail(f.ar, f.from_org))):
+            return  # "Gareth Lloyd via DocuSign" from DocuSign itself (not refused by its domain): a service for them
         free = is_freemail(f.from_org)
         if not free and any(org_domain(a.rpartition("@")[2]) == f.from_org for a in known):
             return  # another address at the same firm

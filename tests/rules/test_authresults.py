@@ -247,7 +247,7 @@ def test_results_are_cached_per_trusted_ids():
 
 
 def test_name_key_compares_full_personal_names_only():
-    from klezguard.core.context import name_key
+    from klezguard.core.correspondents import name_key
 
     assert name_key("Ivan Marsh") == name_key("MARSH, Ivan") == name_key(" ivan  marsh ")
     assert name_key("J\u00fcrgen Vogt") == name_key("j\u00fcrgen vogt")

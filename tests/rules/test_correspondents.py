@@ -325,3 +325,10 @@ def test_names_fold_only_where_people_write_them_so(a, b, same):
 def test_the_host_that_handed_the_mail_over_is_read_as_each_server_writes_it(hop, host):
     seen = arrival(from_bytes(mail(hop=hop + "; Mon, 2 Nov 2026 10:00:00 +0000")), frozenset({AUTHSERV}))
     assert seen is not None and seen.host == host
+
+
+def test_a_service_name_does_not_cover_a_forgery_its_domain_refuses():
+    memory = book(("Gareth Lloyd", "gareth@lloyd-accounts.co.uk"))
+    forged = mail(from_="Gareth Lloyd via DocuSign <dse@docusign.net>", spf="fail", dkim="fail",
+                  dkim_domain="docusign.net", msgid_domain="docusign.net")
+    assert "sender.name_of_contact" in rules_of(forged, memory)
