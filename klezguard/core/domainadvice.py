@@ -97,7 +97,7 @@ STEPS = {
     "free_contacts": "Tell the people you write to that you never send files they did not ask for.",
     "free_own": "If your business needs mail that others cannot fake, get a domain of your own. Then KlezGuard "
     "can check it for you.",
-    "retry": "KlezGuard checks again the next time you open this page.",
+    "retry": "Try again later. The app checks again each time you open the Your domain page.",
 }
 
 
