@@ -5,6 +5,7 @@ can: the Sent folder (whom the user writes to), mail already scanned and judged 
 how it arrives), and address books the user imports. Everything here stays on the machine.
 """
 
+import functools
 import re
 import time
 import unicodedata
@@ -47,7 +48,8 @@ _ROLE_WORDS = frozenset(
 )
 
 
-def _words(name: str, umlauts: bool = False) -> list[str]:
+@functools.lru_cache(maxsize=8192)
+def _words(name: str, umlauts: bool = False) -> tuple[str, ...]:
     """The words of a name as a reader takes them: case, accents, look-alike letters of other scripts
     (a Cyrillic 'а'), titles, company forms and initials do not count."""
     from klezguard.core.lookalike import skeleton  # (the confusables table, read once)
@@ -58,7 +60,11 @@ def _words(name: str, umlauts: bool = False) -> list[str]:
     # (other scripts' look-alikes only: a skeleton of plain letters would read "m" as "rn" and "w" as "vv")
     text = "".join(ch if ch.isascii() else skeleton(ch) for ch in text.translate(_PLAIN_LETTERS))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return [w for w in _WORD.findall(text) if len(w) > 1 and w not in _TITLES and w not in _COMPANY_FORMS]
+    return tuple(w for w in _WORD.findall(text) if len(w) > 1 and w not in _TITLES and w not in _COMPANY_FORMS)
+
+
+def _has_umlaut(name: str) -> bool:
+    return not name.isascii() and any(ch in "äöüÄÖÜ" for ch in unicodedata.normalize("NFC", name))
 
 
 def name_keys(name: str) -> tuple[str, ...]:
@@ -67,7 +73,7 @@ def name_keys(name: str) -> tuple[str, ...]:
     if "@" in name:
         return ()
     keys = []
-    for umlauts in (False, True):
+    for umlauts in (False, True) if _has_umlaut(name) else (False,):
         words = _words(name, umlauts)
         if len(words) < 2 or len("".join(words)) < 4 or any(w in _ROLE_WORDS for w in words):
             return ()
@@ -98,7 +104,7 @@ class NameIndex:
         """(known key, its addresses) of a known name all of whose words the shown name holds."""
         if "@" in shown or not self.known:
             return None
-        for umlauts in (False, True):
+        for umlauts in (False, True) if _has_umlaut(shown) else (False,):
             words = set(_words(shown, umlauts))
             for word in sorted(words):
                 for key in self._by_word.get(word, ()):
