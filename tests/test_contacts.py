@@ -184,7 +184,7 @@ def test_forgetting_a_correspondent_forgets_the_sent_folders_word_for_them_too()
     store = Store(":memory:")
     sent = SentIndex()
     sent.add(build(from_="Owner <owner@harbour-test.example>", to="Gareth Lloyd <gareth@lloyd-accounts.co.uk>"))
-    store.add_sent("a", sent, None, [("m1@x", "gareth@lloyd-accounts.co.uk", "Gareth Lloyd", 1.0)])
+    store.add_sent("a", sent)
     assert "gareth@lloyd-accounts.co.uk" in store.sent_index("a").recipients
     assert contacts.forget(store, "a", "gareth@lloyd-accounts.co.uk")
     index = store.sent_index("a")
@@ -193,7 +193,6 @@ def test_forgetting_a_correspondent_forgets_the_sent_folders_word_for_them_too()
 
 
 def test_a_sent_folder_read_again_counts_nobody_twice():
-    from klezguard.application.contacts import written
     from klezguard.core.context import SentIndex
 
     store = Store(":memory:")
@@ -202,7 +201,7 @@ def test_a_sent_folder_read_again_counts_nobody_twice():
     for _ in range(2):  # a new UIDVALIDITY: the whole folder is read again
         sent = SentIndex()
         sent.add(raw)
-        store.add_sent("a", sent, None, written([raw]))
+        store.add_sent("a", sent)
     assert store.contacts_memory("a").get("gareth@lloyd-accounts.co.uk").written == 1
 
 

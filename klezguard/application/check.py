@@ -19,14 +19,13 @@ def files_context(sent: list[str], own_domains: list[str], trusted_authserv: lis
     With sent mail, address books or earlier mail, the memory of correspondents is built from them as a scan
     builds it from the server: the mail received before is judged first and teaches only when clean."""
     sent_index = sent_from_files(sent, errors)
-    ctx = build(own_domains=own_domains, trusted_authserv=trusted_authserv, sent=sent_index)
-    if not books and not history and sent_index is None:
-        return ctx
 
-    def context_for(memory: Memory) -> Context:
+    def context_for(memory: Memory | None) -> Context:
         return build(own_domains=own_domains, trusted_authserv=trusted_authserv, sent=sent_index, memory=memory)
 
-    return context_for(memory_from_files(context_for, list(books), list(history), sent, errors))
+    if not books and not history and sent_index is None:
+        return context_for(None)
+    return context_for(memory_from_files(context_for, list(books), list(history), sent_index, errors))
 
 
 def is_notice(msg: Message) -> bool:

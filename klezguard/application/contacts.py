@@ -3,11 +3,13 @@ book, list what is known, forget. The scan, the app, `klezguard contacts` and `c
 all come through here, so each path remembers alike.
 """
 
-from collections.abc import Callable, Iterable, Iterator
+import email.parser
+import email.utils
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from klezguard.core.context import Context
+from klezguard.core.context import Context, SentIndex
 from klezguard.core.correspondents import (
     Arrival,
     BookError,
@@ -15,11 +17,9 @@ from klezguard.core.correspondents import (
     Memory,
     arrival,
     read_book,
-    sent_recipients,
     teaches,
 )
 from klezguard.core.headers import message_ids
-from klezguard.core.message import Message
 from klezguard.core.parse import from_bytes
 from klezguard.core.sources import SourceError, read_mail
 from klezguard.rules.engine import evaluate
@@ -27,7 +27,7 @@ from klezguard.store.db import Store
 
 MAX_BOOK_BYTES = 50 * 1024 * 1024
 __all__ = ["BookError", "Imported", "contacts", "forget", "forget_all", "import_book", "learn_judged",
-           "learn_key", "memory_from_files", "read_book_file", "usual_path", "written"]
+           "learn_key", "memory_from_files", "read_book_file", "usual_path"]
 
 
 @dataclass(frozen=True)
@@ -92,21 +92,19 @@ def learn_judged(store: Store, account: str, seen: Iterable[tuple[str, Arrival |
     return store.learn_arrivals(account, [(mid, a) for mid, a in seen if a is not None])
 
 
-def written(raw_heads: Iterable[bytes]) -> Iterator[tuple[str, str, str, float]]:
-    """(Message-ID, address, name, when) of everyone the sent messages went to."""
-    for raw in raw_heads:
-        msg = from_bytes(raw)
-        date = msg.parsed_date()
-        when = date.timestamp() if date else 0.0
-        for address, name in sent_recipients(msg):
-            yield msg.message_id_key, address, name, when
-
-
 # --- `check --contacts FILE --history PATH`: the same memory from local files --------------------------------
 
 
+def _date_of(raw: bytes) -> float:
+    try:
+        date = email.parser.BytesHeaderParser().parsebytes(raw).get("date", "")
+        return email.utils.parsedate_to_datetime(str(date)).timestamp() if str(date).strip() else 0.0
+    except Exception:  # noqa: BLE001 - a broken date sorts first, it does not stop the rest
+        return 0.0
+
+
 def memory_from_files(context_for: Callable[[Memory], Context], books: list[str], history: list[str],
-                      sent: list[str], errors: list[SourceError]) -> Memory:
+                      sent: SentIndex | None, errors: list[SourceError]) -> Memory:
     """The memory a scan would have built: address books and the Sent mail first, then the mail received
     before, oldest first, each judged with what is known by then (as each scan judges with what earlier
     scans learnt) and learnt only when clean."""
@@ -114,22 +112,20 @@ def memory_from_files(context_for: Callable[[Memory], Context], books: list[str]
     for path in books:
         for address, names in read_book_file(path):
             memory.add_to_book(address, names)
-    for item in read_mail(sent) if sent else ():
-        if isinstance(item, SourceError):
-            continue  # (the sent index reports these already)
-        for _mid, address, name, when in written([item[1]]):
-            memory.wrote_to(address, name, when)
-    received: list[tuple[float, int, Message]] = []
+    for _mid, address, name, when in sent.written if sent is not None else ():
+        memory.wrote_to(address, name, when)
+    # oldest first: the date from the header block alone, each message parsed whole only when its turn comes
+    received: list[tuple[float, int, bytes]] = []
     for item in read_mail(history) if history else ():
         if isinstance(item, SourceError):
             errors.append(item)
             continue
-        msg = from_bytes(item[1])
-        date = msg.parsed_date()
-        received.append((date.timestamp() if date else 0.0, len(received), msg))
+        received.append((_date_of(item[1]), len(received), item[1]))
+    received.sort(key=lambda r: (r[0], r[1]))
     ctx = context_for(memory)  # (its memory is this one, growing as it learns)
     learnt: set[str] = set()
-    for when, _, msg in sorted(received, key=lambda r: (r[0], r[1])):
+    for when, _, raw in received:
+        msg = from_bytes(raw)
         if msg.message_id_key and msg.message_id_key in learnt:
             continue
         if not teaches(msg) or evaluate(msg, ctx).verdict != "clean":

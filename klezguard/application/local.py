@@ -14,7 +14,6 @@ from klezguard.application.rejudge import rejudge_stale
 from klezguard.application.scan import Scanned, judgement
 from klezguard.core.context import Context
 from klezguard.core.parse import partial_view
-from klezguard.core.sources import SourceError, read_mail
 from klezguard.mail.fetcher import Fetched
 from klezguard.mail.local import UIDVALIDITY, LocalMailbox
 from klezguard.rules.engine import engine_version
@@ -33,8 +32,7 @@ def index_sent(box: LocalMailbox, store: Store) -> None:
     if box.source.sent and store.folder_state(box.key, SENT_STATE) is None:
         sent = sent_from_files(box.source.sent)
         if sent is not None:
-            heads = [item[1] for item in read_mail(box.source.sent) if not isinstance(item, SourceError)]
-            store.add_sent(box.key, sent, (SENT_STATE, UIDVALIDITY, 0), contacts.written(heads))
+            store.add_sent(box.key, sent, (SENT_STATE, UIDVALIDITY, 0))
 
 
 def scan_mailbox(box: LocalMailbox, store: Store, folder: str = "INBOX",

@@ -115,7 +115,7 @@ class Scanner:
             sent = SentIndex()
             for head in heads:
                 sent.add(head)
-            self.store.add_sent(key, sent, (state_name, info.uidvalidity, max(chunk)), contacts.written(heads))
+            self.store.add_sent(key, sent, (state_name, info.uidvalidity, max(chunk)))
             count += len(chunk)
         if not count and state is None:  # an empty Sent folder: indexed, with nothing in it
             self.store.set_folder_state(key, state_name, info.uidvalidity, 0, None)

@@ -5,12 +5,20 @@ Rules judge a message against this: "from your own domain", "a bounce for mail y
 """
 
 import email.parser
+import email.utils
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from klezguard.core.correspondents import Memory, NameIndex, name_keys
 from klezguard.core.domains import ascii_domain, is_freemail, org_domain
 from klezguard.core.headers import message_ids, parse_addresses, to_text
+
+
+def _timestamp(date: str) -> float:
+    try:
+        return email.utils.parsedate_to_datetime(date).timestamp() if date.strip() else 0.0
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return 0.0
 
 
 @dataclass
@@ -21,14 +29,17 @@ class SentIndex:
     authors: set[str] = field(default_factory=set)
     recipients: set[str] = field(default_factory=set)
     names: dict[str, set[str]] = field(default_factory=dict)  # name_key -> addresses it was used with
+    # (Message-ID, address, name, when) of everyone written to, for the memory of correspondents
+    written: list[tuple[str, str, str, float]] = field(default_factory=list)
 
     def add(self, raw: bytes) -> None:
         try:
             head = email.parser.BytesHeaderParser().parsebytes(raw)
         except Exception:  # noqa: BLE001 - one broken sent message must not stop the index
             return
-        for mid in message_ids(head.get("message-id", "")):
-            self.message_ids.add(mid)
+        ids = message_ids(head.get("message-id", ""))
+        self.message_ids.update(ids)
+        when = _timestamp(to_text(head.get("date", "")))
         for a in parse_addresses(to_text(head.get("from", ""))):
             if "@" in a.addr:
                 self.authors.add(a.addr.lower())
@@ -39,6 +50,7 @@ class SentIndex:
                     if "@" in a.addr:
                         self.recipients.add(a.addr.lower())
                         self._add_name(a.name, a.addr)
+                        self.written.append((ids[0] if ids else "", a.addr.lower(), a.name, when))
 
     def _add_name(self, name: str, addr: str) -> None:
         for key in name_keys(name) if name else ():

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from klezguard.core import authresults, bounces
 from klezguard.core.domains import is_freemail, org_domain
-from klezguard.core.headers import message_ids, parse_addresses, to_text
+from klezguard.core.headers import message_ids
 from klezguard.core.message import Message
 
 # How a message arrives, in the words the memory keeps ("kinds" of path facts).
@@ -499,12 +499,3 @@ def _read_csv(text: str) -> list[BookEntry]:
     except csv.Error as exc:
         raise BookError(f"This CSV file could not be read: {exc}") from exc
     return entries
-
-
-def sent_recipients(msg: Message) -> Iterator[tuple[str, str]]:
-    """(address, name) of everyone a sent message went to."""
-    for header in ("to", "cc", "bcc"):
-        for value in msg.header_all(header):
-            for a in parse_addresses(to_text(value)):
-                if "@" in a.addr:
-                    yield a.addr.lower(), a.name

@@ -612,21 +612,20 @@ class Store:
                                 for v in verdicts if v.was is not None])
 
     # --- sent mail ----------------------------------------------------------------------------
-    def add_sent(self, account: str, sent: SentIndex, folder_state: tuple[str, int, int] | None = None,
-                 written: Iterable[tuple[str, str, str, float]] = ()) -> None:
-        """What a piece of the Sent folder told: its index, whom the user wrote to (Message-ID, address, name,
-        when) for the memory of correspondents, and how far it was read, all in one transaction. A sent message
-        counted before (the folder read again after a crash or a new UIDVALIDITY) is not counted again."""
+    def add_sent(self, account: str, sent: SentIndex, folder_state: tuple[str, int, int] | None = None) -> None:
+        """What a piece of the Sent folder told: its index, whom the user wrote to for the memory of
+        correspondents, and how far it was read, all in one transaction. A sent message counted before (the
+        folder read again after a crash or a new UIDVALIDITY) is not counted again."""
         with self.transaction() as db:
-            written = list(written)
-            ids = sorted({mid for mid, *_ in written if mid})
+            ids = sorted({mid for mid, *_ in sent.written if mid})
             known = set()
             for i in range(0, len(ids), 500):
                 chunk = ids[i:i + 500]
+                marks = ",".join("?" * len(chunk))
                 known |= {r[0] for r in db.execute(
-                    f"SELECT message_id FROM sent_ids WHERE account=? AND message_id IN ({','.join('?' * len(chunk))})",  # noqa: S608,E501
+                    f"SELECT message_id FROM sent_ids WHERE account=? AND message_id IN ({marks})",  # noqa: S608
                     (account, *chunk))}
-            for mid, address, name, when in written:
+            for mid, address, name, when in sent.written:
                 if mid and mid in known:
                     continue
                 self._touch_contact(db, account, address.lower(), when, written=1)
@@ -701,7 +700,7 @@ class Store:
 
     def learn_written(self, account: str, recipients: Iterable[tuple[str, str, float]]) -> None:
         """(address, name, when) of everyone the user wrote to."""
-        self.add_sent(account, SentIndex(), None, [("", a, n, w) for a, n, w in recipients])
+        self.add_sent(account, SentIndex(written=[("", a, n, w) for a, n, w in recipients]))
 
     def learn_book(self, account: str, entries: Iterable[tuple[str, Iterable[str]]]) -> int:
         """(address, names) from an imported address book."""
